@@ -1,0 +1,3 @@
+fn main() {
+    println!("mer {}", env!("CARGO_PKG_VERSION"));
+}

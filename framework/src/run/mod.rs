@@ -1,0 +1,2 @@
+//! The executor: Plan -> pending trials -> results in the store; progress,
+//! resume and rerun.

@@ -1,0 +1,1 @@
+//! Experiment specs: TOML schema, validation and sweep expansion into a Plan.

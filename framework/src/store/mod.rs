@@ -1,0 +1,1 @@
+//! The results store (sqlx). The only place SQL appears.

@@ -1,0 +1,4 @@
+//! Training utilities shared by models: the feature scaler, class imbalance
+//! handling, and (for neural nets) the training loop, optimiser and schedule.
+//!
+//! Everything here is fitted on the training fold only.
