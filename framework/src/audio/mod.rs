@@ -4,3 +4,32 @@
 //! Owns: turning a file on disk into mono samples at the spec's rate, and
 //! samples into track-level or frame-level features. Leaves caching policy to
 //! the caller's cache directory and never sees labels or models.
+
+// PROVISIONAL: replaced by the audio branch (issue 3).
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AudioFeatureConfig {
+    pub set: String,
+    pub sample_rate: u32,
+}
+
+impl Default for AudioFeatureConfig {
+    fn default() -> Self {
+        AudioFeatureConfig {
+            set: "seed37".into(),
+            sample_rate: 22050,
+        }
+    }
+}
+
+impl AudioFeatureConfig {
+    pub fn extractor_id(&self) -> String {
+        format!(
+            "audio/0/{}",
+            serde_json::to_string(self).expect("serialises")
+        )
+    }
+}

@@ -3,3 +3,30 @@
 //!
 //! Owns: turning raw lyrics text into numeric features fitted on a training
 //! fold only. Leaves reading lyrics files to `data`.
+
+// PROVISIONAL: replaced by the text branch (issue 6).
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TextFeatureConfig {
+    pub representation: String,
+}
+
+impl Default for TextFeatureConfig {
+    fn default() -> Self {
+        TextFeatureConfig {
+            representation: "tfidf".into(),
+        }
+    }
+}
+
+impl TextFeatureConfig {
+    pub fn extractor_id(&self) -> String {
+        format!(
+            "text/0/{}",
+            serde_json::to_string(self).expect("serialises")
+        )
+    }
+}
