@@ -1198,18 +1198,44 @@ impl Store {
         })
     }
 
-    /// Marks every trial `worker` is running as interrupted (Ctrl-C).
+    /// Marks every trial and sweep `worker` is running as interrupted
+    /// (Ctrl-C). Returns the number of trials marked.
     pub fn interrupt_worker(&self, worker: &str) -> Result<u64, StoreError> {
         self.rt.block_on(async {
+            let what = "interrupt trials";
+            let mut tx = self.begin_immediate(what).await?;
             let r = sqlx::query(
                 "UPDATE trials SET status = 'interrupted', error = 'interrupted by the user'
                  WHERE worker = ? AND status = 'running'",
             )
             .bind(worker)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await
-            .map_err(self.q("interrupt trials"))?;
+            .map_err(self.q(what))?;
+            sqlx::query(
+                "UPDATE sweeps SET status = 'interrupted', finished_at = ?
+                 WHERE worker = ? AND status = 'running'",
+            )
+            .bind(now_rfc3339())
+            .bind(worker)
+            .execute(&mut *tx)
+            .await
+            .map_err(self.q(what))?;
+            tx.commit().await.map_err(self.q(what))?;
             Ok(r.rows_affected())
+        })
+    }
+
+    /// Runs raw SQL for tests that must break the contract on purpose (to
+    /// prove the database refuses). Not for production paths.
+    #[doc(hidden)]
+    pub fn execute_raw_for_tests(&self, sql: &str) -> Result<u64, StoreError> {
+        self.rt.block_on(async {
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
+                .execute(&self.pool)
+                .await
+                .map(|r| r.rows_affected())
+                .map_err(self.q("raw statement"))
         })
     }
 
