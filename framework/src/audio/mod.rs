@@ -33,3 +33,36 @@ impl AudioFeatureConfig {
         )
     }
 }
+#[derive(Debug, thiserror::Error)]
+#[error("audio")]
+pub struct AudioError;
+pub struct Features {
+    pub shape: Vec<usize>,
+    pub data: Vec<f32>,
+}
+pub struct CacheStats {
+    pub hits: usize,
+    pub misses: usize,
+}
+pub struct FeatureCache;
+impl FeatureCache {
+    pub fn open(_: &std::path::Path) -> Result<FeatureCache, AudioError> {
+        unimplemented!()
+    }
+}
+pub fn extract_many(
+    _: &[std::path::PathBuf],
+    _: &AudioFeatureConfig,
+    _: Option<&FeatureCache>,
+    _: &(dyn Fn(usize) + Sync),
+) -> (Vec<Result<Features, AudioError>>, CacheStats) {
+    unimplemented!()
+}
+impl AudioFeatureConfig {
+    pub fn set_name(&self) -> String {
+        unimplemented!()
+    }
+    pub fn skips_bad_audio(&self) -> bool {
+        unimplemented!()
+    }
+}

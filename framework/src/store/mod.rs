@@ -1374,6 +1374,38 @@ impl Store {
         decode_f64(v, n.as_deref()).map_err(|e| self.corrupt(what, e))
     }
 
+    /// Final test values of the named metrics for every trial:
+    /// `(trial id, name, per-fold values)` (for listings).
+    pub fn final_test_values(
+        &self,
+        names: &[&str],
+    ) -> Result<Vec<(i64, String, Vec<f64>)>, StoreError> {
+        self.rt.block_on(async {
+            let what = "read final metrics";
+            let rows = sqlx::query(
+                "SELECT trial_id, name, value, nonfinite FROM trial_metrics
+                 WHERE split = 'test' AND epoch IS NULL ORDER BY trial_id, name, fold",
+            )
+            .fetch_all(&self.pool)
+            .await
+            .map_err(self.q(what))?;
+            let mut out: Vec<(i64, String, Vec<f64>)> = Vec::new();
+            for r in &rows {
+                let name: String = r.try_get("name").map_err(self.q(what))?;
+                if !names.contains(&name.as_str()) {
+                    continue;
+                }
+                let id: i64 = r.try_get("trial_id").map_err(self.q(what))?;
+                let v = self.metric_value(r, "value", "nonfinite", what)?;
+                match out.last_mut() {
+                    Some((i, n, vs)) if *i == id && *n == name => vs.push(v),
+                    _ => out.push((id, name, vec![v])),
+                }
+            }
+            Ok(out)
+        })
+    }
+
     /// All metrics of a trial (final and per epoch).
     pub fn metrics(&self, trial_id: i64) -> Result<Vec<MetricRow>, StoreError> {
         self.rt.block_on(async {

@@ -30,3 +30,26 @@ impl TextFeatureConfig {
         )
     }
 }
+#[derive(Debug, thiserror::Error)]
+#[error("text")]
+pub struct TextError;
+pub struct FittedText;
+pub struct TextFeatures;
+impl TextFeatures {
+    pub fn row(&self, _: usize) -> &[f32] {
+        unimplemented!()
+    }
+}
+impl FittedText {
+    pub fn transform(&self, _: &[Option<&str>], _: &[&str]) -> Result<TextFeatures, TextError> {
+        unimplemented!()
+    }
+}
+pub fn fit(_: &TextFeatureConfig, _: &[Option<&str>], _: &[&str]) -> Result<FittedText, TextError> {
+    unimplemented!()
+}
+impl TextFeatureConfig {
+    pub fn drops_missing_lyrics(&self) -> bool {
+        unimplemented!()
+    }
+}
