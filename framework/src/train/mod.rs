@@ -2,3 +2,5 @@
 //! handling, and (for neural nets) the training loop, optimiser and schedule.
 //!
 //! Everything here is fitted on the training fold only.
+
+pub mod imbalance;
