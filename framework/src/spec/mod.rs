@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::audio::AudioFeatureConfig;
 use crate::data::DatasetConfig;
+use crate::data::config::MergeSubset;
 use crate::data::splits::EvaluationConfig;
 use crate::labels::LabelScheme;
 pub use crate::model::{Architecture, Modality, Task};
@@ -437,6 +438,8 @@ pub struct Provides {
     pub valence_arousal: bool,
     pub categories: bool,
     pub genres: bool,
+    /// Mood tags (binary tasks can read them instead of V/A regions).
+    pub tags: bool,
 }
 
 /// A combination that cannot run: its description, why, and the exclude
@@ -710,6 +713,18 @@ impl Spec {
                 })?;
         let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
         settings.dataset.resolve_paths(&cwd);
+        match settings.dataset.validate() {
+            Ok(()) => {}
+            Err(crate::data::DataError::Config { key, message }) => return Err((key, message)),
+            Err(other) => return Err(("dataset".into(), other.to_string())),
+        }
+        match settings.evaluation.validate() {
+            Ok(()) => {}
+            Err(crate::data::splits::SplitError::Config { key, message }) => {
+                return Err((format!("evaluation.{key}"), message));
+            }
+            Err(other) => return Err(("evaluation".into(), other.to_string())),
+        }
         Ok(settings)
     }
 }
@@ -810,6 +825,9 @@ fn check_combination(
     let labels_ok = match &c.labels {
         LabelScheme::Categorical => provides.categories,
         LabelScheme::Genre => provides.genres,
+        // Quadrants read V/A signs or a Q1..Q4 category.
+        LabelScheme::Quadrants => provides.valence_arousal || provides.categories,
+        LabelScheme::Binary(_) => provides.valence_arousal || provides.tags,
         l if l.requires_va() => provides.valence_arousal,
         _ => true,
     };
@@ -821,6 +839,8 @@ fn check_combination(
                 match &c.labels {
                     LabelScheme::Categorical => "categorical emotion labels",
                     LabelScheme::Genre => "genre labels",
+                    LabelScheme::Quadrants => "valence/arousal or Q1..Q4 categories",
+                    LabelScheme::Binary(_) => "valence/arousal or mood tags",
                     _ => "valence/arousal annotations",
                 }
             ),
@@ -831,16 +851,44 @@ fn check_combination(
 }
 
 /// What each dataset kind provides. Known from the configuration alone so a
-/// spec is checked before any data is read.
+/// spec is checked before any data is read; a generic manifest may hold
+/// anything, and its missing columns surface as skipped tracks.
 pub fn dataset_provides(cfg: &DatasetConfig) -> Provides {
+    let p = |audio, lyrics, valence_arousal, categories, genres, tags| Provides {
+        audio,
+        lyrics,
+        valence_arousal,
+        categories,
+        genres,
+        tags,
+    };
     match cfg {
-        DatasetConfig::Synthetic(_) => Provides {
-            audio: true,
-            lyrics: true,
-            valence_arousal: true,
-            categories: true,
-            genres: true,
-        },
+        DatasetConfig::Synthetic(_) | DatasetConfig::Manifest(_) => {
+            p(true, true, true, true, true, true)
+        }
+        DatasetConfig::Deam(_) => p(true, false, true, false, true, false),
+        DatasetConfig::Pmemo(_) => p(true, true, true, false, false, false),
+        // 4Q: the quadrant folder is the category.
+        DatasetConfig::FourQ(_) => p(true, false, false, true, false, false),
+        DatasetConfig::Merge(c) => p(
+            c.subset != MergeSubset::Lyrics,
+            c.subset != MergeSubset::Audio,
+            true,
+            true,
+            false,
+            false,
+        ),
+        DatasetConfig::Emotify(_) => p(true, false, false, true, true, false),
+        DatasetConfig::MtgJamendo(_) => p(true, false, false, false, false, true),
+        DatasetConfig::Gtzan(c) => p(true, c.lyrics.is_some(), false, false, true, false),
+        DatasetConfig::Deezer(c) => p(
+            c.audio_dir.is_some(),
+            !c.musixmatch.is_empty(),
+            true,
+            false,
+            false,
+            false,
+        ),
     }
 }
 
