@@ -253,6 +253,42 @@ mod tests {
         ));
     }
 
+    /// Two-sided p-value by listing all 2^m sign patterns of the ranks.
+    fn brute_force_p(ranks: &[f64], r_plus: f64) -> f64 {
+        let m = ranks.len();
+        let (mut lower, mut upper) = (0u64, 0u64);
+        for mask in 0u64..(1 << m) {
+            let s: f64 = (0..m)
+                .filter(|i| mask & (1 << i) != 0)
+                .map(|i| ranks[i])
+                .sum();
+            lower += u64::from(s <= r_plus);
+            upper += u64::from(s >= r_plus);
+        }
+        (2.0 * lower.min(upper) as f64 / (1u64 << m) as f64).min(1.0)
+    }
+
+    #[test]
+    fn counting_distribution_equals_brute_force_enumeration() {
+        let cases: [&[f64]; 5] = [
+            &[0.3, -1.2, 0.8, 2.5, -0.1, 1.7, 0.9],
+            &[1.0, -1.0, 2.0, 2.0, -3.0, 0.0, 4.0, -2.0],
+            &[5.0, 5.0, 5.0, -5.0, 1.0, 1.0],
+            &[
+                -0.5, -0.25, -0.75, 0.125, -1.0, -2.0, -0.0625, 3.0, -4.0, 0.5, 0.25, -8.0,
+            ],
+            &[
+                2.0, -2.0, 2.0, -2.0, 2.0, -2.0, 2.0, 2.0, 0.0, 0.0, 1.0, 3.0, -3.0,
+            ],
+        ];
+        for d in cases {
+            let r = wilcoxon(d, &vec![0.0; d.len()]).unwrap();
+            let nonzero: Vec<f64> = d.iter().filter(|v| **v != 0.0).map(|v| v.abs()).collect();
+            let (ranks, _) = rank_average(&nonzero);
+            assert_eq!(r.p_value, brute_force_p(&ranks, r.r_plus), "{d:?}");
+        }
+    }
+
     #[test]
     fn swapping_the_samples_keeps_the_two_sided_p_value() {
         let x = [0.3, 0.9, 0.4, 0.8, 0.75, 0.1, 0.95, 0.6];
