@@ -169,7 +169,7 @@ fn extract_audio(
         bar.finish_and_clear();
         progress.log(&format!(
             "audio features {}: {} extracted, {} reused from the cache",
-            cfg.set_name(),
+            serde_json::to_string(&cfg.set).unwrap_or_default().trim_matches('"'),
             stats.misses,
             stats.hits
         ));
@@ -180,7 +180,7 @@ fn extract_audio(
                 None => Err("the track has no audio file".to_string()),
                 Some(_) => match results.next().expect("one result per path") {
                     Ok(f) => Ok(f.data),
-                    Err(e) if cfg.skips_bad_audio() => Err(e.to_string()),
+                    Err(e) if cfg.on_bad_audio == audio::OnBadAudio::Skip => Err(e.to_string()),
                     Err(e) => return Err(RunError::Audio(e)),
                 },
             });

@@ -718,6 +718,9 @@ impl Spec {
             Err(crate::data::DataError::Config { key, message }) => return Err((key, message)),
             Err(other) => return Err(("dataset".into(), other.to_string())),
         }
+        if let Err(e) = settings.features.audio.validate() {
+            return Err(("features.audio".into(), e.to_string()));
+        }
         match settings.evaluation.validate() {
             Ok(()) => {}
             Err(crate::data::splits::SplitError::Config { key, message }) => {
