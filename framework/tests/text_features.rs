@@ -125,8 +125,11 @@ fn vocabulary_comes_from_the_train_fold_only_and_missing_rows_are_masked() {
     let fitted = fit(&cfg, &TRAIN, &TRAIN_IDS).unwrap();
     let vocab = fitted.tfidf().unwrap().vocabulary().to_vec();
     assert_eq!(vocab, ["bright", "cry", "love", "rain", "shine", "tears"]);
-    // 3 documents have lyrics: None and markup-only ones are not counted.
-    assert_eq!(fitted.tfidf().unwrap().n_train_docs(), 3);
+    // idf's n counts every Some document, the markup-only one included (as
+    // TfidfVectorizer counts an empty string); None is not a document.
+    assert_eq!(fitted.tfidf().unwrap().n_train_docs(), 4);
+    let idf_love = fitted.tfidf().unwrap().idf()[2];
+    assert!((idf_love - ((5.0f64 / 4.0).ln() + 1.0)).abs() < 1e-12);
 
     let test = [Some("unseen words only"), Some("love unseen"), None];
     let out = fitted.transform(&test, &["x", "y", "z"]).unwrap();

@@ -60,7 +60,14 @@ fn compare(name: &str, split: &str, got: &FeatureMatrix, want: &[Vec<f64>]) {
 fn tfidf_matches_scikit_learn() {
     let text = std::fs::read_to_string(fixture_path()).unwrap();
     let fx: Fixture = serde_json::from_str(&text).unwrap();
-    assert!(fx.settings.len() >= 5);
+    // The committed fixture has 7 settings; another corpus may skip some
+    // (see tools/tfidf_fixture.py).
+    let min_settings = if std::env::var_os("MER_TFIDF_FIXTURE").is_some() {
+        1
+    } else {
+        7
+    };
+    assert!(fx.settings.len() >= min_settings);
     let train: Vec<Option<&str>> = fx.train.iter().map(|d| Some(d.as_str())).collect();
     let test: Vec<Option<&str>> = fx.test.iter().map(|d| Some(d.as_str())).collect();
     let train_ids: Vec<String> = (0..train.len()).map(|i| format!("train{i}")).collect();

@@ -30,8 +30,8 @@
 //! # What "missing lyrics" means
 //! A document is missing when it is `None` or when, after markup stripping,
 //! it holds no alphanumeric character (an empty file, a file holding only LRC
-//! tags, `[Instrumental]`). Missing documents follow the `missing_lyrics`
-//! policy and are not counted as documents when fitting (see `text::fit`).
+//! tags, `[Instrumental]`). Missing documents are masked and follow the
+//! `missing_lyrics` policy (see `text::fit` for how they count in fitting).
 //! A present document can still produce zero tokens (only stopwords, or only
 //! one-letter words under the `sklearn` tokenizer): it gets an all-zero row
 //! and stays present.

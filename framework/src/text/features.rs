@@ -15,8 +15,14 @@
 //! values are all zero. With `missing_lyrics = "drop"` the executor removes
 //! masked rows from text-only trials ([`TextFeatures::present_indices`]);
 //! with `"zero"` it keeps them and passes the mask to fusion models.
-//! Missing documents are never counted when fitting: the idf's `n` is the
-//! number of training documents that have lyrics.
+//!
+//! # What fitting sees
+//! Only the training fold. TF-IDF's idf uses `n` = the number of training
+//! documents given as `Some(text)`, blank ones included: exactly what
+//! scikit-learn's `TfidfVectorizer.fit` counts for the same list of strings
+//! (an empty string is a document there too). `None` (no lyrics file) is not
+//! a document. Blank documents add no term, so they change nothing else;
+//! the token vocabulary and the lexicon ignore them entirely.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -260,10 +266,15 @@ pub fn fit_with(
     let model = match repr {
         Representation::Tfidf => {
             let analyzer = analyzer.expect("tfidf tokenises");
+            // Every Some(text) is a document for the idf (blank ones with no
+            // terms), as in TfidfVectorizer; None is not.
             let docs: Vec<Vec<String>> = train_docs
                 .iter()
-                .filter_map(|d| d.and_then(|d| analyzer.analyze(d)))
-                .map(|a| analyzer.terms(&a.words))
+                .flatten()
+                .map(|d| match analyzer.analyze(d) {
+                    Some(a) => analyzer.terms(&a.words),
+                    None => Vec::new(),
+                })
                 .collect();
             let tfidf = config.tfidf.as_ref().expect("resolved tfidf section");
             Model::Tfidf {
