@@ -94,8 +94,10 @@ pub enum Stopwords {
     English,
     /// Keep every token.
     None,
-    /// A user-supplied list; compared after the same lowercasing (and, with
-    /// the `mer` tokenizer, NFKC and apostrophe normalisation) as tokens.
+    /// A user-supplied list. With the `mer` tokenizer the words get the same
+    /// NFKC, apostrophe and lowercase normalisation as tokens; with the
+    /// `sklearn` tokenizer they are compared as given, as scikit-learn does
+    /// (so write them in lowercase).
     List(Vec<String>),
 }
 
@@ -255,7 +257,16 @@ pub fn read_lyrics_file(path: &Path) -> Result<String, TextError> {
 /// NFKC normalisation (Unicode Standard Annex #15): folds full-width forms,
 /// ligatures (`ﬁ` -> `fi`) and other compatibility characters.
 pub fn nfkc(text: &str) -> String {
-    text.nfkc().collect()
+    nfkc_cow(text).into_owned()
+}
+
+/// [`nfkc`] without a copy when the text is already NFKC (the quick check
+/// of UAX #15 answers "yes" for plain ASCII and most lyrics).
+fn nfkc_cow(text: &str) -> Cow<'_, str> {
+    match unicode_normalization::is_nfkc_quick(text.chars()) {
+        unicode_normalization::IsNormalized::Yes => Cow::Borrowed(text),
+        _ => Cow::Owned(text.nfkc().collect()),
+    }
 }
 
 /// LRC time tags `[mm:ss]`, `[mm:ss.xx]`, `[mm:ss:xx]` and enhanced-LRC word
@@ -454,12 +465,10 @@ impl Analyzer {
         };
         let stopwords = list
             .iter()
-            .map(|w| {
-                let w = match options.tokenizer {
-                    Tokenizer::Mer => normalise_apostrophes(&nfkc(w)).to_lowercase(),
-                    Tokenizer::Sklearn => w.to_lowercase(),
-                };
-                w.trim().to_owned()
+            .map(|w| match options.tokenizer {
+                Tokenizer::Mer => normalise_apostrophes(&nfkc(w)).trim().to_lowercase(),
+                // scikit-learn compares tokens with the stop list as given.
+                Tokenizer::Sklearn => (*w).to_owned(),
             })
             .collect();
         Ok(Analyzer { options, stopwords })
@@ -473,7 +482,7 @@ impl Analyzer {
     /// the document is missing (no alphanumeric character left).
     pub fn prepare(&self, raw: &str) -> Option<String> {
         let normalised: Cow<str> = match self.options.tokenizer {
-            Tokenizer::Mer => Cow::Owned(nfkc(raw)),
+            Tokenizer::Mer => nfkc_cow(raw),
             Tokenizer::Sklearn => Cow::Borrowed(raw),
         };
         let stripped: Cow<str> = if self.options.strip_markup {
