@@ -30,7 +30,8 @@ sentence-transformers' `Pooling(pooling_mode_mean_tokens=True)`):
 
 1. light cleaning: LRC time tags (`[00:12.34]`, `<00:12.34>`), LRC ID tag
    lines (`[ti:...]`) and bracketed section markers (`[Chorus]`) removed,
-   as mer's `strip_markup` does; tracks left without text are skipped (mer
+   the bracket and LRC part of mer's `strip_markup`; tracks left without text,
+   or whose file is not UTF-8/UTF-16 text, are skipped (mer
    then applies the `missing_lyrics` policy to them);
 2. the model's tokenizer splits long lyrics into windows of at most
    `--max-length` tokens (special tokens included) overlapping by
@@ -96,8 +97,24 @@ def read_tracks(lyrics_dir: Path | None, manifest: Path | None) -> list[tuple[st
         if track_id in seen:
             sys.exit(f"track id {track_id!r} appears twice")
         seen.add(track_id)
-        out.append((track_id, path.read_text(encoding="utf-8-sig")))
+        text = decode_lyrics(path)
+        if text is not None:
+            out.append((track_id, text))
     return out
+
+
+def decode_lyrics(path: Path) -> str | None:
+    """UTF-8 (BOM dropped) or UTF-16 with a BOM, as mer's
+    decode_lyrics_bytes; None (with a message) for anything else."""
+    data = path.read_bytes()
+    try:
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            return data.decode("utf-16")
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        print(f"skipping {path}: not valid text at byte offset {e.start} ({e.reason})",
+              file=sys.stderr)
+        return None
 
 
 def embed(texts: list[str], model_name: str, max_length: int, stride: int,

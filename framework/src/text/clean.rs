@@ -302,7 +302,10 @@ static REPEAT_TRAILING: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)(?:^|\s)(?:[x×]\d{1,3}|\d{1,3}[x×])\s*$").expect("static regex")
 });
 
-const SECTION_NAMES: &str = r"pre[- ]?chorus|post[- ]?chorus|chorus|verse|bridge|intro|outro|pre[- ]?hook|hook|refrain|interlude|instrumental|breakdown";
+/// Section labels of English lyrics sites, plus the Russian, Portuguese and
+/// Spanish ones common in multilingual collections (припев = chorus,
+/// куплет = verse, refrão / estribillo = refrain).
+const SECTION_NAMES: &str = r"pre[- ]?chorus|post[- ]?chorus|chorus|verse|bridge|intro|outro|pre[- ]?hook|hook|refrain|interlude|instrumental|breakdown|припев|куплет|refrão|estribillo";
 
 /// A line that is only a section label: `Chorus`, `Verse 2:`, `(Bridge)`,
 /// `Chorus x2`.
@@ -341,17 +344,18 @@ pub fn strip_markup(text: &str) -> String {
         if line.contains('[') || line.contains('{') {
             line = Cow::Owned(BRACKETED.replace_all(&line, " ").into_owned());
         }
-        if SECTION_LINE.is_match(&line) {
-            continue;
-        }
-        if let Some(m) = SECTION_PREFIX.find(&line) {
-            line = Cow::Owned(line[m.end()..].to_owned());
-        }
+        // Repeat markers first, so `Chorus (x2)` is left as a bare label.
         if line.contains('(') {
             line = Cow::Owned(REPEAT_PAREN.replace_all(&line, " ").into_owned());
         }
         if let Some(m) = REPEAT_TRAILING.find(&line) {
             line = Cow::Owned(line[..m.start()].to_owned());
+        }
+        if SECTION_LINE.is_match(&line) {
+            continue;
+        }
+        if let Some(m) = SECTION_PREFIX.find(&line) {
+            line = Cow::Owned(line[m.end()..].to_owned());
         }
         let trimmed = line.trim();
         if trimmed.is_empty() {
@@ -567,10 +571,10 @@ mod tests {
 
     #[test]
     fn section_markers_and_repeats_are_removed() {
-        let text = "[Verse 1: Someone]\nI walk alone\nChorus:\n(Chorus)\nChorus: na na na\nLet it go (x2)\nLet it go x3\n{Hook}\nVerse 2\nBridge x2\n(oh yeah)";
+        let text = "[Verse 1: Someone]\nI walk alone\nChorus:\n(Chorus)\nChorus: na na na\nLet it go (x2)\nLet it go x3\n{Hook}\nVerse 2\nBridge x2\nChorus (x2)\nПрипев:\nПрипев 2: ля ля\n(oh yeah)";
         assert_eq!(
             strip_markup(text),
-            "I walk alone\nna na na\nLet it go\nLet it go\n(oh yeah)"
+            "I walk alone\nna na na\nLet it go\nLet it go\nля ля\n(oh yeah)"
         );
     }
 
