@@ -137,6 +137,7 @@ fn vocabulary_comes_from_the_train_fold_only_and_missing_rows_are_masked() {
     assert_eq!(out.stats.n_missing, 1);
     assert_eq!(out.stats.missing_ids, ["z"]);
     assert_eq!(out.stats.n_without_features, 1);
+    assert_eq!(out.names(), vocab.as_slice());
     assert_eq!(out.dense_row(0).unwrap(), &[0.0; 6]);
     assert_eq!(out.dense_row(1).unwrap()[2], 1.0, "only known term, l2 = 1");
     assert_eq!(out.dense_row(2).unwrap(), &[0.0; 6]);
@@ -253,4 +254,12 @@ fn token_ids_are_padded_sequences_over_a_train_vocabulary() {
     assert_eq!(out.stats.n_truncated, Some(1));
     assert_eq!(out.stats.n_unknown_tokens, Some(1));
     assert_eq!(out.mask, [true, false]);
+}
+
+#[test]
+fn fitted_features_can_be_shared_across_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<mer::text::FittedText>();
+    assert_send_sync::<mer::text::TextFeatures>();
+    assert_send_sync::<TextResources>();
 }

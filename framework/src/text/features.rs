@@ -145,6 +145,15 @@ impl TextFeatures {
         }
     }
 
+    /// Column names of a dense matrix (terms, statistics, `emb_<k>`); empty
+    /// for token ids.
+    pub fn names(&self) -> &[String] {
+        match &self.matrix {
+            FeatureMatrix::Dense { names, .. } => names,
+            FeatureMatrix::TokenIds { .. } => &[],
+        }
+    }
+
     /// Row `i` of a dense matrix.
     pub fn dense_row(&self, i: usize) -> Option<&[f32]> {
         match &self.matrix {
