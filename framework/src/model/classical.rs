@@ -69,7 +69,8 @@ impl Matrix {
             .map_err(|e| ModelError::Shape(e.to_string()))
     }
 
-    fn select(&self, rows: &[usize]) -> Matrix {
+    /// The given rows, in order.
+    pub fn select(&self, rows: &[usize]) -> Matrix {
         let mut data = Vec::with_capacity(rows.len() * self.cols);
         for &r in rows {
             data.extend_from_slice(self.row(r));

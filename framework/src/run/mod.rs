@@ -169,7 +169,9 @@ fn extract_audio(
         bar.finish_and_clear();
         progress.log(&format!(
             "audio features {}: {} extracted, {} reused from the cache",
-            serde_json::to_string(&cfg.set).unwrap_or_default().trim_matches('"'),
+            serde_json::to_string(&cfg.set)
+                .unwrap_or_default()
+                .trim_matches('"'),
             stats.misses,
             stats.hits
         ));

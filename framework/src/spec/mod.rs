@@ -721,6 +721,18 @@ impl Spec {
         if let Err(e) = settings.features.audio.validate() {
             return Err(("features.audio".into(), e.to_string()));
         }
+        match settings.features.text.resolved() {
+            Ok(t) => settings.features.text = t,
+            Err(crate::text::TextError::Config { key, rule }) => {
+                // The text module names its keys from its own table.
+                let key = match key.strip_prefix("text") {
+                    Some(rest) => format!("features.text{rest}"),
+                    None => key,
+                };
+                return Err((key, rule));
+            }
+            Err(other) => return Err(("features.text".into(), other.to_string())),
+        }
         match settings.evaluation.validate() {
             Ok(()) => {}
             Err(crate::data::splits::SplitError::Config { key, message }) => {
