@@ -398,28 +398,37 @@ fn decode_au(path: &Path, bytes: &[u8]) -> Result<Native, AudioError> {
 }
 
 /// MP3, FLAC, Ogg Vorbis (and anything else symphonia's enabled readers take).
+///
+/// Damage is detected three ways: the reader or decoder reports malformed
+/// data; consecutive packets are not contiguous (the reader skipped damaged
+/// bytes to resynchronise); or fewer frames decode than the stream announces
+/// (truncated when the stream itself stops early, corrupt otherwise).
 fn decode_symphonia(path: &Path, bytes: Vec<u8>) -> Result<Native, AudioError> {
     let p = || path.to_path_buf();
+    // Magic numbers of the formats handled here: a file that starts like one
+    // of them but fails to open is broken, not "not audio".
+    let looks_like_audio = bytes.starts_with(b"OggS")
+        || bytes.starts_with(b"fLaC")
+        || bytes.starts_with(b"ID3")
+        || (bytes.len() >= 2 && bytes[0] == 0xff && bytes[1] & 0xe0 == 0xe0);
     let mss = MediaSourceStream::new(Box::new(Cursor::new(bytes)), Default::default());
     let mut hint = Hint::new();
     if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
         hint.with_extension(ext);
     }
     let mut format = symphonia::default::get_probe()
-        .probe(
-            &hint,
-            mss,
-            FormatOptions::default(),
-            MetadataOptions::default(),
-        )
+        .probe(&hint, mss, FormatOptions::default(), MetadataOptions::default())
         .map_err(|e| match e {
-            SymError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
-                AudioError::NotAudio {
-                    path: p(),
-                    source: Box::new(io),
-                }
-            }
-            SymError::Unsupported(_) => AudioError::NotAudio {
+            SymError::IoError(io) if looks_like_audio => AudioError::Corrupt {
+                path: p(),
+                at: "while opening the stream (the data ends or breaks off early: truncated or damaged)".into(),
+                source: Box::new(io),
+            },
+            SymError::IoError(io) => AudioError::NotAudio {
+                path: p(),
+                source: Box::new(io),
+            },
+            SymError::Unsupported(_) if !looks_like_audio => AudioError::NotAudio {
                 path: p(),
                 source: Box::new(e),
             },
@@ -456,6 +465,7 @@ fn decode_symphonia(path: &Path, bytes: Vec<u8>) -> Result<Native, AudioError> {
     let mut channels = params.channels.as_ref().map(|c| c.count()).unwrap_or(0);
     let mut mono: Vec<f32> = Vec::new();
     let mut planes: Vec<Vec<f32>> = Vec::new();
+    let mut last_end: Option<i64> = None;
     let position = |frames: usize, rate: u32| {
         if rate > 0 {
             format!("at {:.3} s", frames as f64 / f64::from(rate))
@@ -482,14 +492,29 @@ fn decode_symphonia(path: &Path, bytes: Vec<u8>) -> Result<Native, AudioError> {
         if packet.track_id != track_id {
             continue;
         }
+        let pts = packet.pts.get();
+        if let Some(end) = last_end
+            && pts > end
+        {
+            return Err(AudioError::Corrupt {
+                path: p(),
+                at: position(mono.len(), rate),
+                source: format!("{} frames of damaged data were skipped", pts - end).into(),
+            });
+        }
+        let end = pts.saturating_add(i64::try_from(packet.dur.get()).unwrap_or(i64::MAX));
         let buf = decoder.decode(&packet).map_err(|e| AudioError::Corrupt {
             path: path.to_path_buf(),
             at: position(mono.len(), rate),
             source: Box::new(e),
         })?;
+        // Only packets that produced audio anchor the continuity check (a
+        // Vorbis stream's first packet primes the decoder and yields nothing).
         if buf.frames() == 0 {
+            last_end = None;
             continue;
         }
+        last_end = Some(end);
         let spec = buf.spec();
         rate = spec.rate();
         channels = spec.channels().count();
@@ -503,15 +528,29 @@ fn decode_symphonia(path: &Path, bytes: Vec<u8>) -> Result<Native, AudioError> {
         }
     }
     if let Some(expected) = expected_frames {
-        // One codec frame of slack: encoder padding and gapless trimming make
-        // the announced and decoded counts differ by less than that.
-        let slack = params.max_frames_per_packet.unwrap_or(4608).max(4608);
-        if (mono.len() as u64) + slack < expected {
-            return Err(AudioError::Truncated {
+        // Slack for announced lengths that are estimates (CBR MP3 without a
+        // Xing header: from the file size, which counts trailing tags too):
+        // one codec frame or 1%, whichever is larger.
+        let slack = params
+            .max_frames_per_packet
+            .unwrap_or(1152)
+            .max(expected / 100);
+        let found = mono.len() as u64;
+        if found + slack < expected {
+            let stream_end = u64::try_from(last_end.unwrap_or(0)).unwrap_or(0);
+            if stream_end + slack < expected {
+                return Err(AudioError::Truncated {
+                    path: p(),
+                    expected,
+                    found,
+                    source: None,
+                });
+            }
+            return Err(AudioError::Corrupt {
                 path: p(),
-                expected,
-                found: mono.len() as u64,
-                source: None,
+                at: "in the audio stream".into(),
+                source: format!("only {found} of the {expected} announced frames could be decoded")
+                    .into(),
             });
         }
     }

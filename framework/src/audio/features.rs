@@ -20,9 +20,10 @@ pub struct Features {
     pub data: Vec<f32>,
 }
 
-/// Why samples could not be turned into features (the caller adds the path).
+/// Why samples could not be turned into features (the caller adds the path;
+/// [`super::extract_file`] turns it into [`super::AudioError::TooShort`]).
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum FeatureShortfall {
+pub enum FeatureShortfall {
     /// Fewer samples than `needed` for `what`.
     TooShort { what: &'static str, needed: usize },
 }
@@ -105,7 +106,7 @@ impl Extractor {
     }
 
     /// The features of mono samples at the config's rate.
-    pub(crate) fn features(&self, y: &[f32]) -> Result<Features, FeatureShortfall> {
+    pub fn features(&self, y: &[f32]) -> Result<Features, FeatureShortfall> {
         match &self.set {
             FeatureSet::Seed37 => Ok(self.track_level(y, false)?),
             FeatureSet::Extended => Ok(self.track_level(y, true)?),
