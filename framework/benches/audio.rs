@@ -83,7 +83,15 @@ fn median_ms(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2] * 1e3
 }
 
-fn time_set(y: &[f32], set: FeatureSet, runs: usize) -> f64 {
+/// This thread's CPU time in seconds (`/proc/thread-self/schedstat`, ns):
+/// on a shared machine wall time also counts other processes' turns.
+fn thread_cpu_s() -> Option<f64> {
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    Some(s.split_whitespace().next()?.parse::<f64>().ok()? * 1e-9)
+}
+
+/// Median wall ms and mean CPU ms per run.
+fn time_set(y: &[f32], set: FeatureSet, runs: usize) -> (f64, Option<f64>) {
     let cfg = AudioFeatureConfig {
         set,
         ..Default::default()
@@ -92,6 +100,7 @@ fn time_set(y: &[f32], set: FeatureSet, runs: usize) -> f64 {
     for _ in 0..3 {
         std::hint::black_box(ex.features(y).expect("features"));
     }
+    let cpu0 = thread_cpu_s();
     let times = (0..runs)
         .map(|_| {
             let t0 = Instant::now();
@@ -99,7 +108,10 @@ fn time_set(y: &[f32], set: FeatureSet, runs: usize) -> f64 {
             t0.elapsed().as_secs_f64()
         })
         .collect();
-    median_ms(times)
+    let cpu = cpu0
+        .zip(thread_cpu_s())
+        .map(|(a, b)| (b - a) * 1e3 / runs as f64);
+    (median_ms(times), cpu)
 }
 
 /// Times the stages of `seed37` separately through the public DSP functions.
@@ -109,10 +121,16 @@ fn breakdown(y: &[f32]) {
     let time = |name: &str, f: &mut dyn FnMut()| {
         f();
         let t0 = Instant::now();
+        let c0 = thread_cpu_s().unwrap_or(0.0);
         for _ in 0..10 {
             f();
         }
-        println!("{name:>24}: {:7.2} ms", t0.elapsed().as_secs_f64() * 100.0);
+        let cpu = thread_cpu_s().unwrap_or(0.0) - c0;
+        println!(
+            "{name:>24}: wall {:7.2} ms, CPU {:7.2} ms",
+            t0.elapsed().as_secs_f64() * 100.0,
+            cpu * 100.0
+        );
     };
     let plan = dsp::StftPlan::new(dsp::N_FFT, dsp::HOP);
     let power = plan.power(y);
@@ -157,6 +175,14 @@ fn breakdown(y: &[f32]) {
             sr,
             dsp::N_FFT,
         )))
+    });
+    let bands = dsp::ContrastBands::new(sr, dsp::N_FFT).expect("bands");
+    time("contrast frames only", &mut || {
+        let (mut pk, mut va) = ([0.0f64; 7], [0.0f64; 7]);
+        for t in 0..mag.rows {
+            bands.frame(mag.row(t), &mut pk, &mut va);
+        }
+        std::hint::black_box((pk, va));
     });
     time("centroid", &mut || {
         drop(std::hint::black_box(dsp::spectral_centroid(
@@ -237,10 +263,17 @@ fn main() {
         return;
     }
     let runs = 30;
-    let seed = time_set(&y, FeatureSet::Seed37, runs);
-    println!("seed37   (1 thread, median of {runs}): {seed:.2} ms/clip");
-    let ext = time_set(&y, FeatureSet::Extended, runs);
-    println!("extended (1 thread, median of {runs}): {ext:.2} ms/clip");
+    let cpu_str = |c: Option<f64>| c.map_or("?".into(), |c| format!("{c:.2}"));
+    let (seed, seed_cpu) = time_set(&y, FeatureSet::Seed37, runs);
+    println!(
+        "seed37   (1 thread, {runs} runs): median wall {seed:.2} ms/clip, mean CPU {} ms/clip",
+        cpu_str(seed_cpu)
+    );
+    let (ext, ext_cpu) = time_set(&y, FeatureSet::Extended, runs);
+    println!(
+        "extended (1 thread, {runs} runs): median wall {ext:.2} ms/clip, mean CPU {} ms/clip",
+        cpu_str(ext_cpu)
+    );
     if let Some(lib) = std::env::var("MER_LIBROSA_MS")
         .ok()
         .and_then(|v| v.parse::<f64>().ok())
