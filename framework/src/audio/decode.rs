@@ -217,6 +217,7 @@ pub fn resample(
 /// WAV through hound: 8/16/24/32-bit integer PCM and 32-bit float.
 fn decode_wav(path: &Path, bytes: Vec<u8>) -> Result<Native, AudioError> {
     let p = || path.to_path_buf();
+    let block_align = wav_block_align(&bytes);
     let reader =
         hound::WavReader::new(Cursor::new(bytes)).map_err(|e| wav_header_error(path, e))?;
     let spec = reader.spec();
@@ -236,50 +237,81 @@ fn decode_wav(path: &Path, bytes: Vec<u8>) -> Result<Native, AudioError> {
         });
     }
     let expected_frames = u64::from(reader.len()) / channels as u64;
-    let mut interleaved: Vec<f32> = Vec::with_capacity(reader.len() as usize);
-    let truncated = |found: usize, e: hound::Error| AudioError::Truncated {
+    let n_samples = reader.len() as usize;
+    let truncated = |found: usize, e: Option<hound::Error>| AudioError::Truncated {
         path: path.to_path_buf(),
         expected: expected_frames,
         found: (found / channels) as u64,
-        source: Some(Box::new(e)),
+        source: e.map(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>),
     };
-    match spec.sample_format {
-        hound::SampleFormat::Float => {
-            if spec.bits_per_sample != 32 {
-                return Err(AudioError::Unsupported {
-                    path: p(),
-                    reason: format!(
-                        "{}-bit float WAV (only 32-bit float is read)",
-                        spec.bits_per_sample
-                    ),
-                });
-            }
-            let mut r = reader;
-            for s in r.samples::<f32>() {
-                match s {
-                    Ok(v) => interleaved.push(v),
-                    Err(e) => return Err(truncated(interleaved.len(), e)),
+    let fast_width = match (spec.sample_format, spec.bits_per_sample) {
+        (hound::SampleFormat::Int, 16) => Some(2usize),
+        (hound::SampleFormat::Float, 32) => Some(4usize),
+        _ => None,
+    };
+    let mut interleaved: Vec<f32> = Vec::with_capacity(n_samples);
+    if let Some(width) = fast_width.filter(|w| block_align == Some(w * channels)) {
+        // The common layouts are read straight from the data chunk (hound
+        // parsed and validated the header and left the cursor at the data);
+        // the values are those hound's sample iterator would give.
+        let cursor = reader.into_inner();
+        let start = cursor.position() as usize;
+        let data = &cursor.get_ref()[start.min(cursor.get_ref().len())..];
+        let usable = data.len() / width;
+        if usable < n_samples {
+            return Err(truncated(usable - usable % channels, None));
+        }
+        let data = &data[..n_samples * width];
+        if width == 2 {
+            interleaved.extend(
+                data.chunks_exact(2)
+                    .map(|b| f32::from(i16::from_le_bytes([b[0], b[1]])) / 32768.0),
+            );
+        } else {
+            interleaved.extend(
+                data.chunks_exact(4)
+                    .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+            );
+        }
+    } else {
+        match spec.sample_format {
+            hound::SampleFormat::Float => {
+                if spec.bits_per_sample != 32 {
+                    return Err(AudioError::Unsupported {
+                        path: p(),
+                        reason: format!(
+                            "{}-bit float WAV (only 32-bit float is read)",
+                            spec.bits_per_sample
+                        ),
+                    });
+                }
+                let mut r = reader;
+                for s in r.samples::<f32>() {
+                    match s {
+                        Ok(v) => interleaved.push(v),
+                        Err(e) => return Err(truncated(interleaved.len(), Some(e))),
+                    }
                 }
             }
-        }
-        hound::SampleFormat::Int => {
-            if !matches!(spec.bits_per_sample, 8 | 16 | 24 | 32) {
-                return Err(AudioError::Unsupported {
-                    path: p(),
-                    reason: format!(
-                        "{}-bit integer WAV (8, 16, 24 or 32 bits are read)",
-                        spec.bits_per_sample
-                    ),
-                });
-            }
-            // libsndfile's normalisation: divide by 2^(bits - 1), a power of
-            // two, so the scaling is exact in f32.
-            let scale = 1.0 / (1u64 << (spec.bits_per_sample - 1)) as f32;
-            let mut r = reader;
-            for s in r.samples::<i32>() {
-                match s {
-                    Ok(v) => interleaved.push(v as f32 * scale),
-                    Err(e) => return Err(truncated(interleaved.len(), e)),
+            hound::SampleFormat::Int => {
+                if !matches!(spec.bits_per_sample, 8 | 16 | 24 | 32) {
+                    return Err(AudioError::Unsupported {
+                        path: p(),
+                        reason: format!(
+                            "{}-bit integer WAV (8, 16, 24 or 32 bits are read)",
+                            spec.bits_per_sample
+                        ),
+                    });
+                }
+                // libsndfile's normalisation: divide by 2^(bits - 1), a power of
+                // two, so the scaling is exact in f32.
+                let scale = 1.0 / (1u64 << (spec.bits_per_sample - 1)) as f32;
+                let mut r = reader;
+                for s in r.samples::<i32>() {
+                    match s {
+                        Ok(v) => interleaved.push(v as f32 * scale),
+                        Err(e) => return Err(truncated(interleaved.len(), Some(e))),
+                    }
                 }
             }
         }
@@ -289,6 +321,21 @@ fn decode_wav(path: &Path, bytes: Vec<u8>) -> Result<Native, AudioError> {
         rate: spec.sample_rate,
         channels,
     })
+}
+
+/// The `nBlockAlign` field of a WAV file's `fmt ` chunk.
+fn wav_block_align(bytes: &[u8]) -> Option<usize> {
+    let mut pos = 12;
+    while pos + 8 <= bytes.len() {
+        let id = &bytes[pos..pos + 4];
+        let size = u32::from_le_bytes(bytes[pos + 4..pos + 8].try_into().ok()?) as usize;
+        if id == b"fmt " {
+            let body = bytes.get(pos + 8..pos + 8 + 14)?;
+            return Some(usize::from(u16::from_le_bytes([body[12], body[13]])));
+        }
+        pos = pos.checked_add(8 + size + size % 2)?;
+    }
+    None
 }
 
 fn wav_header_error(path: &Path, e: hound::Error) -> AudioError {
