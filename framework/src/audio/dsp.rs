@@ -986,55 +986,77 @@ impl ContrastBands {
 /// Sums of the `q` smallest and the `q` largest values of `band` (q is a
 /// few values: 2% of a band).
 ///
-/// Linear time without sorting the band: the minima (maxima) of chunks of 8
-/// are computed first; the q-th smallest chunk minimum bounds the q-th
-/// smallest value from above, so only the chunks whose minimum is at or
-/// below it (q of them, barring ties) are searched element by element.
+/// Linear time without sorting the band: the band is read as `L = 16`
+/// interleaved lanes (`band[l], band[l + L], ...`) whose minima and maxima
+/// are computed lane-wise (this vectorises). The q-th smallest lane minimum
+/// bounds the q-th smallest value from above, so one filtering pass that
+/// keeps only values at or below it finds every candidate (a handful), and
+/// only those are inserted into the sorted buffer; likewise for the largest.
 fn extreme_sums(band: &[f32], q: usize) -> (f64, f64) {
-    const CAP: usize = 32;
-    const CHUNK: usize = 8;
-    const MAX_CHUNKS: usize = 160;
+    const L: usize = 16;
     let q = q.min(band.len());
     if q == 0 {
         return (0.0, 0.0);
     }
-    let n_chunks = band.len().div_ceil(CHUNK);
-    if q > CAP || n_chunks > MAX_CHUNKS {
+    if q == 1 {
+        let (lo, hi) = min_max(band);
+        return (f64::from(lo), f64::from(hi));
+    }
+    if q > L || band.len() < 2 * L {
         let mut v = band.to_vec();
         v.sort_unstable_by(|a, b| a.total_cmp(b));
         let lo = v[..q].iter().map(|&x| f64::from(x)).sum();
         let hi = v[v.len() - q..].iter().map(|&x| f64::from(x)).sum();
         return (lo, hi);
     }
-    let mut mins = [0.0f32; MAX_CHUNKS];
-    let mut maxs = [0.0f32; MAX_CHUNKS];
-    for (j, c) in band.chunks(CHUNK).enumerate() {
-        let (mut lo, mut hi) = (c[0], c[0]);
-        for &x in &c[1..] {
-            lo = if x < lo { x } else { lo };
-            hi = if x > hi { x } else { hi };
-        }
-        mins[j] = lo;
-        maxs[j] = hi;
-    }
-    let (mins, maxs) = (&mins[..n_chunks], &maxs[..n_chunks]);
-    let lo_bound = kth_smallest(mins, q.min(n_chunks));
-    let hi_bound = -kth_smallest_neg(maxs, q.min(n_chunks));
+    let (mins, maxs) = lane_min_max::<L>(band);
+    let lo_bound = kth_smallest(&mins, q);
+    let hi_bound = -kth_smallest_neg(&maxs, q);
     let mut small = SortedBuf::new(q);
     let mut large = SortedBuf::new(q);
-    for (j, c) in band.chunks(CHUNK).enumerate() {
-        if mins[j] <= lo_bound {
-            for &x in c {
-                small.push(x);
-            }
+    for &x in band {
+        if x <= lo_bound {
+            small.push(x);
         }
-        if maxs[j] >= hi_bound {
-            for &x in c {
-                large.push(-x);
-            }
+        if x >= hi_bound {
+            large.push(-x);
         }
     }
     (small.sum(), -large.sum())
+}
+
+/// Lane-wise minima and maxima of `x` read as `L` interleaved lanes (every
+/// lane gets at least one value when `x.len() >= L`).
+fn lane_min_max<const L: usize>(x: &[f32]) -> ([f32; L], [f32; L]) {
+    let mut lo = [f32::INFINITY; L];
+    let mut hi = [f32::NEG_INFINITY; L];
+    let chunks = x.chunks_exact(L);
+    let rest = chunks.remainder();
+    for c in chunks {
+        let c: &[f32; L] = c.try_into().expect("chunks_exact yields L values");
+        for ((l, h), &v) in lo.iter_mut().zip(hi.iter_mut()).zip(c) {
+            *l = if v < *l { v } else { *l };
+            *h = if v > *h { v } else { *h };
+        }
+    }
+    for (i, &v) in rest.iter().enumerate() {
+        lo[i] = if v < lo[i] { v } else { lo[i] };
+        hi[i] = if v > hi[i] { v } else { hi[i] };
+    }
+    (lo, hi)
+}
+
+/// Minimum and maximum of a non-empty slice over 16 independent lanes (a
+/// single running min is one long dependency chain; lanes vectorise).
+fn min_max(x: &[f32]) -> (f32, f32) {
+    let (lo, hi) = lane_min_max::<16>(x);
+    let l = lo
+        .iter()
+        .fold(f32::INFINITY, |m, &v| if v < m { v } else { m });
+    let h = hi
+        .iter()
+        .fold(f32::NEG_INFINITY, |m, &v| if v > m { v } else { m });
+    (l, h)
 }
 
 /// The k-th smallest (1-based) of a short slice.
@@ -1055,10 +1077,10 @@ fn kth_smallest_neg(v: &[f32], k: usize) -> f32 {
     b.vals[k - 1]
 }
 
-/// The `k <= 32` smallest values pushed so far, ascending.
+/// The `k <= 32` smallest values pushed so far, ascending (unfilled slots
+/// hold +inf, so a rejected push costs one comparison).
 struct SortedBuf {
     vals: [f32; 32],
-    len: usize,
     k: usize,
 }
 
@@ -1066,22 +1088,17 @@ impl SortedBuf {
     fn new(k: usize) -> Self {
         SortedBuf {
             vals: [f32::INFINITY; 32],
-            len: 0,
             k,
         }
     }
 
     #[inline]
     fn push(&mut self, x: f32) {
-        if self.len == self.k && x >= self.vals[self.k - 1] {
+        let k = self.k;
+        if x >= self.vals[k - 1] {
             return;
         }
-        let mut i = if self.len < self.k {
-            self.len += 1;
-            self.len - 1
-        } else {
-            self.k - 1
-        };
+        let mut i = k - 1;
         while i > 0 && self.vals[i - 1] > x {
             self.vals[i] = self.vals[i - 1];
             i -= 1;
@@ -1089,8 +1106,9 @@ impl SortedBuf {
         self.vals[i] = x;
     }
 
+    /// Sum of the kept values (callers push at least `k` finite values).
     fn sum(&self) -> f64 {
-        self.vals[..self.len].iter().map(|&x| f64::from(x)).sum()
+        self.vals[..self.k].iter().map(|&x| f64::from(x)).sum()
     }
 }
 
