@@ -350,13 +350,16 @@ impl MelFilterbank {
 /// Dot product with eight f32 accumulators (so it vectorises).
 #[inline]
 fn dot_f32(a: &[f32], b: &[f32]) -> f32 {
-    let mut acc = [0.0f32; 8];
-    let ca = a.chunks_exact(8);
-    let cb = b.chunks_exact(8);
+    const L: usize = 16;
+    let mut acc = [0.0f32; L];
+    let ca = a.chunks_exact(L);
+    let cb = b.chunks_exact(L);
     let (ra, rb) = (ca.remainder(), cb.remainder());
     for (x, y) in ca.zip(cb) {
-        for k in 0..8 {
-            acc[k] += x[k] * y[k];
+        let x: &[f32; L] = x.try_into().expect("chunks_exact yields L values");
+        let y: &[f32; L] = y.try_into().expect("chunks_exact yields L values");
+        for ((a, &x), &y) in acc.iter_mut().zip(x).zip(y) {
+            *a += x * y;
         }
     }
     let mut s = acc.iter().sum::<f32>();
@@ -1014,14 +1017,28 @@ fn extreme_sums(band: &[f32], q: usize) -> (f64, f64) {
     let hi_bound = -kth_smallest_neg(&maxs, q);
     let mut small = SortedBuf::new(q);
     let mut large = SortedBuf::new(q);
-    for &x in band {
+    let mut visit = |x: f32| {
         if x <= lo_bound {
             small.push(x);
         }
         if x >= hi_bound {
             large.push(-x);
         }
+    };
+    // Candidates are rare: test 16 values at once without branching (this
+    // vectorises) and look at the values only in chunks that hold one.
+    let chunks = band.chunks_exact(L);
+    let rest = chunks.remainder();
+    for c in chunks {
+        let c: &[f32; L] = c.try_into().expect("chunks_exact yields L values");
+        let hit = c.iter().fold(0u32, |acc, &x| {
+            acc | u32::from(x <= lo_bound) | u32::from(x >= hi_bound)
+        });
+        if hit != 0 {
+            c.iter().for_each(|&x| visit(x));
+        }
     }
+    rest.iter().for_each(|&x| visit(x));
     (small.sum(), -large.sum())
 }
 
