@@ -261,6 +261,8 @@ mod tests {
                 frames: 1292
             }
         );
+        let c: AudioFeatureConfig = toml::from_str("offset_s = 15\nduration_s = 30").unwrap();
+        assert_eq!((c.offset_s, c.duration_s), (15.0, Some(30.0)));
         assert!(toml::from_str::<AudioFeatureConfig>("sample_rte = 22050").is_err());
         assert!(toml::from_str::<AudioFeatureConfig>("[set.log_mel]\nn_mel = 96").is_err());
         assert!(toml::from_str::<AudioFeatureConfig>("set = \"seed38\"").is_err());

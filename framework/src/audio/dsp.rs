@@ -178,15 +178,23 @@ impl StftPlan {
     /// rounded to complex64, its magnitude to float32 and squared in float32,
     /// as `np.abs(stft) ** 2` does.
     pub fn power(&self, y: &[f32]) -> Matrix {
+        self.power_with(y, |_, _, _| {})
+    }
+
+    /// [`StftPlan::power`], calling `f(t, power, magnitude)` with each
+    /// frame's rows (`[n_fft / 2 + 1]` each) as soon as the frame is
+    /// computed, so per-frame features run while it is in cache.
+    pub fn power_with(&self, y: &[f32], mut f: impl FnMut(usize, &[f32], &[f32])) -> Matrix {
         let n_fft = self.n_fft;
         let bins = n_fft / 2 + 1;
         let frames = n_frames(y.len(), self.hop);
+        let mut out = Matrix::zeros(frames, bins);
         let mut padded = vec![0.0f32; y.len() + n_fft];
         padded[n_fft / 2..n_fft / 2 + y.len()].copy_from_slice(y);
-        let mut out = Matrix::zeros(frames, bins);
         let mut input = vec![0.0f64; n_fft];
         let mut spectrum = vec![Complex::new(0.0f64, 0.0); bins];
         let mut scratch = vec![Complex::new(0.0f64, 0.0); self.fft.get_scratch_len()];
+        let mut mag = vec![0.0f32; bins];
         for t in 0..frames {
             let frame = &padded[t * self.hop..t * self.hop + n_fft];
             for ((i, &x), &w) in input.iter_mut().zip(frame).zip(&self.window) {
@@ -195,11 +203,15 @@ impl StftPlan {
             self.fft
                 .process_with_scratch(&mut input, &mut spectrum, &mut scratch)
                 .expect("buffer lengths come from the plan");
-            for (o, c) in out.row_mut(t).iter_mut().zip(&spectrum) {
-                let (re, im) = (f64::from(c.re as f32), f64::from(c.im as f32));
-                let mag = (re * re + im * im).sqrt() as f32;
-                *o = mag * mag;
+            let power = out.row_mut(t);
+            for ((p, m), c) in power.iter_mut().zip(mag.iter_mut()).zip(&spectrum) {
+                // |complex64| in float32 (np.abs), then squared in float32.
+                let (re, im) = (c.re as f32, c.im as f32);
+                let a = (re * re + im * im).sqrt();
+                *m = a;
+                *p = a * a;
             }
+            f(t, out.row(t), &mag);
         }
         out
     }
@@ -338,13 +350,16 @@ impl MelFilterbank {
 /// Dot product with eight f32 accumulators (so it vectorises).
 #[inline]
 fn dot_f32(a: &[f32], b: &[f32]) -> f32 {
-    let mut acc = [0.0f32; 8];
-    let ca = a.chunks_exact(8);
-    let cb = b.chunks_exact(8);
+    const L: usize = 16;
+    let mut acc = [0.0f32; L];
+    let ca = a.chunks_exact(L);
+    let cb = b.chunks_exact(L);
     let (ra, rb) = (ca.remainder(), cb.remainder());
     for (x, y) in ca.zip(cb) {
-        for k in 0..8 {
-            acc[k] += x[k] * y[k];
+        let x: &[f32; L] = x.try_into().expect("chunks_exact yields L values");
+        let y: &[f32; L] = y.try_into().expect("chunks_exact yields L values");
+        for ((a, &x), &y) in acc.iter_mut().zip(x).zip(y) {
+            *a += x * y;
         }
     }
     let mut s = acc.iter().sum::<f32>();
@@ -352,6 +367,47 @@ fn dot_f32(a: &[f32], b: &[f32]) -> f32 {
         s += x * y;
     }
     s
+}
+
+/// Dot product of f64 weights with f32 values, four f64 lanes.
+#[inline]
+fn dot_f64_f32(w: &[f64], x: &[f32]) -> f64 {
+    let mut acc = [0.0f64; 4];
+    let cw = w.chunks_exact(4);
+    let cx = x.chunks_exact(4);
+    let (rw, rx) = (cw.remainder(), cx.remainder());
+    for (a, b) in cw.zip(cx) {
+        for k in 0..4 {
+            acc[k] += a[k] * f64::from(b[k]);
+        }
+    }
+    let mut s = acc.iter().sum::<f64>();
+    for (a, &b) in rw.iter().zip(rx) {
+        s += a * f64::from(b);
+    }
+    s
+}
+
+/// Maximum of a non-empty f32 slice, eight lanes.
+#[inline]
+pub fn max_f32(x: &[f32]) -> f32 {
+    let mut acc = [f32::NEG_INFINITY; 8];
+    let c = x.chunks_exact(8);
+    let r = c.remainder();
+    for v in c {
+        for k in 0..8 {
+            acc[k] = if v[k] > acc[k] { v[k] } else { acc[k] };
+        }
+    }
+    let mut m = acc
+        .iter()
+        .fold(f32::NEG_INFINITY, |m, &v| if v > m { v } else { m });
+    for &v in r {
+        if v > m {
+            m = v;
+        }
+    }
+    m
 }
 
 /// `librosa.power_to_db(S, ref=ref_value, amin=1e-10, top_db=top_db)` in
@@ -423,12 +479,7 @@ pub fn mfcc(log_mel: &Matrix, n_mfcc: usize) -> Matrix {
 pub fn mfcc_frame(dct: &[f64], log_mel: &[f32], out: &mut [f32]) {
     let n_in = log_mel.len();
     for (k, o) in out.iter_mut().enumerate() {
-        let row = &dct[k * n_in..(k + 1) * n_in];
-        *o = row
-            .iter()
-            .zip(log_mel)
-            .map(|(d, &x)| d * f64::from(x))
-            .sum::<f64>() as f32;
+        *o = dot_f64_f32(&dct[k * n_in..(k + 1) * n_in], log_mel) as f32;
     }
 }
 
@@ -472,7 +523,7 @@ pub fn delta(x: &Matrix) -> Option<Matrix> {
 
 /// Frequency bins used by piptrack: `150 <= f < 4000` Hz (librosa's
 /// `fmin`/`fmax` defaults), as a half-open range.
-fn piptrack_range(sr: f64, n_fft: usize) -> (usize, usize) {
+pub fn piptrack_range(sr: f64, n_fft: usize) -> (usize, usize) {
     let fmin = 150.0f64;
     let fmax = 4000.0f64.min(sr / 2.0);
     let freqs = fft_frequencies(sr, n_fft);
@@ -496,7 +547,7 @@ pub fn piptrack_frame(
     if n < 3 {
         return;
     }
-    let max = s.iter().fold(f32::NEG_INFINITY, |m, &x| m.max(x));
+    let max = max_f32(s);
     let ref_value = 0.1f32 * max;
     let masked = |i: usize| if s[i] > ref_value { s[i] } else { 0.0 };
     let (lo, hi) = range;
@@ -748,55 +799,84 @@ fn tonnetz_basis() -> [[f64; 12]; 6] {
 
 // ---------------------------------------------------------------- spectral shape
 
-/// One frame of `librosa.feature.spectral_centroid(S=magnitude)`:
-/// `sum(f * S / sum(S))`, the normalised spectrum rounded to f32 as librosa's
-/// `util.normalize` does on a float32 array.
+/// Zeroth, first and second moments `(sum S, sum f S, sum f^2 S)` of a
+/// magnitude frame, accumulated in f64 over four lanes (so it vectorises).
 #[inline]
-pub fn centroid_frame(mag: &[f32], freqs: &[f64]) -> f64 {
-    let norm = l1_norm(mag);
-    mag.iter()
-        .zip(freqs)
-        .map(|(&s, &f)| f * f64::from((f64::from(s) / norm) as f32))
-        .sum()
+pub fn spectral_moments(mag: &[f32], freqs: &[f64]) -> (f64, f64, f64) {
+    let mut s0 = [0.0f64; 4];
+    let mut s1 = [0.0f64; 4];
+    let mut s2 = [0.0f64; 4];
+    let cm = mag.chunks_exact(4);
+    let cf = freqs.chunks_exact(4);
+    let (rm, rf) = (cm.remainder(), cf.remainder());
+    for (m, f) in cm.zip(cf) {
+        for k in 0..4 {
+            let x = f64::from(m[k]);
+            s0[k] += x;
+            s1[k] += x * f[k];
+            s2[k] += x * f[k] * f[k];
+        }
+    }
+    let (mut a, mut b, mut c) = (
+        s0.iter().sum::<f64>(),
+        s1.iter().sum::<f64>(),
+        s2.iter().sum::<f64>(),
+    );
+    for (&m, &f) in rm.iter().zip(rf) {
+        let x = f64::from(m);
+        a += x;
+        b += x * f;
+        c += x * f * f;
+    }
+    (a, b, c)
 }
 
-/// The L1 norm of a frame as `util.normalize` uses it (1 when below tiny).
+/// One frame of `librosa.feature.spectral_centroid(S=magnitude)` and
+/// `librosa.feature.spectral_bandwidth(S=magnitude)` (p = 2, normalised):
+/// `c = sum(f S) / sum(S)` and `sqrt(sum(S / sum(S) (f - c)^2))`, the latter
+/// as `sqrt(E[f^2] - c^2)` from the same moments (f64 keeps the difference
+/// exact to far below a hertz). A frame whose sum is below f32's tiny has
+/// centroid and bandwidth 0, as librosa's `util.normalize` leaves it zero.
 #[inline]
-fn l1_norm(mag: &[f32]) -> f64 {
-    let n: f64 = mag.iter().map(|&s| f64::from(s.abs())).sum();
-    if n < TINY_F32 { 1.0 } else { n }
-}
-
-/// One frame of `librosa.feature.spectral_bandwidth(S=magnitude)` (p = 2,
-/// normalised): `sqrt(sum(S / sum(S) * (f - centroid)^2))`.
-#[inline]
-pub fn bandwidth_frame(mag: &[f32], freqs: &[f64], centroid: f64) -> f64 {
-    let norm = l1_norm(mag);
-    mag.iter()
-        .zip(freqs)
-        .map(|(&s, &f)| {
-            let d = (f - centroid).abs();
-            f64::from((f64::from(s) / norm) as f32) * d * d
-        })
-        .sum::<f64>()
-        .sqrt()
+pub fn centroid_bandwidth_frame(mag: &[f32], freqs: &[f64]) -> (f64, f64) {
+    let (s0, s1, s2) = spectral_moments(mag, freqs);
+    if s0 < TINY_F32 {
+        return (s1, s2.max(0.0).sqrt());
+    }
+    let c = s1 / s0;
+    (c, (s2 / s0 - c * c).max(0.0).sqrt())
 }
 
 /// One frame of `librosa.feature.spectral_rolloff(S=magnitude,
-/// roll_percent=0.85)`: the lowest bin frequency at which the (f32, running)
-/// cumulative sum reaches 85% of the frame's total.
+/// roll_percent=0.85)`: the lowest bin frequency at which the cumulative sum
+/// reaches 85% of the frame's total (an all-zero frame gives bin 0).
+///
+/// librosa accumulates in float32; this accumulates in f64 over blocks of 16
+/// bins (block sums vectorise, then one block is scanned), which can only
+/// differ from librosa when a partial sum lies within float32 round-off of
+/// the threshold.
 #[inline]
 pub fn rolloff_frame(mag: &[f32], freqs: &[f64]) -> f64 {
-    let total = mag.iter().fold(0.0f32, |a, &x| a + x);
-    let threshold = 0.85f32 * total;
-    let mut acc = 0.0f32;
-    for (i, &s) in mag.iter().enumerate() {
-        acc += s;
-        if acc >= threshold {
-            return freqs[i];
+    const B: usize = 16;
+    let block_sum = |b: &[f32]| b.iter().map(|&x| f64::from(x)).sum::<f64>();
+    let total: f64 = mag.chunks(B).map(block_sum).sum();
+    let threshold = 0.85 * total;
+    let mut acc = 0.0f64;
+    for (bi, block) in mag.chunks(B).enumerate() {
+        let next = acc + block_sum(block);
+        if next >= threshold {
+            for (i, &x) in block.iter().enumerate() {
+                acc += f64::from(x);
+                if acc >= threshold {
+                    return freqs[bi * B + i];
+                }
+            }
+            // Rounding between the block sum and the scan: the block's last bin.
+            return freqs[(bi * B + block.len() - 1).min(freqs.len() - 1)];
         }
+        acc = next;
     }
-    // Only reachable with NaN input; librosa's nanmin would return NaN too.
+    // Only reachable with NaN input; librosa's nanmin would give NaN too.
     f64::NAN
 }
 
@@ -824,15 +904,13 @@ fn per_frame(mag: &Matrix, f: impl Fn(&[f32]) -> f64) -> Vec<f64> {
 /// `librosa.feature.spectral_centroid(S=magnitude, sr=sr)`, `[frames]` in Hz.
 pub fn spectral_centroid(mag: &Matrix, sr: f64, n_fft: usize) -> Vec<f64> {
     let freqs = fft_frequencies(sr, n_fft);
-    per_frame(mag, |m| centroid_frame(m, &freqs))
+    per_frame(mag, |m| centroid_bandwidth_frame(m, &freqs).0)
 }
 
 /// `librosa.feature.spectral_bandwidth(S=magnitude, sr=sr)`, `[frames]` in Hz.
 pub fn spectral_bandwidth(mag: &Matrix, sr: f64, n_fft: usize) -> Vec<f64> {
     let freqs = fft_frequencies(sr, n_fft);
-    per_frame(mag, |m| {
-        bandwidth_frame(m, &freqs, centroid_frame(m, &freqs))
-    })
+    per_frame(mag, |m| centroid_bandwidth_frame(m, &freqs).1)
 }
 
 /// `librosa.feature.spectral_rolloff(S=magnitude, sr=sr)`, `[frames]` in Hz.
@@ -908,31 +986,147 @@ impl ContrastBands {
     }
 }
 
-/// Sums of the `q` smallest and the `q` largest values of `band` (q is a few
-/// values at most, so two small sorted buffers beat sorting the band).
+/// Sums of the `q` smallest and the `q` largest values of `band` (q is a
+/// few values: 2% of a band).
+///
+/// Linear time without sorting the band: the band is read as `L = 16`
+/// interleaved lanes (`band[l], band[l + L], ...`) whose minima and maxima
+/// are computed lane-wise (this vectorises). The q-th smallest lane minimum
+/// bounds the q-th smallest value from above, so one filtering pass that
+/// keeps only values at or below it finds every candidate (a handful), and
+/// only those are inserted into the sorted buffer; likewise for the largest.
 fn extreme_sums(band: &[f32], q: usize) -> (f64, f64) {
+    const L: usize = 16;
     let q = q.min(band.len());
     if q == 0 {
         return (0.0, 0.0);
     }
-    let mut small: Vec<f32> = Vec::with_capacity(q + 1);
-    let mut large: Vec<f32> = Vec::with_capacity(q + 1);
-    for &x in band {
-        if small.len() < q || x < small[q - 1] {
-            let pos = small.partition_point(|&s| s <= x);
-            small.insert(pos, x);
-            small.truncate(q);
+    if q == 1 {
+        let (lo, hi) = min_max(band);
+        return (f64::from(lo), f64::from(hi));
+    }
+    if q > L || band.len() < 2 * L {
+        let mut v = band.to_vec();
+        v.sort_unstable_by(|a, b| a.total_cmp(b));
+        let lo = v[..q].iter().map(|&x| f64::from(x)).sum();
+        let hi = v[v.len() - q..].iter().map(|&x| f64::from(x)).sum();
+        return (lo, hi);
+    }
+    let (mins, maxs) = lane_min_max::<L>(band);
+    let lo_bound = kth_smallest(&mins, q);
+    let hi_bound = -kth_smallest_neg(&maxs, q);
+    let mut small = SortedBuf::new(q);
+    let mut large = SortedBuf::new(q);
+    let mut visit = |x: f32| {
+        if x <= lo_bound {
+            small.push(x);
         }
-        if large.len() < q || x > large[q - 1] {
-            let pos = large.partition_point(|&s| s >= x);
-            large.insert(pos, x);
-            large.truncate(q);
+        if x >= hi_bound {
+            large.push(-x);
+        }
+    };
+    // Candidates are rare: test 16 values at once without branching (this
+    // vectorises) and look at the values only in chunks that hold one.
+    let chunks = band.chunks_exact(L);
+    let rest = chunks.remainder();
+    for c in chunks {
+        let c: &[f32; L] = c.try_into().expect("chunks_exact yields L values");
+        let hit = c.iter().fold(0u32, |acc, &x| {
+            acc | u32::from(x <= lo_bound) | u32::from(x >= hi_bound)
+        });
+        if hit != 0 {
+            c.iter().for_each(|&x| visit(x));
         }
     }
-    (
-        small.iter().map(|&x| f64::from(x)).sum(),
-        large.iter().map(|&x| f64::from(x)).sum(),
-    )
+    rest.iter().for_each(|&x| visit(x));
+    (small.sum(), -large.sum())
+}
+
+/// Lane-wise minima and maxima of `x` read as `L` interleaved lanes (every
+/// lane gets at least one value when `x.len() >= L`).
+fn lane_min_max<const L: usize>(x: &[f32]) -> ([f32; L], [f32; L]) {
+    let mut lo = [f32::INFINITY; L];
+    let mut hi = [f32::NEG_INFINITY; L];
+    let chunks = x.chunks_exact(L);
+    let rest = chunks.remainder();
+    for c in chunks {
+        let c: &[f32; L] = c.try_into().expect("chunks_exact yields L values");
+        for ((l, h), &v) in lo.iter_mut().zip(hi.iter_mut()).zip(c) {
+            *l = if v < *l { v } else { *l };
+            *h = if v > *h { v } else { *h };
+        }
+    }
+    for (i, &v) in rest.iter().enumerate() {
+        lo[i] = if v < lo[i] { v } else { lo[i] };
+        hi[i] = if v > hi[i] { v } else { hi[i] };
+    }
+    (lo, hi)
+}
+
+/// Minimum and maximum of a non-empty slice over 16 independent lanes (a
+/// single running min is one long dependency chain; lanes vectorise).
+fn min_max(x: &[f32]) -> (f32, f32) {
+    let (lo, hi) = lane_min_max::<16>(x);
+    let l = lo
+        .iter()
+        .fold(f32::INFINITY, |m, &v| if v < m { v } else { m });
+    let h = hi
+        .iter()
+        .fold(f32::NEG_INFINITY, |m, &v| if v > m { v } else { m });
+    (l, h)
+}
+
+/// The k-th smallest (1-based) of a short slice.
+fn kth_smallest(v: &[f32], k: usize) -> f32 {
+    let mut b = SortedBuf::new(k);
+    for &x in v {
+        b.push(x);
+    }
+    b.vals[k - 1]
+}
+
+/// The k-th smallest of the negated values (the k-th largest, negated).
+fn kth_smallest_neg(v: &[f32], k: usize) -> f32 {
+    let mut b = SortedBuf::new(k);
+    for &x in v {
+        b.push(-x);
+    }
+    b.vals[k - 1]
+}
+
+/// The `k <= 32` smallest values pushed so far, ascending (unfilled slots
+/// hold +inf, so a rejected push costs one comparison).
+struct SortedBuf {
+    vals: [f32; 32],
+    k: usize,
+}
+
+impl SortedBuf {
+    fn new(k: usize) -> Self {
+        SortedBuf {
+            vals: [f32::INFINITY; 32],
+            k,
+        }
+    }
+
+    #[inline]
+    fn push(&mut self, x: f32) {
+        let k = self.k;
+        if x >= self.vals[k - 1] {
+            return;
+        }
+        let mut i = k - 1;
+        while i > 0 && self.vals[i - 1] > x {
+            self.vals[i] = self.vals[i - 1];
+            i -= 1;
+        }
+        self.vals[i] = x;
+    }
+
+    /// Sum of the kept values (callers push at least `k` finite values).
+    fn sum(&self) -> f64 {
+        self.vals[..self.k].iter().map(|&x| f64::from(x)).sum()
+    }
 }
 
 /// Turns per-frame peaks and valleys (`[frames, 7]`, row-major) into
@@ -994,27 +1188,18 @@ pub fn zero_crossing_rate(y: &[f32], frame_length: usize, hop: usize) -> Vec<f64
         return vec![0.0; frames];
     }
     let half = frame_length / 2;
-    let n = y.len() + 2 * half;
-    let at = |i: usize| -> f32 {
-        if i < half {
-            y[0]
-        } else if i >= half + y.len() {
-            y[y.len() - 1]
-        } else {
-            y[i - half]
-        }
-    };
-    let neg = |x: f32| f64::from(x) < -1e-10;
-    // prefix[i] = crossings between i-1 and i for i in 1..=k, summed.
-    let mut prefix = vec![0u32; n];
-    let mut prev = neg(at(0));
-    for (i, p) in prefix.iter_mut().enumerate().skip(1) {
-        let cur = neg(at(i));
-        *p = u32::from(cur != prev);
-        prev = cur;
-    }
-    for i in 1..n {
-        prefix[i] += prefix[i - 1];
+    // Sign flags of the edge-padded signal ("negative" = below -1e-10).
+    let neg = |x: f32| u32::from(f64::from(x) < -1e-10);
+    let mut flags: Vec<u32> = Vec::with_capacity(y.len() + 2 * half);
+    flags.resize(half, neg(y[0]));
+    flags.extend(y.iter().map(|&x| neg(x)));
+    flags.resize(y.len() + 2 * half, neg(y[y.len() - 1]));
+    // prefix[i] = number of sign changes between positions 0..=i.
+    let mut prefix = vec![0u32; flags.len()];
+    let mut acc = 0u32;
+    for i in 1..flags.len() {
+        acc += flags[i] ^ flags[i - 1];
+        prefix[i] = acc;
     }
     (0..frames)
         .map(|t| {

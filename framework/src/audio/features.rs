@@ -6,6 +6,9 @@
 //! models, their fixed-length policy, and the column names of track-level
 //! sets. All maths lives in [`super::dsp`]; this module only schedules it.
 
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
 use super::config::{AudioFeatureConfig, FeatureSet};
 use super::dsp::{self, CONTRAST_BANDS, ContrastBands, Matrix, MelFilterbank, StftPlan};
 
@@ -20,9 +23,10 @@ pub struct Features {
     pub data: Vec<f32>,
 }
 
-/// Why samples could not be turned into features (the caller adds the path).
+/// Why samples could not be turned into features (the caller adds the path;
+/// [`super::extract_file`] turns it into [`super::AudioError::TooShort`]).
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum FeatureShortfall {
+pub enum FeatureShortfall {
     /// Fewer samples than `needed` for `what`.
     TooShort { what: &'static str, needed: usize },
 }
@@ -73,7 +77,7 @@ fn seed37_names(stat: &str) -> Vec<String> {
 }
 
 /// Plans and filterbanks for one config, built once and shared (it is `Sync`).
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Extractor {
     set: FeatureSet,
     sr: f64,
@@ -82,6 +86,8 @@ pub struct Extractor {
     dct: Vec<f64>,
     freqs: Vec<f64>,
     contrast: Option<ContrastBands>,
+    /// Chroma filterbanks by tuning (in thousandths of a semitone).
+    chroma_cache: Mutex<BTreeMap<i64, Arc<Matrix>>>,
 }
 
 impl Extractor {
@@ -101,11 +107,12 @@ impl Extractor {
             dct: dsp::dct_ortho_matrix(n_mfcc, N_MELS),
             freqs: dsp::fft_frequencies(sr, dsp::N_FFT),
             contrast: ContrastBands::new(sr, dsp::N_FFT),
+            chroma_cache: Mutex::new(BTreeMap::new()),
         }
     }
 
     /// The features of mono samples at the config's rate.
-    pub(crate) fn features(&self, y: &[f32]) -> Result<Features, FeatureShortfall> {
+    pub fn features(&self, y: &[f32]) -> Result<Features, FeatureShortfall> {
         match &self.set {
             FeatureSet::Seed37 => Ok(self.track_level(y, false)?),
             FeatureSet::Extended => Ok(self.track_level(y, true)?),
@@ -184,56 +191,75 @@ impl Extractor {
         })
     }
 
-    /// `seed37` (and with `extended`, the 117-value set) in one pass.
+    /// The chroma filterbank for a tuning, built once per distinct tuning
+    /// (estimate_tuning returns one of 100 values) and shared.
+    fn chroma_filterbank(&self, tuning: f64) -> Arc<Matrix> {
+        let key = (tuning * 1000.0).round() as i64;
+        let mut cache = self
+            .chroma_cache
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        cache
+            .entry(key)
+            .or_insert_with(|| Arc::new(dsp::chroma_filterbank(self.sr, dsp::N_FFT, tuning)))
+            .clone()
+    }
+
+    /// `seed37` (and with `extended`, the 117-value set): one streaming pass
+    /// over the STFT for everything per frame, then chroma (which needs the
+    /// tuning estimated from all frames) over the stored power spectrogram.
     fn track_level(&self, y: &[f32], extended: bool) -> Result<Features, FeatureShortfall> {
         let sr = self.sr;
         let n_fft = dsp::N_FFT;
         let hop = dsp::HOP;
-        let power = self.plan.power(y); // [T, 1025]
-        let t_len = power.rows;
+        let t_len = dsp::n_frames(y.len(), hop);
         if extended && t_len < 9 {
             return Err(FeatureShortfall::TooShort {
                 what: "the extended set's MFCC deltas (9 frames)",
                 needed: 8 * hop,
             });
         }
-        // MFCC from the 128-band log-mel (librosa.feature.mfcc(y, sr, n_mfcc=13)).
-        let log_mel = self.log_mel_frames(&power); // [T, 128]
-        let mut mfcc = Matrix::zeros(t_len, SEED_MFCC);
-        for t in 0..t_len {
-            dsp::mfcc_frame(&self.dct, log_mel.row(t), mfcc.row_mut(t));
-        }
-        // Tuning from piptrack over the power spectrogram, then chroma.
-        let tuning = dsp::estimate_tuning(&power, sr, n_fft);
-        let chroma_fb = dsp::chroma_filterbank(sr, n_fft, tuning);
         let contrast_bands = self.contrast.as_ref().ok_or(FeatureShortfall::TooShort {
             what: "spectral contrast (a sample rate above 12800 Hz)",
             needed: 0,
         })?;
-        let mut chroma = Matrix::zeros(t_len, 12);
+        let mut log_mel = Matrix::zeros(t_len, N_MELS); // [T, 128]
+        let mut peaks = Vec::new();
+        let pip_range = dsp::piptrack_range(sr, n_fft);
         let mut peak = vec![0.0f64; t_len * CONTRAST_BANDS];
         let mut valley = vec![0.0f64; t_len * CONTRAST_BANDS];
         let mut centroid = Vec::with_capacity(t_len);
         let mut bandwidth = Vec::with_capacity(t_len);
         let mut rolloff = Vec::with_capacity(t_len);
         let mut flatness = Vec::with_capacity(if extended { t_len } else { 0 });
-        let mut mag = vec![0.0f32; power.cols];
-        for t in 0..t_len {
-            let p = power.row(t);
-            dsp::chroma_frame(&chroma_fb, p, chroma.row_mut(t));
-            for (m, &x) in mag.iter_mut().zip(p) {
-                *m = x.sqrt();
-            }
+        // [T, 1025], kept for chroma once the tuning is known.
+        let power = self.plan.power_with(y, |t, p, mag| {
+            self.mel.apply_frame(p, log_mel.row_mut(t));
+            dsp::piptrack_frame(p, sr, n_fft, pip_range, &mut peaks);
             let r = t * CONTRAST_BANDS..(t + 1) * CONTRAST_BANDS;
-            contrast_bands.frame(&mag, &mut peak[r.clone()], &mut valley[r]);
-            let c = dsp::centroid_frame(&mag, &self.freqs);
+            contrast_bands.frame(mag, &mut peak[r.clone()], &mut valley[r]);
+            let (c, bw) = dsp::centroid_bandwidth_frame(mag, &self.freqs);
             centroid.push(c);
-            bandwidth.push(dsp::bandwidth_frame(&mag, &self.freqs, c));
-            rolloff.push(dsp::rolloff_frame(&mag, &self.freqs));
+            bandwidth.push(bw);
+            rolloff.push(dsp::rolloff_frame(mag, &self.freqs));
             if extended {
-                flatness.push(dsp::flatness_frame(&mag));
+                flatness.push(dsp::flatness_frame(mag));
             }
+        });
+        // MFCC from the 128-band log-mel (librosa.feature.mfcc(y, sr, n_mfcc=13)).
+        dsp::power_to_db_in_place(&mut log_mel.data, 1.0, Some(80.0));
+        let mut mfcc = Matrix::zeros(t_len, SEED_MFCC);
+        for t in 0..t_len {
+            dsp::mfcc_frame(&self.dct, log_mel.row(t), mfcc.row_mut(t));
         }
+        // chroma_stft: tuning from all frames' piptrack peaks, then the filterbank.
+        let chroma_fb = self.chroma_filterbank(dsp::tuning_from_peaks(&peaks));
+        let mut chroma = Matrix::zeros(t_len, 12);
+        for t in 0..t_len {
+            let (src, dst) = (power.row(t), &mut chroma.data[t * 12..(t + 1) * 12]);
+            dsp::chroma_frame(&chroma_fb, src, dst);
+        }
+        drop(power);
         let contrast = dsp::contrast_from_extremes(peak, valley);
         let rms = dsp::rms(y, n_fft, hop);
         let zcr = dsp::zero_crossing_rate(y, n_fft, hop);

@@ -31,10 +31,9 @@ pub use cache::{CacheStats, FeatureCache};
 pub use config::{AudioFeatureConfig, EXTRACTOR_VERSION, FeatureSet, OnBadAudio};
 pub use decode::{DecodeOptions, Decoded, decode, decode_bytes};
 pub use error::AudioError;
-pub use features::{Extractor, Features, feature_names};
+pub use features::{Extractor, FeatureShortfall, Features, feature_names};
 
 use cache::{Lookup, StatsCounter};
-use features::FeatureShortfall;
 
 impl AudioFeatureConfig {
     /// The decoding options this config implies.
