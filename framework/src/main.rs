@@ -216,9 +216,15 @@ fn main() -> ExitCode {
                 eprintln!("error: the spec is invalid:\n{spec_err}");
                 return ExitCode::from(exit::INVALID_SPEC);
             }
-            eprintln!("error: {e}");
+            // Each cause once: wrappers often repeat their source's text.
+            let mut shown = e.to_string();
+            eprintln!("error: {shown}");
             for cause in e.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
+                let text = cause.to_string();
+                if !shown.contains(&text) {
+                    eprintln!("  caused by: {text}");
+                    shown.push_str(&text);
+                }
             }
             ExitCode::from(exit::ERROR)
         }

@@ -31,6 +31,9 @@ pub type AudioColumn = Vec<Result<Vec<f32>, String>>;
 pub struct TrialData {
     pub dataset: Arc<Dataset>,
     pub audio: BTreeMap<String, Arc<AudioColumn>>,
+    /// The lexicon / embeddings file the trial's text features read, loaded
+    /// once per sweep.
+    pub text: Arc<text::TextResources>,
 }
 
 /// Why a trial failed. The text is stored with the trial.
@@ -250,8 +253,15 @@ pub fn run_trial(cfg: &TrialConfig, data: &TrialData) -> Result<TrialResult, Tri
             });
         }
 
-        let fm = features(tracks, audio.as_deref(), text_cfg, &train_idx, &test_idx)
-            .map_err(|e| e.at_fold(fold_index))?;
+        let fm = features(
+            tracks,
+            audio.as_deref(),
+            text_cfg,
+            &data.text,
+            &train_idx,
+            &test_idx,
+        )
+        .map_err(|e| e.at_fold(fold_index))?;
         // Tracks without usable lyrics leave the trial under
         // `missing_lyrics = "drop"` (with "zero" they keep a zero vector).
         let drop_missing = text_cfg.is_some_and(|t| t.missing_lyrics == text::MissingLyrics::Drop);
@@ -490,6 +500,7 @@ fn features(
     tracks: &[Track],
     audio: Option<&AudioColumn>,
     text_cfg: Option<&text::TextFeatureConfig>,
+    resources: &text::TextResources,
     train_idx: &[usize],
     test_idx: &[usize],
 ) -> Result<FoldMatrices, FeatureError> {
@@ -511,7 +522,7 @@ fn features(
         };
         let ids =
             |idx: &[usize]| -> Vec<&str> { idx.iter().map(|&i| tracks[i].id.as_str()).collect() };
-        let fitted = text::fit(tc, &docs(train_idx), &ids(train_idx))
+        let fitted = text::fit_with(tc, resources, &docs(train_idx), &ids(train_idx))
             .map_err(|e| FeatureError(TrialErrorKind::Text(e)))?;
         for (rows, present, idx) in [
             (&mut train_rows, &mut train_present, train_idx),

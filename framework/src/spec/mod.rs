@@ -308,6 +308,16 @@ impl TrialConfig {
             ids.push(a.extractor_id());
         }
         if let Some(t) = &self.features.text {
+            // Without file locations: a lexicon or embeddings file is
+            // identified by its content hash (see `TrialKey::new`).
+            let mut t = t.clone();
+            if let Some(l) = &mut t.lexicon {
+                l.path = PathBuf::new();
+            }
+            if let Some(e) = &mut t.embeddings {
+                e.path = PathBuf::new();
+                e.ids = None;
+            }
             ids.push(t.extractor_id());
         }
         ids
@@ -341,17 +351,31 @@ impl TrialConfig {
 pub struct TrialKey(pub String);
 
 impl TrialKey {
-    pub fn new(config: &TrialConfig, dataset_fingerprint: &str) -> TrialKey {
+    /// `inputs_fingerprint` identifies the data the trial reads: the
+    /// dataset's content fingerprint, plus the content hash of any lexicon or
+    /// embeddings file (see `run`), so file locations never enter the key.
+    pub fn new(config: &TrialConfig, inputs_fingerprint: &str) -> TrialKey {
         let mut value = serde_json::to_value(config).expect("trial configs serialise");
         if let Some(obj) = value.as_object_mut() {
             obj.remove("dataset");
+        }
+        if let Some(text) = value
+            .pointer_mut("/features/text")
+            .and_then(|t| t.as_object_mut())
+        {
+            for section in ["lexicon", "embeddings"] {
+                if let Some(sec) = text.get_mut(section).and_then(|s| s.as_object_mut()) {
+                    sec.remove("path");
+                    sec.remove("ids");
+                }
+            }
         }
         let mut h = blake3::Hasher::new();
         h.update(TRIAL_KEY_VERSION.as_bytes());
         h.update(b"\n");
         h.update(value.to_string().as_bytes());
         h.update(b"\n");
-        h.update(dataset_fingerprint.as_bytes());
+        h.update(inputs_fingerprint.as_bytes());
         for id in config.extractor_ids() {
             h.update(b"\n");
             h.update(id.as_bytes());
@@ -720,6 +744,16 @@ impl Spec {
         }
         if let Err(e) = settings.features.audio.validate() {
             return Err(("features.audio".into(), e.to_string()));
+        }
+        // Lexicon / embedding files: absolute, like dataset paths.
+        if let Some(l) = &mut settings.features.text.lexicon {
+            l.path = crate::data::config::resolve_path(&l.path, &cwd);
+        }
+        if let Some(e) = &mut settings.features.text.embeddings {
+            e.path = crate::data::config::resolve_path(&e.path, &cwd);
+            if let Some(ids) = &mut e.ids {
+                *ids = crate::data::config::resolve_path(ids, &cwd);
+            }
         }
         match settings.features.text.resolved() {
             Ok(t) => settings.features.text = t,
