@@ -484,8 +484,12 @@ pub fn generate(cfg: &SyntheticConfig, cache_dir: &Path) -> Result<PathBuf, Data
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos())
         .unwrap_or(0);
+    // Unique per process, thread and call, so concurrent generators never
+    // share a temporary directory.
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let tmp = parent.join(format!(
-        ".tmp-{}-{}-{nanos}",
+        ".tmp-{}-{}-{nanos}-{n}",
         cfg.cache_key(),
         std::process::id()
     ));
