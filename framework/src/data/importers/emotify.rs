@@ -19,10 +19,11 @@
 //! rows disagree on the genre is a bad row.
 //!
 //! # Audio naming
-//! Track ids run 1..400 across genres (classical 1-100, rock 101-200,
-//! electronic 201-300, pop 301-400) while files are numbered 1..100 inside
-//! each genre folder, so the file is `<genre>/<id - first id of that genre + 1>.mp3`,
-//! with the first id taken from the data.
+//! Track ids run 1..400 across the genres in blocks of 100 while files are
+//! numbered 1..100 inside each genre folder (e.g. track 101, the first
+//! electronic id, is `electronic/1.mp3` in the usual archive), so the file is
+//! `<genre>/<id - first id of that genre + 1>.mp3`, with the first id of each
+//! genre taken from `data.csv` itself rather than from a hard-coded order.
 //!
 //! # Scale
 //! No valence/arousal.
