@@ -4,3 +4,4 @@
 //! Everything here is fitted on the training fold only.
 
 pub mod imbalance;
+pub mod scaler;
