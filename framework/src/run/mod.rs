@@ -154,7 +154,7 @@ fn extract_audio(
     cache_dir: &std::path::Path,
     progress: &Progress,
 ) -> Result<BTreeMap<String, Arc<AudioColumn>>, RunError> {
-    let cache = audio::FeatureCache::open(&cache_dir.join("features"))?;
+    let cache = audio::FeatureCache::open(cache_dir.join("features"))?;
     let mut out = BTreeMap::new();
     for cfg in configs {
         let id = cfg.extractor_id();

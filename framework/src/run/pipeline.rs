@@ -203,7 +203,7 @@ pub fn run_trial(cfg: &TrialConfig, data: &TrialData) -> Result<TrialResult, Tri
         )
         .map_err(|source| TrialError::Labels {
             fold: fold_index,
-            scheme: cfg.labels.clone(),
+            scheme: cfg.labels,
             source,
         })?;
 
@@ -227,7 +227,7 @@ pub fn run_trial(cfg: &TrialConfig, data: &TrialData) -> Result<TrialResult, Tri
                         if cfg.label_options.unlabelled == UnlabelledPolicy::Fail {
                             return Err(TrialError::Unlabelled {
                                 track: t.id.clone(),
-                                scheme: cfg.labels.clone(),
+                                scheme: cfg.labels,
                                 why,
                             });
                         }

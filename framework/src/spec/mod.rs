@@ -676,7 +676,7 @@ impl Spec {
                                 out.push(Combination {
                                     modality,
                                     architecture,
-                                    labels: labels.clone(),
+                                    labels: *labels,
                                     task,
                                     seed,
                                     params,
@@ -916,7 +916,7 @@ fn build_trial_config(c: &Combination, s: &Settings) -> TrialConfig {
         experiment: s.experiment.name.clone(),
         modality: c.modality,
         architecture: c.architecture,
-        labels: c.labels.clone(),
+        labels: c.labels,
         task: c.task,
         seed: c.seed,
         dataset: s.dataset.clone(),
