@@ -245,8 +245,8 @@ pub struct GtzanConfig {
     /// The directory holding the ten genre folders (`genres_original` in the
     /// Kaggle copy, `genres` in the original archive). Required.
     pub root: PathBuf,
-    /// A JSON file of lyrics keyed by track id (`"blues.00000"`); absent by
-    /// default.
+    /// A JSON file of lyrics keyed by track id (`"blues.00000"`), resolved
+    /// like `root` (not relative to it); absent by default.
     pub lyrics: Option<PathBuf>,
     /// Defaults to `"fail"`.
     pub on_error: OnError,

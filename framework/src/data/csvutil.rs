@@ -40,7 +40,14 @@ impl Row {
 /// cells than the header (MTG-Jamendo's TSVs have trailing tag columns).
 pub(crate) fn read_table(path: &Path, delimiter: u8) -> Result<Table, DataError> {
     let bytes = std::fs::read(path).map_err(|e| DataError::io(path, "cannot read", e))?;
-    read_table_bytes(path, &bytes, delimiter)
+    read_table_bytes(path, &bytes, delimiter, true)
+}
+
+/// A tab-separated file without quoting (MTG-Jamendo's TSVs: a stray `"` in
+/// a cell is data, not a quote).
+pub(crate) fn read_tsv(path: &Path) -> Result<Table, DataError> {
+    let bytes = std::fs::read(path).map_err(|e| DataError::io(path, "cannot read", e))?;
+    read_table_bytes(path, &bytes, b'\t', false)
 }
 
 /// [`read_table`] over bytes already in memory (`path` only names them).
@@ -48,10 +55,12 @@ pub(crate) fn read_table_bytes(
     path: &Path,
     bytes: &[u8],
     delimiter: u8,
+    quoting: bool,
 ) -> Result<Table, DataError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(delimiter)
+        .quoting(quoting)
         .has_headers(true)
         .flexible(true)
         .trim(csv::Trim::All)
@@ -341,6 +350,7 @@ mod tests {
             Path::new("x.csv"),
             b"\xEF\xBB\xBFsong_id, valence_mean ,arousal_mean\n 3 , 5.5,2\n\n4,1,9\n",
             b',',
+            true,
         )
         .unwrap();
         assert_eq!(t.col("VALENCE_MEAN"), Some(1));

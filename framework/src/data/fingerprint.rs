@@ -171,7 +171,10 @@ fn write_cache(path: &Path, cache: &Cache) -> std::io::Result<()> {
         }
         text.push_str(&format!("{hash}\t{size}\t{mtime}\t{ps}\n"));
     }
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    // Unique per process and call: threads of one process may write at once.
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = path.with_extension(format!("tmp{}-{n}", std::process::id()));
     std::fs::write(&tmp, text)?;
     std::fs::rename(&tmp, path)
 }

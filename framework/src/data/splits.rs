@@ -671,6 +671,8 @@ fn take_groups(
 
 /// A blake3 hex digest of the folds (repeat, index and the three sorted
 /// index lists of each), so a re-run can prove it used the same tracks.
+/// Indices refer to the dataset's track order (sorted by id), so store it
+/// together with the dataset fingerprint.
 pub fn split_hash(folds: &[Fold]) -> String {
     let mut h = blake3::Hasher::new();
     h.update(b"mer-splits v1");

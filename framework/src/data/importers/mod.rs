@@ -2,9 +2,17 @@
 //! (documented at the top of its file, with column names and the mapping of
 //! its valence/arousal scale onto `[-1, 1]`).
 
+pub mod deam;
+pub mod deezer;
+pub mod emotify;
+pub mod four_q;
+pub mod gtzan;
 pub mod manifest;
+pub mod merge;
+pub mod mtg_jamendo;
+pub mod pmemo;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::csvutil::Sink;
 use super::synthetic;
@@ -38,15 +46,56 @@ pub(crate) fn import(
             manifest::import(&m, &mut sink)?
         }
         DatasetConfig::Manifest(c) => manifest::import(c, &mut sink)?,
-        other => {
-            return Err(DataError::config(
-                "dataset.kind",
-                format!(
-                    "the `{}` importer is not in this build yet",
-                    other.kind_name()
-                ),
-            ));
-        }
+        DatasetConfig::Deam(c) => deam::import(c, &mut sink)?,
+        DatasetConfig::Pmemo(c) => pmemo::import(c, &mut sink)?,
+        DatasetConfig::FourQ(c) => four_q::import(c, &mut sink)?,
+        DatasetConfig::Merge(c) => merge::import(c, &mut sink)?,
+        DatasetConfig::Emotify(c) => emotify::import(c, &mut sink)?,
+        DatasetConfig::MtgJamendo(c) => mtg_jamendo::import(c, &mut sink)?,
+        DatasetConfig::Gtzan(c) => gtzan::import(c, &mut sink)?,
+        DatasetConfig::Deezer(c) => deezer::import(c, &mut sink)?,
     };
     Ok((root, tracks, sink.report))
+}
+
+/// The entries of a directory, sorted by name (read_dir order is not stable).
+pub(crate) fn list_dir(dir: &Path) -> Result<Vec<PathBuf>, DataError> {
+    let mut entries = Vec::new();
+    for e in std::fs::read_dir(dir).map_err(|e| DataError::io(dir, "cannot list", e))? {
+        entries.push(e.map_err(|e| DataError::io(dir, "cannot list", e))?.path());
+    }
+    entries.sort();
+    Ok(entries)
+}
+
+/// An error naming what was expected when `dir` is not a directory.
+pub(crate) fn require_dir(dir: &Path, what: &str) -> Result<(), DataError> {
+    if dir.is_dir() {
+        Ok(())
+    } else {
+        Err(DataError::Layout {
+            path: dir.to_path_buf(),
+            message: format!("the {what} is not here (is `root` the extracted dataset?)"),
+        })
+    }
+}
+
+/// An error naming what was expected when `file` is not a file.
+pub(crate) fn require_file(file: &Path, what: &str) -> Result<(), DataError> {
+    if file.is_file() {
+        Ok(())
+    } else {
+        Err(DataError::Layout {
+            path: file.to_path_buf(),
+            message: format!("the {what} is not here (is `root` the extracted dataset?)"),
+        })
+    }
+}
+
+/// The first entry of a `;`- or `,`-separated list, trimmed.
+pub(crate) fn first_of_list(s: &str) -> Option<String> {
+    s.split([';', ','])
+        .map(|x| x.trim().trim_matches('"').trim())
+        .find(|x| !x.is_empty())
+        .map(str::to_string)
 }

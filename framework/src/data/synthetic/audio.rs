@@ -102,9 +102,11 @@ fn add_note(
         return;
     }
     let nyquist = sr / 2.0 * 0.95;
+    // Partials 60 dB below the loudest are inaudible under the mix: skip them.
+    let loudest = partials.iter().fold(0.0f64, |m, p| m.max(p.1));
     let oscillators: Vec<(u32, f32)> = partials
         .iter()
-        .filter(|(mult, amp)| hz * mult < nyquist && *amp > 1e-5)
+        .filter(|(mult, amp)| hz * mult < nyquist && *amp > 1e-3 * loudest)
         .map(|(mult, amp)| {
             let inc = (hz * mult / sr * 4_294_967_296.0) as u32;
             (inc, *amp as f32)
@@ -114,25 +116,21 @@ fn add_note(
         return;
     }
     let mut phases = vec![0u32; oscillators.len()];
-    let attack_n = (attack_s * sr).max(1.0);
+    let attack_step = (1.0 / (attack_s * sr).max(1.0)) as f32;
     let decay = (-1.0 / (decay_s.max(1e-3) * sr)).exp() as f32;
     let rel = (-1.0 / (0.008 * sr)).exp() as f32;
-    let mut env_d = 1.0f32;
-    let mut env_r = 1.0f32;
+    let mut attack = 0.0f32;
+    let mut env = 1.0f32;
     let shift = 32 - TABLE_BITS;
     for (k, out) in buf[start..end].iter_mut().enumerate() {
-        let a = ((k as f64 + 1.0) / attack_n).min(1.0) as f32;
-        if k >= len {
-            env_r *= rel;
-        }
-        let env = a * env_d * env_r;
-        env_d *= decay;
+        attack = (attack + attack_step).min(1.0);
+        env *= if k >= len { decay * rel } else { decay };
         let mut s = 0.0f32;
         for (p, (inc, amp)) in phases.iter_mut().zip(&oscillators) {
             s += amp * table[(*p >> shift) as usize];
             *p = p.wrapping_add(*inc);
         }
-        *out += env * s;
+        *out += attack * env * s;
     }
 }
 

@@ -2,8 +2,8 @@
 //! arousal, genre and artist vocabularies mixed with neutral filler.
 //!
 //! Per word (with `s = 1 - noise / 2`): a valence word with probability
-//! `0.12 s`, a quadrant word `0.015 s`, an arousal word `0.008 s`, a genre
-//! word `0.015`, an artist signature word `0.01`, otherwise filler. So valence
+//! `0.12 s`, a quadrant word `0.008 s`, an arousal word `0.004 s`, a genre
+//! word `0.015`, an artist signature word `0.006`, otherwise filler. So valence
 //! is strong in text, arousal weak. The quadrant vocabularies include the seed
 //! study's discriminative keywords (Q3: gone, hurt, cry, pain; Q4: peace,
 //! angel, christmas, star).
@@ -117,7 +117,7 @@ fn choose<'a>(rng: &mut ChaCha8Rng, words: &[&'a str]) -> &'a str {
 pub(super) fn render(cfg: &SyntheticConfig, artist: &Artist, t: &PlannedTrack) -> String {
     let mut rng = ChaCha8Rng::seed_from_u64(t.seed ^ 0x1791_C500_0000_0002);
     let s = 1.0 - 0.5 * cfg.noise;
-    let (p_val, p_quad, p_aro, p_genre, p_artist) = (0.12 * s, 0.015 * s, 0.008 * s, 0.015, 0.01);
+    let (p_val, p_quad, p_aro, p_genre, p_artist) = (0.12 * s, 0.008 * s, 0.004 * s, 0.015, 0.006);
     // Ironic lyrics mirror the quadrant across the arousal axis (flip valence).
     let quadrant = if t.ironic {
         [1, 0, 3, 2][t.quadrant]

@@ -44,6 +44,15 @@
 //! A fixed 70/15/15 train/validation/test split (stratified by quadrant) is
 //! recorded in the `split` column.
 //!
+//! # Checked independently
+//! `framework/tests/data_synthetic.rs` measures the structure from the WAV
+//! samples and lyrics words alone. `tools/data_synthetic_check.py DIR` runs
+//! the seed study's 37 librosa features and TF-IDF through a standardised
+//! logistic regression (5-fold CV); on the default config (generator
+//! version 3) it gave: audio quadrants 0.71 / valence 0.73 / arousal 0.96,
+//! text 0.61 / 0.82 / 0.72, audio+text 0.84 / 0.87 / 0.96, and Q3/Q4 as
+//! audio's largest confusion (39 + 35 of 200 tracks).
+//!
 //! # Determinism and layout
 //! Everything derives from `seed` and the parameters: a plan is drawn with one
 //! ChaCha8 stream, and each track renders from its own seed, so rendering in
@@ -70,7 +79,7 @@ use crate::labels::QUADRANT_NAMES;
 
 /// Bump when the generator's output changes for the same config: it is part
 /// of the cache key, so old caches are not reused.
-pub const GENERATOR_VERSION: u32 = 1;
+pub const GENERATOR_VERSION: u32 = 3;
 
 /// Genres of the synthetic benchmark, in class order.
 pub const GENRES: [&str; 5] = ["classical", "electronic", "folk", "pop", "rock"];
@@ -324,9 +333,9 @@ pub fn plan(cfg: &SyntheticConfig) -> Result<Plan, DataError> {
             // Genre depends on the home quadrant's arousal, as in real
             // catalogues (rock/electronic skew energetic, classical/folk calm).
             let weights: [f64; 5] = if high_arousal {
-                [0.1, 0.25, 0.1, 0.3, 0.25]
+                [0.15, 0.22, 0.15, 0.26, 0.22]
             } else {
-                [0.25, 0.1, 0.25, 0.3, 0.1]
+                [0.22, 0.15, 0.22, 0.26, 0.15]
             };
             let genre = pick(&mut rng, &weights);
             artists.push(Artist {
@@ -475,8 +484,12 @@ pub fn generate(cfg: &SyntheticConfig, cache_dir: &Path) -> Result<PathBuf, Data
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos())
         .unwrap_or(0);
+    // Unique per process, thread and call, so concurrent generators never
+    // share a temporary directory.
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let tmp = parent.join(format!(
-        ".tmp-{}-{}-{nanos}",
+        ".tmp-{}-{}-{nanos}-{n}",
         cfg.cache_key(),
         std::process::id()
     ));
@@ -580,9 +593,13 @@ fn write_wav(path: &Path, samples: &[f32], sample_rate: u32) -> Result<(), DataE
         source,
     };
     let mut w = hound::WavWriter::create(path, spec).map_err(wav_err)?;
-    for &s in samples {
-        let v = (s.clamp(-1.0, 1.0) * 32767.0).round() as i16;
-        w.write_sample(v).map_err(wav_err)?;
+    {
+        // The sized i16 writer fills one buffer instead of dispatching per sample.
+        let mut w16 = w.get_i16_writer(samples.len() as u32);
+        for &s in samples {
+            w16.write_sample((s.clamp(-1.0, 1.0) * 32767.0).round() as i16);
+        }
+        w16.flush().map_err(wav_err)?;
     }
     w.finalize().map_err(wav_err)
 }
