@@ -231,10 +231,9 @@ impl TextFiles {
         let mut out = BTreeMap::new();
         for c in configs {
             if let Some(t) = &c.features.text {
-                let id = t.extractor_id();
-                if !out.contains_key(&id) {
+                if let std::collections::btree_map::Entry::Vacant(e) = out.entry(t.extractor_id()) {
                     let r = crate::text::TextResources::load(t, std::path::Path::new(""))?;
-                    out.insert(id, Arc::new(r));
+                    e.insert(Arc::new(r));
                 }
             }
         }
