@@ -230,11 +230,11 @@ impl TextFiles {
     fn load<'a>(configs: impl Iterator<Item = &'a TrialConfig>) -> Result<TextFiles, RunError> {
         let mut out = BTreeMap::new();
         for c in configs {
-            if let Some(t) = &c.features.text {
-                if let std::collections::btree_map::Entry::Vacant(e) = out.entry(t.extractor_id()) {
-                    let r = crate::text::TextResources::load(t, std::path::Path::new(""))?;
-                    e.insert(Arc::new(r));
-                }
+            if let Some(t) = &c.features.text
+                && let std::collections::btree_map::Entry::Vacant(e) = out.entry(t.extractor_id())
+            {
+                let r = crate::text::TextResources::load(t, std::path::Path::new(""))?;
+                e.insert(Arc::new(r));
             }
         }
         Ok(TextFiles(out))
