@@ -188,32 +188,34 @@ impl StftPlan {
         let n_fft = self.n_fft;
         let bins = n_fft / 2 + 1;
         let frames = n_frames(y.len(), self.hop);
-        let mut out = Matrix::zeros(frames, bins);
-        let mut padded = vec![0.0f32; y.len() + n_fft];
-        padded[n_fft / 2..n_fft / 2 + y.len()].copy_from_slice(y);
+        // Filled frame by frame (no zeroing pass over the 5 MB a 30 s clip needs).
+        let mut data: Vec<f32> = Vec::with_capacity(frames * bins);
+        let mut edge = vec![0.0f32; n_fft];
         let mut input = vec![0.0f64; n_fft];
         let mut spectrum = vec![Complex::new(0.0f64, 0.0); bins];
         let mut scratch = vec![Complex::new(0.0f64, 0.0); self.fft.get_scratch_len()];
         let mut mag = vec![0.0f32; bins];
         for t in 0..frames {
-            let frame = &padded[t * self.hop..t * self.hop + n_fft];
+            let frame = centred_frame(y, t * self.hop, n_fft, &mut edge);
             for ((i, &x), &w) in input.iter_mut().zip(frame).zip(&self.window) {
                 *i = f64::from(x) * w;
             }
             self.fft
                 .process_with_scratch(&mut input, &mut spectrum, &mut scratch)
                 .expect("buffer lengths come from the plan");
-            let power = out.row_mut(t);
-            for ((p, m), c) in power.iter_mut().zip(mag.iter_mut()).zip(&spectrum) {
+            for (m, c) in mag.iter_mut().zip(&spectrum) {
                 // |complex64| in float32 (np.abs), then squared in float32.
                 let (re, im) = (c.re as f32, c.im as f32);
-                let a = (re * re + im * im).sqrt();
-                *m = a;
-                *p = a * a;
+                *m = (re * re + im * im).sqrt();
             }
-            f(t, out.row(t), &mag);
+            data.extend(mag.iter().map(|&a| a * a));
+            f(t, &data[t * bins..(t + 1) * bins], &mag);
         }
-        out
+        Matrix {
+            rows: frames,
+            cols: bins,
+            data,
+        }
     }
 }
 
@@ -1166,15 +1168,33 @@ pub fn spectral_contrast(mag: &Matrix, sr: f64, n_fft: usize) -> Option<Matrix> 
 /// padding): `sqrt(mean(x^2))` per frame. `[1 + len / hop]`.
 pub fn rms(y: &[f32], frame_length: usize, hop: usize) -> Vec<f64> {
     let frames = n_frames(y.len(), hop);
-    let half = frame_length / 2;
-    let mut padded = vec![0.0f32; y.len() + 2 * half];
-    padded[half..half + y.len()].copy_from_slice(y);
+    let mut edge = vec![0.0f32; frame_length];
     (0..frames)
         .map(|t| {
-            let w = &padded[t * hop..t * hop + frame_length];
+            let w = centred_frame(y, t * hop, frame_length, &mut edge);
             f64::from((dot_f32(w, w) / frame_length as f32).sqrt())
         })
         .collect()
+}
+
+/// Frame `[pos - len/2, pos - len/2 + len)` of `y` zero-padded by `len / 2`
+/// on both sides (librosa's `center=True`, `pad_mode="constant"`): a slice
+/// of `y` itself when the frame lies inside it, else `buf` filled with the
+/// overlapping samples and zeros (only the first and last few frames).
+fn centred_frame<'a>(y: &'a [f32], pos: usize, len: usize, buf: &'a mut [f32]) -> &'a [f32] {
+    let half = len / 2;
+    if pos >= half && pos - half + len <= y.len() {
+        return &y[pos - half..pos - half + len];
+    }
+    for (k, b) in buf.iter_mut().enumerate() {
+        // Index into y of buf[k]: pos - half + k, outside y -> 0.
+        *b = (pos + k)
+            .checked_sub(half)
+            .and_then(|i| y.get(i))
+            .copied()
+            .unwrap_or(0.0);
+    }
+    buf
 }
 
 /// `librosa.feature.zero_crossing_rate(y, frame_length, hop_length)`:
