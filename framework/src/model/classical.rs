@@ -121,6 +121,26 @@ pub struct ClassPrediction {
     pub scores: Option<Vec<Vec<f64>>>,
 }
 
+impl ClassPrediction {
+    /// Labels are the argmax of each row's scores.
+    fn from_scores(scores: Vec<Vec<f64>>) -> ClassPrediction {
+        ClassPrediction {
+            labels: scores.iter().map(|s| argmax(s)).collect(),
+            scores: Some(scores),
+        }
+    }
+}
+
+/// Scores over the present classes, placed at their class indices among
+/// `n_classes`; absent classes get `absent`.
+fn spread(scores: &[f64], present: &[usize], n_classes: usize, absent: f64) -> Vec<f64> {
+    let mut full = vec![absent; n_classes];
+    for (v, &c) in scores.iter().zip(present) {
+        full[c] = *v;
+    }
+    full
+}
+
 fn check_train(x: &Matrix, n: usize) -> Result<(), ModelError> {
     if x.rows == 0 || n == 0 {
         return Err(ModelError::EmptyTrainingFold);
@@ -195,7 +215,6 @@ pub fn fit_predict_classes(
             predict_on
                 .iter()
                 .map(|m| {
-                    let mut labels = Vec::with_capacity(m.rows);
                     let mut scores = Vec::with_capacity(m.rows);
                     for r in 0..m.rows {
                         let row = m.row(r);
@@ -213,17 +232,9 @@ pub fn fit_predict_classes(
                         } else {
                             softmax(&z)
                         };
-                        let mut full = vec![0.0; n_classes];
-                        for (p, &c) in probs.iter().zip(&model_classes) {
-                            full[c] = *p;
-                        }
-                        labels.push(argmax(&full));
-                        scores.push(full);
+                        scores.push(spread(&probs, &model_classes, n_classes, 0.0));
                     }
-                    Ok(ClassPrediction {
-                        labels,
-                        scores: Some(scores),
-                    })
+                    Ok(ClassPrediction::from_scores(scores))
                 })
                 .collect()
         }
@@ -267,23 +278,15 @@ pub fn fit_predict_classes(
                 .into_iter()
                 .zip(predict_on)
                 .map(|(dec, m)| {
-                    let mut labels = Vec::with_capacity(m.rows);
-                    let mut scores = Vec::with_capacity(m.rows);
-                    for r in 0..m.rows {
-                        let s = ovr_decision(&pairs, &dec, r, classes.len());
-                        // Absent classes score one below the lowest present.
-                        let floor = s.iter().cloned().fold(f64::INFINITY, f64::min) - 1.0;
-                        let mut full = vec![floor; n_classes];
-                        for (k, &c) in classes.iter().enumerate() {
-                            full[c] = s[k];
-                        }
-                        labels.push(argmax(&full));
-                        scores.push(full);
-                    }
-                    ClassPrediction {
-                        labels,
-                        scores: Some(scores),
-                    }
+                    let scores = (0..m.rows)
+                        .map(|r| {
+                            let s = ovr_decision(&pairs, &dec, r, classes.len());
+                            // Absent classes score one below the lowest present.
+                            let floor = s.iter().cloned().fold(f64::INFINITY, f64::min) - 1.0;
+                            spread(&s, &classes, n_classes, floor)
+                        })
+                        .collect();
+                    ClassPrediction::from_scores(scores)
                 })
                 .collect())
         }
@@ -319,20 +322,11 @@ pub fn fit_predict_classes(
                 .iter()
                 .map(|m| {
                     let probs = model.predict_proba(&m.dense()?).map_err(pred_err)?;
-                    let mut labels = Vec::with_capacity(m.rows);
-                    let mut scores = Vec::with_capacity(m.rows);
-                    for p in probs {
-                        let mut full = vec![0.0; n_classes];
-                        for (v, &c) in p.iter().zip(&classes) {
-                            full[c] = *v;
-                        }
-                        labels.push(argmax(&full));
-                        scores.push(full);
-                    }
-                    Ok(ClassPrediction {
-                        labels,
-                        scores: Some(scores),
-                    })
+                    let scores = probs
+                        .iter()
+                        .map(|p| spread(p, &classes, n_classes, 0.0))
+                        .collect();
+                    Ok(ClassPrediction::from_scores(scores))
                 })
                 .collect()
         }
