@@ -3,3 +3,5 @@
 //!
 //! Owns: a model config that fits on a training fold and predicts on a test
 //! fold. Leaves data preparation to `run` and scoring to `metrics`.
+
+pub mod neural;
