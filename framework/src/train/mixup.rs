@@ -15,7 +15,8 @@ use rand_distr::{Beta, Distribution};
 /// One batch's mixing: weight and partner of every row.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MixPlan {
-    /// Weight of the row itself, in `(0, 1)`.
+    /// Weight of the row itself, in `[0, 1]` (`f32` rounding of a Beta draw
+    /// can reach the ends).
     pub lambda: f32,
     /// `perm[i]` is the row mixed into row `i`.
     pub perm: Vec<usize>,
@@ -86,7 +87,7 @@ mod tests {
         let n = 4000;
         for _ in 0..n {
             let plan = draw_plan(&mut rng, 16, 0.4).unwrap();
-            assert!(plan.lambda > 0.0 && plan.lambda < 1.0);
+            assert!((0.0..=1.0).contains(&plan.lambda));
             let mut p = plan.perm.clone();
             p.sort_unstable();
             assert_eq!(p, (0..16).collect::<Vec<_>>());
