@@ -16,7 +16,10 @@
 //!   4000 tracks, batch 32.
 //!
 //! Adam, lr 1e-3, no validation split. The figure is
-//! `epochs * tracks / wall time of the whole fit`.
+//! `epochs * tracks / wall time of the whole fit`. The process CPU time
+//! (user + system, Linux `/proc/self/stat`) is printed too: on a loaded
+//! shared machine wall time mostly measures the scheduler, while CPU time
+//! per sample stays comparable between the two scripts.
 
 use std::time::Instant;
 
@@ -28,15 +31,41 @@ use mer::train::{EarlyStoppingConfig, NoopObserver, TrainConfig};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-fn data(n: usize, audio: impl Fn(Vec<f32>) -> AudioInput, item: usize, classes: usize) -> NeuralData {
+fn data(
+    n: usize,
+    audio: impl Fn(Vec<f32>) -> AudioInput,
+    item: usize,
+    classes: usize,
+) -> NeuralData {
     let mut rng = ChaCha8Rng::seed_from_u64(42);
-    let values: Vec<f32> = (0..n * item).map(|_| rng.random::<f32>() * 2.0 - 1.0).collect();
+    let values: Vec<f32> = (0..n * item)
+        .map(|_| rng.random::<f32>() * 2.0 - 1.0)
+        .collect();
     let labels: Vec<usize> = (0..n).map(|_| rng.random_range(0..classes)).collect();
     NeuralData {
         audio: Some(audio(values)),
         text: None,
         targets: Some(Targets::Classes(labels)),
     }
+}
+
+/// User + system CPU seconds of this process so far (Linux only; `NaN`
+/// elsewhere).
+fn cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return f64::NAN;
+    };
+    // Fields after the parenthesised command name; utime and stime are the
+    // 14th and 15th fields overall, in clock ticks (100 per second on Linux).
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(f64::NAN)
+    };
+    (ticks(11) + ticks(12)) / 100.0
 }
 
 fn run(name: &str, cfg: &NeuralConfig, data: &NeuralData, n: usize, classes: usize, epochs: usize) {
@@ -53,6 +82,7 @@ fn run(name: &str, cfg: &NeuralConfig, data: &NeuralData, n: usize, classes: usi
         threads: 2,
         ..NeuralRuntime::default()
     };
+    let cpu0 = cpu_seconds();
     let start = Instant::now();
     fit_predict(
         cfg,
@@ -67,10 +97,12 @@ fn run(name: &str, cfg: &NeuralConfig, data: &NeuralData, n: usize, classes: usi
     )
     .expect("benchmark fit");
     let secs = start.elapsed().as_secs_f64();
+    let cpu = cpu_seconds() - cpu0;
     println!(
-        "{name:<14} {:>9.1} samples/s   {:>7.3} s/epoch   ({epochs} epochs x {n} tracks, 2 threads, burn flex)",
+        "{name:<14} {:>9.1} samples/s   {:>7.3} s/epoch   {:>7.2} ms CPU/sample   ({epochs} epochs x {n} tracks, 2 threads, burn flex)",
         (epochs * n) as f64 / secs,
-        secs / epochs as f64
+        secs / epochs as f64,
+        1000.0 * cpu / (epochs * n) as f64
     );
 }
 
@@ -86,7 +118,16 @@ fn main() {
         .unwrap_or(3);
     if wanted("cnn2d") {
         let (n, m, t) = (400, 64, 128);
-        let d = data(n, |data| AudioInput::Mel { n_mels: m, frames: t, data }, m * t, 9);
+        let d = data(
+            n,
+            |data| AudioInput::Mel {
+                n_mels: m,
+                frames: t,
+                data,
+            },
+            m * t,
+            9,
+        );
         let cfg = NeuralConfig::Cnn2d(Cnn2dConfig {
             channels: vec![16, 32, 64],
             dense: 128,
@@ -96,7 +137,12 @@ fn main() {
     }
     if wanted("bilstm_cnn") {
         let (n, frames, dims) = (400, 256, 40);
-        let d = data(n, |data| AudioInput::Sequence { frames, dims, data }, frames * dims, 9);
+        let d = data(
+            n,
+            |data| AudioInput::Sequence { frames, dims, data },
+            frames * dims,
+            9,
+        );
         let cfg = NeuralConfig::BilstmCnn(SeqCnnConfig::default());
         run("bilstm_cnn", &cfg, &d, n, 9, epochs);
     }

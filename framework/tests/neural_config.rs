@@ -11,8 +11,14 @@ fn arch_tag_selects_the_config_and_defaults_fill_the_rest() {
     };
     assert_eq!(g.hidden, 64);
     assert_eq!(g.dropout, 0.4);
-    assert_eq!(g.text, TextEncoderConfig::Projection(ProjectionEncoderConfig { dim: 128 }));
-    assert_eq!(cfg.required_inputs(), vec![InputKind::AudioVector, InputKind::TextVector]);
+    assert_eq!(
+        g.text,
+        TextEncoderConfig::Projection(ProjectionEncoderConfig { dim: 128 })
+    );
+    assert_eq!(
+        cfg.required_inputs(),
+        vec![InputKind::AudioVector, InputKind::TextVector]
+    );
     // canonical: serialising and parsing again gives the same value
     let text = toml::to_string(&cfg).unwrap();
     assert!(text.starts_with("arch = \"gated_fusion\""), "{text}");
@@ -21,11 +27,12 @@ fn arch_tag_selects_the_config_and_defaults_fill_the_rest() {
 
 #[test]
 fn nested_text_encoder_and_required_inputs() {
-    let cfg: NeuralConfig = toml::from_str(
-        "arch = \"concat_lstm\"\n[text]\nkind = \"bilstm\"\nhidden = 32\n",
-    )
-    .unwrap();
-    assert_eq!(cfg.required_inputs(), vec![InputKind::AudioMel, InputKind::TextTokens]);
+    let cfg: NeuralConfig =
+        toml::from_str("arch = \"concat_lstm\"\n[text]\nkind = \"bilstm\"\nhidden = 32\n").unwrap();
+    assert_eq!(
+        cfg.required_inputs(),
+        vec![InputKind::AudioMel, InputKind::TextTokens]
+    );
     let cfg: NeuralConfig =
         toml::from_str("arch = \"conv_gru_transformer\"\ninput = \"waveform\"\n").unwrap();
     assert_eq!(cfg.required_inputs(), vec![InputKind::AudioWaveform]);
@@ -52,12 +59,17 @@ fn unknown_keys_and_archs_are_rejected() {
     let err = toml::from_str::<NeuralConfig>("arch = \"cnn2d\"\nchanels = [8]\n").unwrap_err();
     assert!(err.to_string().contains("unknown field `chanels`"), "{err}");
     let err = toml::from_str::<NeuralConfig>("arch = \"resnet\"\n").unwrap_err();
-    assert!(err.to_string().contains("unknown variant `resnet`"), "{err}");
-    let err = toml::from_str::<NeuralConfig>(
-        "arch = \"cnn2d_specaug\"\n[specaug]\nfreq_mask = 3\n",
-    )
-    .unwrap_err();
-    assert!(err.to_string().contains("unknown field `freq_mask`"), "{err}");
+    assert!(
+        err.to_string().contains("unknown variant `resnet`"),
+        "{err}"
+    );
+    let err =
+        toml::from_str::<NeuralConfig>("arch = \"cnn2d_specaug\"\n[specaug]\nfreq_mask = 3\n")
+            .unwrap_err();
+    assert!(
+        err.to_string().contains("unknown field `freq_mask`"),
+        "{err}"
+    );
 }
 
 #[test]

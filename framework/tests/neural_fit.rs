@@ -111,7 +111,10 @@ fn cases(n: usize, rng: &mut ChaCha8Rng) -> Vec<(NeuralConfig, NeuralData)> {
             }),
             d(None, Some(tokens(rng))),
         ),
-        (NeuralConfig::LstmCnn(small_seq.clone()), d(Some(seq(rng)), None)),
+        (
+            NeuralConfig::LstmCnn(small_seq.clone()),
+            d(Some(seq(rng)), None),
+        ),
         (NeuralConfig::BilstmCnn(small_seq), d(Some(seq(rng)), None)),
         (
             NeuralConfig::Cnn2d(Cnn2dConfig {
@@ -170,7 +173,10 @@ fn classes(n: usize, k: usize) -> Vec<usize> {
 fn argmax(row: &[f32]) -> usize {
     row.iter()
         .enumerate()
-        .fold((0, f32::NEG_INFINITY), |a, (i, &v)| if v > a.1 { (i, v) } else { a })
+        .fold(
+            (0, f32::NEG_INFINITY),
+            |a, (i, &v)| if v > a.1 { (i, v) } else { a },
+        )
         .0
 }
 
@@ -205,8 +211,18 @@ fn every_architecture_overfits_a_tiny_batch() {
         let truth = classes(n, 4);
         data.targets = Some(Targets::Classes(truth.clone()));
         let task = Task::Classification { n_classes: 4 };
-        let out = fit_predict(&cfg, &no_stopping(60, 3e-3), task, &data, None, &[&data], 1, cpu(2), &mut NoopObserver)
-            .unwrap_or_else(|e| panic!("{}: {e}", cfg.arch()));
+        let out = fit_predict(
+            &cfg,
+            &no_stopping(60, 3e-3),
+            task,
+            &data,
+            None,
+            &[&data],
+            1,
+            cpu(2),
+            &mut NoopObserver,
+        )
+        .unwrap_or_else(|e| panic!("{}: {e}", cfg.arch()));
         let acc = accuracy(&out.predictions[0], &truth);
         assert_eq!(acc, 1.0, "{} reached training accuracy {acc}", cfg.arch());
     }
@@ -223,11 +239,27 @@ fn regression_head_overfits_two_targets() {
         n_targets: 2,
         data: y.clone(),
     });
-    let out = fit_predict(&cfg, &no_stopping(150, 3e-3), Task::Regression { n_targets: 2 }, &data, None, &[&data], 1, cpu(2), &mut NoopObserver)
-        .unwrap();
+    let out = fit_predict(
+        &cfg,
+        &no_stopping(150, 3e-3),
+        Task::Regression { n_targets: 2 },
+        &data,
+        None,
+        &[&data],
+        1,
+        cpu(2),
+        &mut NoopObserver,
+    )
+    .unwrap();
     let p = &out.predictions[0];
     assert_eq!(p.n_outputs, 2);
-    let mse: f32 = p.outputs.iter().zip(&y).map(|(a, b)| (a - b).powi(2)).sum::<f32>() / y.len() as f32;
+    let mse: f32 = p
+        .outputs
+        .iter()
+        .zip(&y)
+        .map(|(a, b)| (a - b).powi(2))
+        .sum::<f32>()
+        / y.len() as f32;
     let var: f32 = y.iter().map(|v| v * v).sum::<f32>() / y.len() as f32;
     assert!(mse < 0.05 * var, "mse {mse} vs target variance {var}");
 }
@@ -255,14 +287,30 @@ fn same_call_twice_is_bit_identical_including_weights() {
         data.targets = Some(Targets::Classes(classes(n, 3)));
         let task = Task::Classification { n_classes: 3 };
         let run = |threads| {
-            fit_predict(&cfg, &train_cfg, task, &data, Some(&data), &[&data], 77, cpu(threads), &mut NoopObserver).unwrap()
+            fit_predict(
+                &cfg,
+                &train_cfg,
+                task,
+                &data,
+                Some(&data),
+                &[&data],
+                77,
+                cpu(threads),
+                &mut NoopObserver,
+            )
+            .unwrap()
         };
         let a = run(2);
         let b = run(2);
         assert_eq!(a.predictions, b.predictions, "{}", cfg.arch());
         assert_eq!(a.weights, b.weights, "{}", cfg.arch());
         let c = run(1);
-        assert_eq!(a.predictions, c.predictions, "{}: 1 vs 2 threads", cfg.arch());
+        assert_eq!(
+            a.predictions,
+            c.predictions,
+            "{}: 1 vs 2 threads",
+            cfg.arch()
+        );
     }
 }
 
@@ -272,7 +320,20 @@ fn different_seeds_give_different_models() {
     let (cfg, mut data) = cases(8, &mut rng).swap_remove(0);
     data.targets = Some(Targets::Classes(classes(8, 2)));
     let task = Task::Classification { n_classes: 2 };
-    let fit = |seed| fit_predict(&cfg, &no_stopping(2, 1e-3), task, &data, None, &[&data], seed, cpu(2), &mut NoopObserver).unwrap();
+    let fit = |seed| {
+        fit_predict(
+            &cfg,
+            &no_stopping(2, 1e-3),
+            task,
+            &data,
+            None,
+            &[&data],
+            seed,
+            cpu(2),
+            &mut NoopObserver,
+        )
+        .unwrap()
+    };
     assert_ne!(fit(1).predictions, fit(2).predictions);
 }
 
@@ -289,13 +350,33 @@ fn non_finite_loss_ends_training_with_an_error() {
         targets: Some(Targets::Classes(classes(n, 2))),
     };
     let cfg = NeuralConfig::ResidualMlp(ResidualMlpConfig::default());
-    let err = fit_predict(&cfg, &no_stopping(3, 1e-3), Task::Classification { n_classes: 2 }, &data, None, &[], 1, cpu(2), &mut NoopObserver)
-        .unwrap_err();
+    let err = fit_predict(
+        &cfg,
+        &no_stopping(3, 1e-3),
+        Task::Classification { n_classes: 2 },
+        &data,
+        None,
+        &[],
+        1,
+        cpu(2),
+        &mut NoopObserver,
+    )
+    .unwrap_err();
     assert!(
-        matches!(err, NeuralError::NonFiniteLoss { epoch: 1, batch: Some(1) }),
+        matches!(
+            err,
+            NeuralError::NonFiniteLoss {
+                epoch: 1,
+                batch: Some(1)
+            }
+        ),
         "{err:?}"
     );
-    assert!(err.to_string().contains("loss is not finite at epoch 1, training batch 1"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("loss is not finite at epoch 1, training batch 1"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -309,13 +390,45 @@ fn bad_data_is_rejected_with_the_row_and_rule() {
         targets: Some(Targets::Classes(vec![0, 1])),
     };
     let cfg = NeuralConfig::ResidualMlp(ResidualMlpConfig::default());
-    let err = fit_predict(&cfg, &TrainConfig::default(), Task::Classification { n_classes: 2 }, &data, None, &[], 1, cpu(2), &mut NoopObserver)
-        .unwrap_err();
-    assert_eq!(err.to_string(), "audio: row 1 (value 0 of the row) is NaN; inputs must be finite");
+    let err = fit_predict(
+        &cfg,
+        &TrainConfig::default(),
+        Task::Classification { n_classes: 2 },
+        &data,
+        None,
+        &[],
+        1,
+        cpu(2),
+        &mut NoopObserver,
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "audio: row 1 (value 0 of the row) is NaN; inputs must be finite"
+    );
     let cfg = NeuralConfig::Cnn2d(Cnn2dConfig::default());
-    let err = fit_predict(&cfg, &TrainConfig::default(), Task::Classification { n_classes: 2 }, &data, None, &[], 1, cpu(2), &mut NoopObserver)
-        .unwrap_err();
-    assert!(matches!(err, NeuralError::MissingInput { kind: InputKind::AudioMel, .. }), "{err}");
+    let err = fit_predict(
+        &cfg,
+        &TrainConfig::default(),
+        Task::Classification { n_classes: 2 },
+        &data,
+        None,
+        &[],
+        1,
+        cpu(2),
+        &mut NoopObserver,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            NeuralError::MissingInput {
+                kind: InputKind::AudioMel,
+                ..
+            }
+        ),
+        "{err}"
+    );
 }
 
 #[test]
@@ -328,8 +441,18 @@ fn mixup_is_rejected_for_token_inputs() {
         mixup_alpha: 0.2,
         ..TrainConfig::default()
     };
-    let err = fit_predict(&cfg, &train_cfg, Task::Classification { n_classes: 2 }, &data, None, &[], 1, cpu(2), &mut NoopObserver)
-        .unwrap_err();
+    let err = fit_predict(
+        &cfg,
+        &train_cfg,
+        Task::Classification { n_classes: 2 },
+        &data,
+        None,
+        &[],
+        1,
+        cpu(2),
+        &mut NoopObserver,
+    )
+    .unwrap_err();
     assert!(matches!(err, NeuralError::MixupWithTokens { .. }), "{err}");
 }
 
@@ -340,12 +463,34 @@ fn saved_weights_reload_to_the_same_predictions() {
     for (cfg, mut data) in cases(n, &mut rng) {
         data.targets = Some(Targets::Classes(classes(n, 3)));
         let task = Task::Classification { n_classes: 3 };
-        let out = fit_predict(&cfg, &no_stopping(2, 1e-3), task, &data, None, &[&data], 5, cpu(2), &mut NoopObserver).unwrap();
+        let out = fit_predict(
+            &cfg,
+            &no_stopping(2, 1e-3),
+            task,
+            &data,
+            None,
+            &[&data],
+            5,
+            cpu(2),
+            &mut NoopObserver,
+        )
+        .unwrap();
         let predictor = load_predictor(&cfg, task, out.dims, &out.weights, cpu(2)).unwrap();
         let again = predictor.predict(&data).unwrap();
         assert_eq!(again, out.predictions[0], "{}", cfg.arch());
-        let err = load_predictor(&cfg, task, out.dims, &out.weights[..out.weights.len() / 2], cpu(2)).unwrap_err();
-        assert!(matches!(err, NeuralError::Weights { .. }), "{}: {err}", cfg.arch());
+        let err = load_predictor(
+            &cfg,
+            task,
+            out.dims,
+            &out.weights[..out.weights.len() / 2],
+            cpu(2),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(err, NeuralError::Weights { .. }),
+            "{}: {err}",
+            cfg.arch()
+        );
     }
 }
 
@@ -364,16 +509,50 @@ fn observer_sees_every_epoch_and_can_stop_training() {
         schedule: mer::train::ScheduleKind::Cosine,
         ..no_stopping(4, 1e-2)
     };
-    fit_predict(&cfg, &train_cfg, task, &data, Some(&data), &[], 1, cpu(2), &mut obs).unwrap();
-    assert_eq!(seen.iter().map(|r| r.epoch).collect::<Vec<_>>(), vec![1, 2, 3, 4]);
+    fit_predict(
+        &cfg,
+        &train_cfg,
+        task,
+        &data,
+        Some(&data),
+        &[],
+        1,
+        cpu(2),
+        &mut obs,
+    )
+    .unwrap();
+    assert_eq!(
+        seen.iter().map(|r| r.epoch).collect::<Vec<_>>(),
+        vec![1, 2, 3, 4]
+    );
     for r in &seen {
         assert!(r.train_loss.is_finite() && r.validation_loss.unwrap().is_finite());
-        assert!(r.validation_metrics.contains_key("accuracy") && r.validation_metrics.contains_key("macro_f1"));
+        assert!(
+            r.validation_metrics.contains_key("accuracy")
+                && r.validation_metrics.contains_key("macro_f1")
+        );
     }
     // cosine: the last step's rate is well below the first epoch's
     assert!(seen[3].lr < seen[0].lr);
-    let mut stop_at_two = |r: &EpochRecord| if r.epoch == 2 { ControlFlow::Break(()) } else { ControlFlow::Continue(()) };
-    let err = fit_predict(&cfg, &train_cfg, task, &data, Some(&data), &[], 1, cpu(2), &mut stop_at_two).unwrap_err();
+    let mut stop_at_two = |r: &EpochRecord| {
+        if r.epoch == 2 {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    };
+    let err = fit_predict(
+        &cfg,
+        &train_cfg,
+        task,
+        &data,
+        Some(&data),
+        &[],
+        1,
+        cpu(2),
+        &mut stop_at_two,
+    )
+    .unwrap_err();
     assert!(matches!(err, NeuralError::Stopped { epoch: 2 }), "{err}");
 }
 
@@ -385,7 +564,9 @@ fn early_stopping_restores_the_epoch_with_the_lowest_validation_loss() {
     train.targets = Some(Targets::Classes(classes(n, 3)));
     // validation labels unrelated to the inputs: its loss soon rises
     let (_, mut valid) = cases(n, &mut rng).swap_remove(0);
-    valid.targets = Some(Targets::Classes((0..n).map(|_| rng.random_range(0..3)).collect()));
+    valid.targets = Some(Targets::Classes(
+        (0..n).map(|_| rng.random_range(0..3)).collect(),
+    ));
     let task = Task::Classification { n_classes: 3 };
     let train_cfg = TrainConfig {
         epochs: 40,
@@ -402,13 +583,24 @@ fn early_stopping_restores_the_epoch_with_the_lowest_validation_loss() {
         losses.push(r.validation_loss.unwrap());
         ControlFlow::Continue(())
     };
-    let out = fit_predict(&cfg, &train_cfg, task, &train, Some(&valid), &[&valid], 3, cpu(2), &mut obs).unwrap();
+    let out = fit_predict(
+        &cfg,
+        &train_cfg,
+        task,
+        &train,
+        Some(&valid),
+        &[&valid],
+        3,
+        cpu(2),
+        &mut obs,
+    )
+    .unwrap();
     assert!(out.epochs_run < 40, "ran {} epochs", out.epochs_run);
     assert_eq!(losses.len(), out.epochs_run);
-    let best = losses
-        .iter()
-        .enumerate()
-        .fold((0, f64::INFINITY), |a, (i, &l)| if l < a.1 { (i, l) } else { a });
+    let best = losses.iter().enumerate().fold(
+        (0, f64::INFINITY),
+        |a, (i, &l)| if l < a.1 { (i, l) } else { a },
+    );
     assert_eq!(out.best_epoch, best.0 + 1);
     assert_eq!(out.epochs_run, out.best_epoch + 3);
     // the kept weights are the best epoch's: their validation loss matches
@@ -448,7 +640,10 @@ fn gated_fusion_beats_each_modality_when_each_carries_half_the_signal() {
             }
         }
         NeuralData {
-            audio: Some(AudioInput::Vector { dims: 8, data: audio }),
+            audio: Some(AudioInput::Vector {
+                dims: 8,
+                data: audio,
+            }),
             text: Some(TextInput::Vector {
                 dims: 16,
                 data: text,
@@ -477,7 +672,18 @@ fn gated_fusion_beats_each_modality_when_each_carries_half_the_signal() {
         ..TrainConfig::default()
     };
     let acc = |cfg: NeuralConfig| {
-        let out = fit_predict(&cfg, &train_cfg, task, &train, None, &[&test], 4, cpu(2), &mut NoopObserver).unwrap();
+        let out = fit_predict(
+            &cfg,
+            &train_cfg,
+            task,
+            &train,
+            None,
+            &[&test],
+            4,
+            cpu(2),
+            &mut NoopObserver,
+        )
+        .unwrap();
         (accuracy(&out.predictions[0], &truth), out)
     };
     let (fusion, out) = acc(NeuralConfig::GatedFusion(GatedFusionConfig {

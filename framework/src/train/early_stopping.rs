@@ -65,9 +65,21 @@ mod tests {
         assert!(es.update(1, 1.0).improved);
         assert!(es.update(2, 0.5).improved);
         let v = es.update(3, 0.5); // a tie is not an improvement
-        assert_eq!(v, Verdict { improved: false, stop: false });
+        assert_eq!(
+            v,
+            Verdict {
+                improved: false,
+                stop: false
+            }
+        );
         let v = es.update(4, 0.7);
-        assert_eq!(v, Verdict { improved: false, stop: true });
+        assert_eq!(
+            v,
+            Verdict {
+                improved: false,
+                stop: true
+            }
+        );
         assert_eq!(es.best(), Some((2, 0.5)));
     }
 

@@ -45,7 +45,11 @@ pub fn draw_plan<R: Rng>(rng: &mut R, rows: usize, alpha: f64) -> Option<MixPlan
 /// loop builds both from the same batch).
 #[must_use]
 pub fn mix_rows(data: &[f32], row_len: usize, plan: &MixPlan) -> Vec<f32> {
-    assert_eq!(data.len(), plan.perm.len() * row_len, "mix_rows: batch shape");
+    assert_eq!(
+        data.len(),
+        plan.perm.len() * row_len,
+        "mix_rows: batch shape"
+    );
     let l = plan.lambda;
     let mut out = Vec::with_capacity(data.len());
     for (i, &j) in plan.perm.iter().enumerate() {
@@ -94,7 +98,11 @@ mod tests {
             sum += f64::from(plan.lambda);
         }
         // Beta(a, a) has mean 1/2; the standard error here is about 0.006.
-        assert!((sum / f64::from(n) - 0.5).abs() < 0.03, "mean {}", sum / f64::from(n));
+        assert!(
+            (sum / f64::from(n) - 0.5).abs() < 0.03,
+            "mean {}",
+            sum / f64::from(n)
+        );
     }
 
     #[test]

@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 use std::ops::ControlFlow;
 
 use burn::module::{Module, ModuleVisitor, Param, ParamId};
-use burn::optim::{AdamConfig, AdamWConfig, GradientsParams, ModuleOptimizer, decay::WeightDecayConfig};
+use burn::optim::{
+    AdamConfig, AdamWConfig, GradientsParams, ModuleOptimizer, decay::WeightDecayConfig,
+};
 use burn::tensor::activation::{log_softmax, softmax};
 use burn::tensor::{Device, Gradients, Tensor};
 use rand::SeedableRng;
@@ -52,7 +54,9 @@ fn optimizer(cfg: &TrainConfig) -> ModuleOptimizer {
     match cfg.optimizer {
         OptimizerKind::Adam => AdamConfig::new()
             .with_epsilon(eps)
-            .with_weight_decay((cfg.weight_decay > 0.0).then(|| WeightDecayConfig::new(cfg.weight_decay as f32)))
+            .with_weight_decay(
+                (cfg.weight_decay > 0.0).then(|| WeightDecayConfig::new(cfg.weight_decay as f32)),
+            )
             .init(),
         OptimizerKind::Adamw => AdamWConfig::new()
             .with_epsilon(eps)
@@ -71,7 +75,13 @@ pub(crate) fn balanced_class_weights(classes: &[usize], k: usize) -> Vec<f32> {
     let n = classes.len() as f64;
     counts
         .iter()
-        .map(|&c| if c == 0 { 0.0 } else { (n / (k as f64 * c as f64)) as f32 })
+        .map(|&c| {
+            if c == 0 {
+                0.0
+            } else {
+                (n / (k as f64 * c as f64)) as f32
+            }
+        })
         .collect()
 }
 
@@ -105,7 +115,10 @@ pub(crate) fn loss_terms(
             ((wy * logp).sum().neg(), den)
         }
         Task::Regression { .. } => {
-            let y = Tensor::<2>::from_data(burn::tensor::TensorData::new(targets.to_vec(), [b, k]), device);
+            let y = Tensor::<2>::from_data(
+                burn::tensor::TensorData::new(targets.to_vec(), [b, k]),
+                device,
+            );
             ((output - y).square().sum(), (b * k) as f64)
         }
     }
@@ -164,7 +177,12 @@ impl ModuleVisitor for Scale<'_> {
 /// Back-propagates `loss` through the network, crossing the time
 /// boundaries recorded during the forward pass (see `layers::Boundary`),
 /// and clips the global gradient norm like `clip_grad_norm_`.
-pub(crate) fn gradients(loss: Tensor<1>, boundaries: Vec<Boundary>, net: &Net, clip: f64) -> GradientsParams {
+pub(crate) fn gradients(
+    loss: Tensor<1>,
+    boundaries: Vec<Boundary>,
+    net: &Net,
+    clip: f64,
+) -> GradientsParams {
     let mut grads: Gradients = loss.backward();
     let mut params = GradientsParams::from_module(&mut grads, net);
     if !boundaries.is_empty() {
@@ -269,8 +287,17 @@ pub(crate) fn train(input: LoopInput<'_>) -> Result<Fitted, NeuralError> {
                 let mut ctx = Ctx::train(ad_device.clone(), &mut rng);
                 let out = net.forward(&batch, dims, specaug, &mut ctx);
                 let targets = batch.targets.as_deref().expect("validated");
-                let (sum, den) = loss_terms(task, out.output, targets, class_weights.as_deref(), &ad_device);
-                (sum.div_scalar(den.max(f64::MIN_POSITIVE)), std::mem::take(&mut ctx.boundaries))
+                let (sum, den) = loss_terms(
+                    task,
+                    out.output,
+                    targets,
+                    class_weights.as_deref(),
+                    &ad_device,
+                );
+                (
+                    sum.div_scalar(den.max(f64::MIN_POSITIVE)),
+                    std::mem::take(&mut ctx.boundaries),
+                )
             };
             let value = f64::from(loss.clone().into_scalar::<f32>());
             if !value.is_finite() {
@@ -288,7 +315,16 @@ pub(crate) fn train(input: LoopInput<'_>) -> Result<Fitted, NeuralError> {
         let eval_net = net.valid();
         let (validation_loss, validation_metrics) = match validation {
             Some((v, n)) => {
-                let (loss, metrics) = evaluate(&eval_net, v, n, dims, task, &device, batch_size, class_weights.as_deref());
+                let (loss, metrics) = evaluate(
+                    &eval_net,
+                    v,
+                    n,
+                    dims,
+                    task,
+                    &device,
+                    batch_size,
+                    class_weights.as_deref(),
+                );
                 if !loss.is_finite() {
                     return Err(NeuralError::NonFiniteLoss { epoch, batch: None });
                 }
@@ -332,9 +368,14 @@ pub(crate) fn train(input: LoopInput<'_>) -> Result<Fitted, NeuralError> {
 
 fn mix_batch(batch: &mut HostBatch, plan: &super::mixup::MixPlan) {
     let rows = batch.rows;
-    for v in [&mut batch.audio, &mut batch.text_vec, &mut batch.text_present, &mut batch.targets]
-        .into_iter()
-        .flatten()
+    for v in [
+        &mut batch.audio,
+        &mut batch.text_vec,
+        &mut batch.text_present,
+        &mut batch.targets,
+    ]
+    .into_iter()
+    .flatten()
     {
         let row_len = v.len() / rows;
         *v = mix_rows(v, row_len, plan);
@@ -343,7 +384,15 @@ fn mix_batch(batch: &mut HostBatch, plan: &super::mixup::MixPlan) {
 
 /// Forward passes in evaluation mode over `data`: outputs `[n, n_out]`
 /// (softmax probabilities for classification) and alphas.
-fn outputs(net: &Net, data: &NeuralData, n: usize, dims: InputDims, task: Task, device: &Device, batch_size: usize) -> (Vec<f32>, Option<Vec<f32>>, Vec<Vec<f32>>) {
+fn outputs(
+    net: &Net,
+    data: &NeuralData,
+    n: usize,
+    dims: InputDims,
+    task: Task,
+    device: &Device,
+    batch_size: usize,
+) -> (Vec<f32>, Option<Vec<f32>>, Vec<Vec<f32>>) {
     let n_out = task.n_outputs();
     let idx: Vec<usize> = (0..n).collect();
     let mut out = Vec::with_capacity(n * n_out);
@@ -353,7 +402,13 @@ fn outputs(net: &Net, data: &NeuralData, n: usize, dims: InputDims, task: Task, 
         let batch = data.batch(chunk, n_out);
         let mut ctx = Ctx::eval(device.clone());
         let o = net.forward(&batch, dims, None, &mut ctx);
-        raw.push(o.output.clone().into_data().try_to_vec::<f32>().expect("f32 output"));
+        raw.push(
+            o.output
+                .clone()
+                .into_data()
+                .try_to_vec::<f32>()
+                .expect("f32 output"),
+        );
         let values = match task {
             Task::Classification { .. } => softmax(o.output, 1),
             Task::Regression { .. } => o.output,
@@ -368,7 +423,15 @@ fn outputs(net: &Net, data: &NeuralData, n: usize, dims: InputDims, task: Task, 
     (out, alphas, raw)
 }
 
-pub(crate) fn predict(net: &Net, data: &NeuralData, n: usize, dims: InputDims, task: Task, device: &Device, batch_size: usize) -> Predictions {
+pub(crate) fn predict(
+    net: &Net,
+    data: &NeuralData,
+    n: usize,
+    dims: InputDims,
+    task: Task,
+    device: &Device,
+    batch_size: usize,
+) -> Predictions {
     let (outputs, alphas, _) = outputs(net, data, n, dims, task, device, batch_size);
     Predictions {
         n_outputs: task.n_outputs(),
@@ -396,8 +459,17 @@ fn evaluate(
     let mut den = 0.0;
     for (chunk, raw) in idx.chunks(batch_size.max(1)).zip(raw) {
         let batch = data.batch(chunk, n_out);
-        let out = Tensor::<2>::from_data(burn::tensor::TensorData::new(raw, [chunk.len(), n_out]), device);
-        let (s, d) = loss_terms(task, out, batch.targets.as_deref().expect("validated"), class_weights, device);
+        let out = Tensor::<2>::from_data(
+            burn::tensor::TensorData::new(raw, [chunk.len(), n_out]),
+            device,
+        );
+        let (s, d) = loss_terms(
+            task,
+            out,
+            batch.targets.as_deref().expect("validated"),
+            class_weights,
+            device,
+        );
         num += f64::from(s.into_scalar::<f32>());
         den += d;
     }
@@ -409,7 +481,10 @@ fn evaluate(
                 .map(|row| {
                     row.iter()
                         .enumerate()
-                        .fold((0, f32::NEG_INFINITY), |a, (i, &p)| if p > a.1 { (i, p) } else { a })
+                        .fold(
+                            (0, f32::NEG_INFINITY),
+                            |a, (i, &p)| if p > a.1 { (i, p) } else { a },
+                        )
                         .0
                 })
                 .collect();
@@ -434,14 +509,30 @@ pub(crate) fn accuracy_macro_f1(truth: &[usize], pred: &[usize], k: usize) -> (f
     let correct = truth.iter().zip(pred).filter(|(a, b)| a == b).count() as f64;
     let mut f1s = Vec::new();
     for c in 0..k {
-        let tp = truth.iter().zip(pred).filter(|&(&t, &p)| t == c && p == c).count() as f64;
-        let fp = truth.iter().zip(pred).filter(|&(&t, &p)| t != c && p == c).count() as f64;
-        let fn_ = truth.iter().zip(pred).filter(|&(&t, &p)| t == c && p != c).count() as f64;
+        let tp = truth
+            .iter()
+            .zip(pred)
+            .filter(|&(&t, &p)| t == c && p == c)
+            .count() as f64;
+        let fp = truth
+            .iter()
+            .zip(pred)
+            .filter(|&(&t, &p)| t != c && p == c)
+            .count() as f64;
+        let fn_ = truth
+            .iter()
+            .zip(pred)
+            .filter(|&(&t, &p)| t == c && p != c)
+            .count() as f64;
         if tp + fp + fn_ > 0.0 {
             f1s.push(2.0 * tp / (2.0 * tp + fp + fn_));
         }
     }
-    let f1 = if f1s.is_empty() { 0.0 } else { f1s.iter().sum::<f64>() / f1s.len() as f64 };
+    let f1 = if f1s.is_empty() {
+        0.0
+    } else {
+        f1s.iter().sum::<f64>() / f1s.len() as f64
+    };
     (correct / n, f1)
 }
 

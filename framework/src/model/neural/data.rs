@@ -494,7 +494,13 @@ impl NeuralData {
                 let tokens = gather(ids, *max_len, idx);
                 let present = tokens
                     .chunks(*max_len)
-                    .map(|row| if row.iter().any(|&t| t != 0) { 1.0 } else { 0.0 })
+                    .map(|row| {
+                        if row.iter().any(|&t| t != 0) {
+                            1.0
+                        } else {
+                            0.0
+                        }
+                    })
                     .collect();
                 (None, Some(present), Some(tokens))
             }

@@ -147,9 +147,7 @@ impl<'a> Ctx<'a> {
 /// `Linear` with PyTorch's default initialisation (burn's default, kaiming
 /// uniform with gain `1/sqrt(3)`, is the same `U(-1/sqrt(in), 1/sqrt(in))`).
 pub(crate) fn linear(d_in: usize, d_out: usize, bias: bool, device: &Device) -> Linear {
-    LinearConfig::new(d_in, d_out)
-        .with_bias(bias)
-        .init(device)
+    LinearConfig::new(d_in, d_out).with_bias(bias).init(device)
 }
 
 /// `Conv1D(k, same, no bias) -> BatchNorm -> ReLU -> MaxPool(pool)`; the bias
@@ -298,7 +296,10 @@ impl LstmLayer {
             }
         }
         let out = outputs.then(|| {
-            Tensor::stack::<3>(hs.into_iter().map(|x| x.expect("every step ran")).collect(), 1)
+            Tensor::stack::<3>(
+                hs.into_iter().map(|x| x.expect("every step ran")).collect(),
+                1,
+            )
         });
         (h, out)
     }

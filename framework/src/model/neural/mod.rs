@@ -32,7 +32,7 @@ use burn::store::ModuleRecord;
 use burn::tensor::{Bytes, Device, Tensor};
 
 pub use config::{
-    ArchConfigError, BilstmEncoderConfig, CnnEncoderConfig, Cnn2dConfig, Cnn2dSpecaugConfig,
+    ArchConfigError, BilstmEncoderConfig, Cnn2dConfig, Cnn2dSpecaugConfig, CnnEncoderConfig,
     ConcatLstmConfig, ConvGruTransformerConfig, GatedFusionConfig, NeuralConfig,
     ProjectionEncoderConfig, ResidualMlpConfig, SeqCnnConfig, SignalInput, SpecAugmentConfig,
     TextEncoderConfig, TextModelConfig, VectorSource,
@@ -245,7 +245,7 @@ pub(crate) fn build_seeded(
     device.seed(seed);
     let net = Net::build(cfg, dims, n_out, device)?;
     net.visit(&mut ForceInit);
-    Ok(net)
+    Ok(net.renumber())
 }
 
 fn check_inputs(cfg: &NeuralConfig, data: &NeuralData) -> Result<(), NeuralError> {
@@ -255,7 +255,9 @@ fn check_inputs(cfg: &NeuralConfig, data: &NeuralData) -> Result<(), NeuralError
             | InputKind::AudioSequence
             | InputKind::AudioMel
             | InputKind::AudioWaveform => data.audio.as_ref().map(AudioInput::kind),
-            InputKind::TextVector | InputKind::TextTokens => data.text.as_ref().map(TextInput::kind),
+            InputKind::TextVector | InputKind::TextTokens => {
+                data.text.as_ref().map(TextInput::kind)
+            }
         };
         if have != Some(kind) {
             return Err(NeuralError::MissingInput {
@@ -332,7 +334,13 @@ pub fn fit_predict(
     }
     let device = device_for(runtime.device)?;
     in_pool(runtime.threads, move || {
-        let net = build_seeded(cfg, dims, task.n_outputs(), &device.clone().autodiff(), seed)?;
+        let net = build_seeded(
+            cfg,
+            dims,
+            task.n_outputs(),
+            &device.clone().autodiff(),
+            seed,
+        )?;
         let fitted = crate::train::neural_loop::train(crate::train::neural_loop::LoopInput {
             net,
             cfg,
@@ -348,15 +356,26 @@ pub fn fit_predict(
         let predictions = to_predict
             .iter()
             .map(|(d, n)| {
-                crate::train::neural_loop::predict(&fitted.net, d, *n, dims, task, &device, train_cfg.batch_size)
+                crate::train::neural_loop::predict(
+                    &fitted.net,
+                    d,
+                    *n,
+                    dims,
+                    task,
+                    &device,
+                    train_cfg.batch_size,
+                )
             })
             .collect();
-        let weights = fitted.net.clone().into_record().into_bytes().map_err(|source| {
-            NeuralError::Weights {
+        let weights = fitted
+            .net
+            .clone()
+            .into_record()
+            .into_bytes()
+            .map_err(|source| NeuralError::Weights {
                 arch: cfg.arch(),
                 source,
-            }
-        })?;
+            })?;
         Ok(NeuralOutcome {
             predictions,
             best_epoch: fitted.best_epoch,
@@ -431,7 +450,15 @@ impl NeuralPredictor {
         let n = data.validate(self.task, false)?;
         same_dims(&self.cfg, self.dims, data.dims())?;
         in_pool(self.runtime.threads, || {
-            crate::train::neural_loop::predict(&self.net, data, n, self.dims, self.task, &self.device, 64)
+            crate::train::neural_loop::predict(
+                &self.net,
+                data,
+                n,
+                self.dims,
+                self.task,
+                &self.device,
+                64,
+            )
         })
     }
 }

@@ -2,9 +2,11 @@
 //! [`NeuralConfig`], the input shapes and the number of outputs, behind the
 //! [`Net`] enum the training loop drives.
 
-use burn::module::Module;
+use burn::module::{Module, ModuleMapper, Param, ParamId, RunningState};
 use burn::nn::conv::{Conv1d, Conv1dConfig};
-use burn::nn::transformer::{TransformerEncoder, TransformerEncoderConfig, TransformerEncoderInput};
+use burn::nn::transformer::{
+    TransformerEncoder, TransformerEncoderConfig, TransformerEncoderInput,
+};
 use burn::nn::{BatchNorm, BatchNormConfig, Embedding, Linear};
 use burn::tensor::activation::{relu, sigmoid};
 use burn::tensor::{Device, Tensor};
@@ -111,14 +113,10 @@ impl TextEncoder {
         device: &Device,
     ) -> Result<(Self, usize), NeuralError> {
         match (cfg, shape) {
-            (TextEncoderConfig::Projection(p), TextShape::Vector { dims }) => Ok((
-                Self::Projection(linear(dims, p.dim, true, device)),
-                p.dim,
-            )),
-            (
-                TextEncoderConfig::Bilstm(b),
-                TextShape::Tokens { vocab_size, .. },
-            ) => Ok((
+            (TextEncoderConfig::Projection(p), TextShape::Vector { dims }) => {
+                Ok((Self::Projection(linear(dims, p.dim, true, device)), p.dim))
+            }
+            (TextEncoderConfig::Bilstm(b), TextShape::Tokens { vocab_size, .. }) => Ok((
                 Self::Bilstm(BilstmText {
                     embed: embedding(vocab_size, b.embedding_dim, device),
                     fwd: LstmLayer::new(b.embedding_dim, b.hidden, device),
@@ -137,7 +135,9 @@ impl TextEncoder {
                 if max_len < widest {
                     return Err(shape_err(
                         arch,
-                        format!("token sequences of {max_len} are shorter than the widest text kernel ({widest})"),
+                        format!(
+                            "token sequences of {max_len} are shorter than the widest text kernel ({widest})"
+                        ),
                     ));
                 }
                 Ok((
@@ -146,9 +146,7 @@ impl TextEncoder {
                         convs: c
                             .kernel_sizes
                             .iter()
-                            .map(|&k| {
-                                Conv1dConfig::new(c.embedding_dim, c.filters, k).init(device)
-                            })
+                            .map(|&k| Conv1dConfig::new(c.embedding_dim, c.filters, k).init(device))
                             .collect(),
                     }),
                     c.filters * c.kernel_sizes.len(),
@@ -184,7 +182,13 @@ impl TextEncoder {
                 let mask: Vec<Tensor<2>> = (0..max_len)
                     .map(|s| {
                         let m: Vec<f32> = (0..b)
-                            .map(|r| if tokens[r * max_len + s] == 0 { 0.0 } else { 1.0 })
+                            .map(|r| {
+                                if tokens[r * max_len + s] == 0 {
+                                    0.0
+                                } else {
+                                    1.0
+                                }
+                            })
                             .collect();
                         ctx.tensor(m, [b, 1])
                     })
@@ -337,7 +341,55 @@ pub(crate) enum Net {
     ConvGruTransformer(ConvGruTransformer),
 }
 
+/// Gives every parameter the id of its position in visit order. burn draws
+/// ids at random and writes them into saved weights; numbered ids make the
+/// saved bytes (and their hash) a function of the trial alone.
+struct Renumber {
+    next: u64,
+}
+
+impl ModuleMapper for Renumber {
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        self.next += 1;
+        let (_, value, mapper) = param.consume();
+        Param::from_mapped_value(ParamId::from(self.next), value, mapper)
+    }
+}
+
 impl Net {
+    /// Numbers parameter ids deterministically (see [`Renumber`]); batch-norm
+    /// running statistics, which keep their id through a mapper, are
+    /// rebuilt with numbered ids after the others.
+    pub fn renumber(self) -> Self {
+        let mut r = Renumber { next: 0 };
+        let mut net = self.map(&mut r);
+        let mut next = r.next;
+        for bn in net.batch_norms() {
+            for state in [&mut bn.running_mean, &mut bn.running_var] {
+                next += 1;
+                *state = RunningState::with_id(ParamId::from(next), state.value());
+            }
+        }
+        net
+    }
+
+    fn batch_norms(&mut self) -> Vec<&mut BatchNorm> {
+        let mut out: Vec<&mut BatchNorm> = Vec::new();
+        match self {
+            Self::SeqCnn(m) => out.extend(m.blocks.iter_mut().map(|b| &mut b.bn)),
+            Self::Cnn2d(m) => out.extend(m.blocks.iter_mut().map(|b| &mut b.bn)),
+            Self::ConcatLstm(m) => out.extend(m.blocks.iter_mut().map(|b| &mut b.bn)),
+            Self::ConvGruTransformer(m) => {
+                if let Some(f) = &mut m.front {
+                    out.push(&mut f.bn);
+                }
+                out.extend(m.blocks.iter_mut().map(|b| &mut b.bn));
+            }
+            Self::ResidualMlp(_) | Self::GatedFusion(_) | Self::Text(_) => {}
+        }
+        out
+    }
+
     /// Builds the network for `cfg` reading inputs of shape `dims` with
     /// `n_out` outputs. Parameter values come from burn's initialisers (the
     /// caller seeds them).
@@ -367,7 +419,9 @@ impl Net {
                     text_input: c.input == VectorSource::Text,
                 })
             }
-            NeuralConfig::GatedFusion(c) => Self::GatedFusion(GatedFusion::new(c, dims, n_out, device)?),
+            NeuralConfig::GatedFusion(c) => {
+                Self::GatedFusion(GatedFusion::new(c, dims, n_out, device)?)
+            }
             NeuralConfig::TextProjection(c) => {
                 let enc = TextEncoderConfig::Projection(c.encoder.clone());
                 text_net(&enc, c.dropout, dims, n_out, arch, device)?
@@ -382,13 +436,20 @@ impl Net {
             }
             NeuralConfig::LstmCnn(c) | NeuralConfig::BilstmCnn(c) => {
                 let Some(AudioShape::Sequence { frames, dims: d }) = dims.audio else {
-                    return Err(shape_err(arch, "needs an audio frame-sequence input".into()));
+                    return Err(shape_err(
+                        arch,
+                        "needs an audio frame-sequence input".into(),
+                    ));
                 };
                 let steps = pooled_len(frames, c.conv_channels.len(), c.pool);
                 if steps == 0 {
                     return Err(shape_err(
                         arch,
-                        format!("{frames} frames leave no step after {} max-pools of {}", c.conv_channels.len(), c.pool),
+                        format!(
+                            "{frames} frames leave no step after {} max-pools of {}",
+                            c.conv_channels.len(),
+                            c.pool
+                        ),
                     ));
                 }
                 let blocks = conv1d_blocks(d, &c.conv_channels, c.kernel_size, c.pool, device);
@@ -420,7 +481,10 @@ impl Net {
                 if h == 0 || w == 0 {
                     return Err(shape_err(
                         arch,
-                        format!("a {n_mels}x{frames} patch vanishes after {} 2x2 max-pools", channels.len()),
+                        format!(
+                            "a {n_mels}x{frames} patch vanishes after {} 2x2 max-pools",
+                            channels.len()
+                        ),
                     ));
                 }
                 let mut c_in = 1;
@@ -447,7 +511,10 @@ impl Net {
                     return Err(shape_err(arch, "needs a text input".into()));
                 };
                 if pooled_len(frames, c.conv_channels.len(), c.pool) == 0 {
-                    return Err(shape_err(arch, format!("{frames} frames leave no step after pooling")));
+                    return Err(shape_err(
+                        arch,
+                        format!("{frames} frames leave no step after pooling"),
+                    ));
                 }
                 let (text, width) = TextEncoder::new(&c.text, tshape, arch, device)?;
                 let c_last = *c.conv_channels.last().expect("validated non-empty");
@@ -462,7 +529,9 @@ impl Net {
             }
             NeuralConfig::ConvGruTransformer(c) => {
                 let (c_in, steps, front) = match (c.input, dims.audio) {
-                    (SignalInput::Mel, Some(AudioShape::Mel { n_mels, frames })) => (n_mels, frames, None),
+                    (SignalInput::Mel, Some(AudioShape::Mel { n_mels, frames })) => {
+                        (n_mels, frames, None)
+                    }
                     (SignalInput::Waveform, Some(AudioShape::Waveform { samples })) => {
                         let c0 = c.conv_channels[0];
                         let front = WaveFront {
@@ -475,11 +544,17 @@ impl Net {
                         (c0, samples / c.frame, Some(front))
                     }
                     (input, _) => {
-                        return Err(shape_err(arch, format!("needs an audio {input:?} input").to_lowercase()));
+                        return Err(shape_err(
+                            arch,
+                            format!("needs an audio {input:?} input").to_lowercase(),
+                        ));
                     }
                 };
                 if pooled_len(steps, c.conv_channels.len(), c.pool) == 0 {
-                    return Err(shape_err(arch, format!("{steps} frames leave no step after pooling")));
+                    return Err(shape_err(
+                        arch,
+                        format!("{steps} frames leave no step after pooling"),
+                    ));
                 }
                 let c_last = *c.conv_channels.last().expect("validated non-empty");
                 Self::ConvGruTransformer(ConvGruTransformer {
@@ -532,7 +607,9 @@ impl Net {
                 plain(m.head.forward(h))
             }
             Self::Text(m) => {
-                let h = m.encoder.forward(batch, dims.text.expect("checked at build"), ctx);
+                let h = m
+                    .encoder
+                    .forward(batch, dims.text.expect("checked at build"), ctx);
                 let h = ctx.dropout(h, m.dropout);
                 plain(m.head.forward(h))
             }
@@ -541,13 +618,16 @@ impl Net {
                     unreachable!("checked at build")
                 };
                 let a = m.audio.forward(ctx.tensor(audio(), [b, d]), ctx);
-                let mut t = m.text.forward(batch, dims.text.expect("checked at build"), ctx);
+                let mut t = m
+                    .text
+                    .forward(batch, dims.text.expect("checked at build"), ctx);
                 if let Some(p) = &m.text_proj {
                     t = relu(p.forward(t));
                 }
                 let present = ctx.tensor(batch.text_present.clone().expect("validated"), [b, 1]);
                 // alpha = sigmoid(w . [T; A] + b), 0 where there are no lyrics.
-                let alpha = sigmoid(m.gate.forward(Tensor::cat(vec![t.clone(), a.clone()], 1))) * present;
+                let alpha =
+                    sigmoid(m.gate.forward(Tensor::cat(vec![t.clone(), a.clone()], 1))) * present;
                 let one_minus = alpha.clone().neg().add_scalar(1.0);
                 let fused = alpha.clone() * t + one_minus * a;
                 let fused = ctx.dropout(fused, m.dropout);
@@ -605,10 +685,15 @@ impl Net {
                 let x = x.swap_dims(1, 2); // [b, t', c]
                 let [_, steps, _] = x.dims();
                 let present = ctx.tensor(batch.text_present.clone().expect("validated"), [b, 1]);
-                let t = m.text.forward(batch, dims.text.expect("checked at build"), ctx) * present;
+                let t = m
+                    .text
+                    .forward(batch, dims.text.expect("checked at build"), ctx)
+                    * present;
                 let [_, width] = t.dims();
                 let t = t.unsqueeze_dim::<3>(1).expand([b, steps, width]);
-                let (h, _) = m.lstm.forward(Tensor::cat(vec![x, t], 2), None, false, false, ctx);
+                let (h, _) = m
+                    .lstm
+                    .forward(Tensor::cat(vec![x, t], 2), None, false, false, ctx);
                 let h = ctx.dropout(relu(m.dense.forward(h)), m.dropout);
                 plain(m.head.forward(h))
             }

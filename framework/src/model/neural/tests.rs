@@ -137,7 +137,10 @@ pub(crate) fn cases(n: usize, rng: &mut ChaCha8Rng) -> Vec<(NeuralConfig, Neural
             }),
             d(None, Some(text_tok(rng))),
         ),
-        (NeuralConfig::LstmCnn(small_seq.clone()), d(Some(seq(rng)), None)),
+        (
+            NeuralConfig::LstmCnn(small_seq.clone()),
+            d(Some(seq(rng)), None),
+        ),
         (NeuralConfig::BilstmCnn(small_seq), d(Some(seq(rng)), None)),
         (
             NeuralConfig::Cnn2d(Cnn2dConfig {
@@ -283,10 +286,13 @@ impl ModuleVisitor for GradNorms<'_> {
             Some(g) => {
                 let s: f32 = g.abs().sum().into_scalar();
                 if !(s > 0.0 && s.is_finite()) {
-                    self.zero.push(format!("{:?} (rank {D}): |grad| = {s}", param.id));
+                    self.zero
+                        .push(format!("{:?} (rank {D}): |grad| = {s}", param.id));
                 }
             }
-            None => self.zero.push(format!("{:?} (rank {D}): no gradient", param.id)),
+            None => self
+                .zero
+                .push(format!("{:?} (rank {D}): no gradient", param.id)),
         }
     }
 }
@@ -308,9 +314,15 @@ fn gradients_reach_every_parameter_of_every_architecture() {
         let mut ctx = Ctx::train(flex().autodiff(), &mut train_rng);
         let out = net.forward(&batch, dims, None, &mut ctx);
         let boundaries = std::mem::take(&mut ctx.boundaries);
-        let (sum, den) = crate::train::neural_loop::loss_terms(task, out.output, batch.targets.as_deref().unwrap(), None, &flex().autodiff(),
+        let (sum, den) = crate::train::neural_loop::loss_terms(
+            task,
+            out.output,
+            batch.targets.as_deref().unwrap(),
+            None,
+            &flex().autodiff(),
         );
-        let grads = crate::train::neural_loop::gradients(sum.div_scalar(den), boundaries, &net, 0.0);
+        let grads =
+            crate::train::neural_loop::gradients(sum.div_scalar(den), boundaries, &net, 0.0);
         let mut check = GradNorms {
             grads: &grads,
             zero: Vec::new(),
@@ -355,7 +367,12 @@ fn time_boundary_gives_the_same_gradients_as_plain_slicing() {
             let out = net.forward(&batch, dims, None, &mut ctx);
             let b = std::mem::take(&mut ctx.boundaries);
             assert_eq!(b.is_empty(), !cut);
-            let (sum, den) = crate::train::neural_loop::loss_terms(task, out.output, batch.targets.as_deref().unwrap(), None, &flex().autodiff(),
+            let (sum, den) = crate::train::neural_loop::loss_terms(
+                task,
+                out.output,
+                batch.targets.as_deref().unwrap(),
+                None,
+                &flex().autodiff(),
             );
             crate::train::neural_loop::gradients(sum.div_scalar(den), b, &net, 0.0)
         };
@@ -375,7 +392,10 @@ fn time_boundary_gives_the_same_gradients_as_plain_slicing() {
                     let d: f32 = (x - y).abs().max().into_scalar();
                     self.worst = self.worst.max(d / scale);
                 } else {
-                    assert_eq!(self.a.get::<D>(param.id).is_some(), self.b.get::<D>(param.id).is_some());
+                    assert_eq!(
+                        self.a.get::<D>(param.id).is_some(),
+                        self.b.get::<D>(param.id).is_some()
+                    );
                 }
             }
         }
@@ -385,7 +405,12 @@ fn time_boundary_gives_the_same_gradients_as_plain_slicing() {
             worst: 0.0,
         };
         net.visit(&mut cmp);
-        assert!(cmp.worst < 1e-4, "{}: relative gradient difference {}", cfg.arch(), cmp.worst);
+        assert!(
+            cmp.worst < 1e-4,
+            "{}: relative gradient difference {}",
+            cfg.arch(),
+            cmp.worst
+        );
     }
 }
 
@@ -416,7 +441,9 @@ fn specaugment_masks_only_in_training_mode() {
     let dims = data.dims();
     let net = build_seeded(&cfg, dims, 2, &flex().autodiff(), 1).unwrap();
     let batch = data.batch(&[0, 1, 2], 2);
-    let NeuralConfig::Cnn2dSpecaug(c) = &cfg else { unreachable!() };
+    let NeuralConfig::Cnn2dSpecaug(c) = &cfg else {
+        unreachable!()
+    };
     let out = |net: &Net, spec: bool, train: bool| {
         let mut r = ChaCha8Rng::seed_from_u64(4);
         let mut ctx = if train {
@@ -428,18 +455,33 @@ fn specaugment_masks_only_in_training_mode() {
         o.output.into_data().try_to_vec::<f32>().unwrap()
     };
     let eval = net.valid();
-    assert_eq!(out(&eval, true, false), out(&eval, false, false), "eval must not mask");
-    assert_ne!(out(&net, true, true), out(&net, false, true), "training must mask");
+    assert_eq!(
+        out(&eval, true, false),
+        out(&eval, false, false),
+        "eval must not mask"
+    );
+    assert_ne!(
+        out(&net, true, true),
+        out(&net, false, true),
+        "training must mask"
+    );
 }
 
 // ------------------------------------------------------------ PyTorch references
 
 fn fixture() -> serde_json::Value {
-    serde_json::from_str(include_str!("../../../tests/fixtures/neural/torch_reference.json")).unwrap()
+    serde_json::from_str(include_str!(
+        "../../../tests/fixtures/neural/torch_reference.json"
+    ))
+    .unwrap()
 }
 
 fn floats(v: &serde_json::Value) -> Vec<f32> {
-    v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap() as f32).collect()
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap() as f32)
+        .collect()
 }
 
 /// Sets a burn `Linear` (weight `[in, out]`) from a PyTorch weight
@@ -510,7 +552,12 @@ fn losses_match_pytorch() {
     let d = flex();
     let ce = &f["cross_entropy"];
     let logits = floats(&ce["logits"]);
-    let labels: Vec<usize> = ce["labels"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
+    let labels: Vec<usize> = ce["labels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap() as usize)
+        .collect();
     let (n, k) = (labels.len(), 4);
     let mut one_hot = vec![0.0f32; n * k];
     for (i, &c) in labels.iter().enumerate() {
@@ -532,7 +579,13 @@ fn losses_match_pytorch() {
     }
     let m = &f["mse"];
     let out = Tensor::<2>::from_data(TensorData::new(floats(&m["pred"]), [5, 2]), &d);
-    let (s, den) = crate::train::neural_loop::loss_terms(Task::Regression { n_targets: 2 }, out, &floats(&m["target"]), None, &d);
+    let (s, den) = crate::train::neural_loop::loss_terms(
+        Task::Regression { n_targets: 2 },
+        out,
+        &floats(&m["target"]),
+        None,
+        &d,
+    );
     let got = f64::from(s.into_scalar::<f32>()) / den;
     assert!((got - m["value"].as_f64().unwrap()).abs() < 1e-5);
 }
