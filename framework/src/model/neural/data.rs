@@ -278,7 +278,7 @@ fn items(what: &'static str, len: usize, item_len: usize) -> Result<usize, Neura
             detail: "items have zero size (a dimension is 0)".into(),
         });
     }
-    if len % item_len != 0 {
+    if !len.is_multiple_of(item_len) {
         return Err(NeuralError::Data {
             what,
             detail: format!(

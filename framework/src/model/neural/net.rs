@@ -98,6 +98,8 @@ pub(crate) struct BilstmText {
 }
 
 /// Encodes a lyrics input into `[batch, width]`.
+// Built once per fit; the variant size difference does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Module, Debug)]
 pub(crate) enum TextEncoder {
     Projection(Linear),
@@ -330,6 +332,7 @@ fn positions(steps: usize, width: usize) -> Vec<f32> {
 // ---------------------------------------------------------------- the enum
 
 /// Every architecture family.
+#[allow(clippy::large_enum_variant)]
 #[derive(Module, Debug)]
 pub(crate) enum Net {
     ResidualMlp(ResMlpNet),

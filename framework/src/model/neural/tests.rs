@@ -22,7 +22,7 @@ fn tokens(rng: &mut ChaCha8Rng, n: usize, len: usize, vocab: usize) -> Vec<u32> 
     (0..n * len)
         .map(|i| {
             // trailing padding on every other row
-            if i % len >= len - 2 && (i / len) % 2 == 0 {
+            if i % len >= len - 2 && (i / len).is_multiple_of(2) {
                 0
             } else {
                 rng.random_range(1..vocab as u32)
