@@ -3,7 +3,7 @@
 (samples/s) of the same three networks with torch.set_num_threads(2).
 
 Run: python3 tools/torch_bench.py [cnn2d|bilstm_cnn|residual_mlp ...]
-     MER_BENCH_EPOCHS=5 python3 tools/torch_bench.py
+     MER_BENCH_EPOCHS=5 MER_BENCH_THREADS=1 python3 tools/torch_bench.py
 Prints a message and exits 0 when torch is not installed.
 The figure is epochs * tracks / wall time of the whole fit (model build,
 epochs of Adam lr 1e-3 with batch 32 in shuffled order, no validation), as
@@ -109,11 +109,11 @@ def run(name, make, shape, n, classes, epochs):
     cpu = time.process_time() - cpu0
     print(f"{name:<14} {epochs * n / secs:>9.1f} samples/s   {secs / epochs:>7.3f} s/epoch   "
           f"{1000 * cpu / (epochs * n):>7.2f} ms CPU/sample   "
-          f"({epochs} epochs x {n} tracks, 2 threads, torch {torch.__version__})")
+          f"({epochs} epochs x {n} tracks, {torch.get_num_threads()} threads, torch {torch.__version__})")
 
 
 def main():
-    torch.set_num_threads(2)
+    torch.set_num_threads(int(os.environ.get("MER_BENCH_THREADS", "2")))
     torch.manual_seed(7)
     wanted = sys.argv[1:]
     epochs = int(os.environ.get("MER_BENCH_EPOCHS", "3"))

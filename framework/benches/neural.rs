@@ -3,7 +3,8 @@
 //! the same networks in PyTorch (`torch.set_num_threads(2)`).
 //!
 //! Run: `cargo bench -p mer --bench neural` (optionally `-- cnn2d` to run
-//! one model, `MER_BENCH_EPOCHS=5` for longer runs).
+//! one model, `MER_BENCH_EPOCHS=5` for longer runs, `MER_BENCH_THREADS=1`
+//! for another pool size; the default is the 2 threads).
 //!
 //! Models (identical in both scripts):
 //! - `cnn2d`: log-mel `1x64x128`, Conv2D 16/32/64 (3x3, no bias) -> BN ->
@@ -68,7 +69,15 @@ fn cpu_seconds() -> f64 {
     (ticks(11) + ticks(12)) / 100.0
 }
 
-fn run(name: &str, cfg: &NeuralConfig, data: &NeuralData, n: usize, classes: usize, epochs: usize) {
+fn run(
+    name: &str,
+    cfg: &NeuralConfig,
+    data: &NeuralData,
+    n: usize,
+    classes: usize,
+    epochs: usize,
+    threads: usize,
+) {
     let train_cfg = TrainConfig {
         epochs,
         batch_size: 32,
@@ -79,7 +88,7 @@ fn run(name: &str, cfg: &NeuralConfig, data: &NeuralData, n: usize, classes: usi
         ..TrainConfig::default()
     };
     let runtime = NeuralRuntime {
-        threads: 2,
+        threads,
         ..NeuralRuntime::default()
     };
     let cpu0 = cpu_seconds();
@@ -99,7 +108,7 @@ fn run(name: &str, cfg: &NeuralConfig, data: &NeuralData, n: usize, classes: usi
     let secs = start.elapsed().as_secs_f64();
     let cpu = cpu_seconds() - cpu0;
     println!(
-        "{name:<14} {:>9.1} samples/s   {:>7.3} s/epoch   {:>7.2} ms CPU/sample   ({epochs} epochs x {n} tracks, 2 threads, burn flex)",
+        "{name:<14} {:>9.1} samples/s   {:>7.3} s/epoch   {:>7.2} ms CPU/sample   ({epochs} epochs x {n} tracks, {threads} threads, burn flex)",
         (epochs * n) as f64 / secs,
         secs / epochs as f64,
         1000.0 * cpu / (epochs * n) as f64
@@ -116,6 +125,10 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(3);
+    let threads: usize = std::env::var("MER_BENCH_THREADS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2);
     if wanted("cnn2d") {
         let (n, m, t) = (400, 64, 128);
         let d = data(
@@ -133,7 +146,7 @@ fn main() {
             dense: 128,
             dropout: 0.5,
         });
-        run("cnn2d", &cfg, &d, n, 9, epochs);
+        run("cnn2d", &cfg, &d, n, 9, epochs, threads);
     }
     if wanted("bilstm_cnn") {
         let (n, frames, dims) = (400, 256, 40);
@@ -144,12 +157,12 @@ fn main() {
             9,
         );
         let cfg = NeuralConfig::BilstmCnn(SeqCnnConfig::default());
-        run("bilstm_cnn", &cfg, &d, n, 9, epochs);
+        run("bilstm_cnn", &cfg, &d, n, 9, epochs, threads);
     }
     if wanted("residual_mlp") {
         let n = 4000;
         let d = data(n, |data| AudioInput::Vector { dims: 37, data }, 37, 4);
         let cfg = NeuralConfig::ResidualMlp(ResidualMlpConfig::default());
-        run("residual_mlp", &cfg, &d, n, 4, epochs);
+        run("residual_mlp", &cfg, &d, n, 4, epochs, threads);
     }
 }

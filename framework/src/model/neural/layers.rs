@@ -150,6 +150,50 @@ pub(crate) fn linear(d_in: usize, d_out: usize, bias: bool, device: &Device) -> 
     LinearConfig::new(d_in, d_out).with_bias(bias).init(device)
 }
 
+/// Batch normalisation as `burn::nn::BatchNorm` computes it (biased batch
+/// variance, running statistics updated with `momentum`), but with the
+/// statistics reduced along the contiguous axes: burn 0.22's default
+/// `batch_norm_train` transposes the whole activation twice in the forward
+/// pass and again in the backward pass (`swap_dims(0, 1)` then a reshape),
+/// which profiling showed as the largest non-GEMM cost of the 2D CNN.
+/// Evaluation (no autodiff or a frozen layer) uses burn's own inference path.
+///
+/// # Shapes
+/// `x: [batch, channels, ...]` -> same shape.
+pub(crate) fn batch_norm<const D: usize>(bn: &BatchNorm, x: Tensor<D>) -> Tensor<D> {
+    if !(x.device().is_autodiff() && bn.training.is_enabled()) {
+        return bn.forward(x);
+    }
+    let dims = x.dims();
+    let (b, c) = (dims[0], dims[1]);
+    let rest: usize = dims[2..].iter().product();
+    let count = (b * rest) as f64;
+    let x3: Tensor<3> = x.reshape([b, c, rest]);
+    let mean = x3.clone().sum_dim(2).sum_dim(0).div_scalar(count); // [1, c, 1]
+    let centered = x3 - mean.clone();
+    let var = centered
+        .clone()
+        .square()
+        .sum_dim(2)
+        .sum_dim(0)
+        .div_scalar(count);
+    let inv_std = var.clone().add_scalar(bn.epsilon).sqrt().recip();
+    let scale = bn.gamma.val().reshape([1, c, 1]) * inv_std;
+    let y = centered * scale + bn.beta.val().reshape([1, c, 1]);
+    let m = bn.momentum;
+    let device = y.device();
+    let update = |state: &burn::module::RunningState<Tensor<1>>, batch: Tensor<3>| {
+        let old = state.value_sync().to_device(&device);
+        let new = old
+            .mul_scalar(1.0 - m)
+            .add(batch.detach().reshape([c]).mul_scalar(m));
+        state.update(new.detach());
+    };
+    update(&bn.running_mean, mean);
+    update(&bn.running_var, var);
+    y.reshape(dims)
+}
+
 /// `Conv1D(k, same, no bias) -> BatchNorm -> ReLU -> MaxPool(pool)`; the bias
 /// is left out because batch norm's shift replaces it.
 #[derive(Module, Debug)]
@@ -173,7 +217,7 @@ impl ConvBlock1d {
 
     /// `[batch, c_in, t] -> [batch, c_out, t / pool]`.
     pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
-        let x = relu(self.bn.forward(self.conv.forward(x)));
+        let x = relu(batch_norm(&self.bn, self.conv.forward(x)));
         match &self.pool {
             Some(p) => p.forward(x),
             None => x,
@@ -204,7 +248,7 @@ impl ConvBlock2d {
     /// `[batch, c_in, h, w] -> [batch, c_out, h / 2, w / 2]`.
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         self.pool
-            .forward(relu(self.bn.forward(self.conv.forward(x))))
+            .forward(relu(batch_norm(&self.bn, self.conv.forward(x))))
     }
 }
 

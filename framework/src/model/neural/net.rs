@@ -708,7 +708,7 @@ impl Net {
                     Some(AudioShape::Waveform { samples }) => {
                         let front = m.front.as_ref().expect("waveform front built");
                         let x = ctx.tensor::<3>(audio(), [b, 1, samples]);
-                        relu(front.bn.forward(front.conv.forward(x)))
+                        relu(super::layers::batch_norm(&front.bn, front.conv.forward(x)))
                     }
                     _ => unreachable!("checked at build"),
                 };

@@ -612,3 +612,62 @@ fn schedules_match_pytorch() {
         }
     }
 }
+
+#[test]
+fn our_batch_norm_matches_burns_training_path_values_gradients_and_running_stats() {
+    use burn::nn::BatchNormConfig;
+    let d = flex().autodiff();
+    let mut rng = ChaCha8Rng::seed_from_u64(21);
+    let shape = [4, 3, 5, 6];
+    let x = Tensor::<4>::from_data(
+        TensorData::new(rand_vec(&mut rng, 4 * 3 * 5 * 6), shape),
+        &d,
+    )
+    .mul_scalar(3.0)
+    .add_scalar(1.0);
+    let w = Tensor::<4>::from_data(
+        TensorData::new(rand_vec(&mut rng, 4 * 3 * 5 * 6), shape),
+        &d,
+    );
+    let ours_bn = BatchNormConfig::new(3).init(&d);
+    let burn_bn = BatchNormConfig::new(3).init(&d);
+    let run = |f: &dyn Fn(Tensor<4>) -> Tensor<4>| {
+        let xi = x.clone().detach().require_grad();
+        let y = f(xi.clone());
+        let grads = (y.clone() * w.clone()).sum().backward();
+        let gx = xi
+            .grad(&grads)
+            .unwrap()
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap();
+        (y.into_data().try_to_vec::<f32>().unwrap(), gx)
+    };
+    let (y1, g1) = run(&|t| super::layers::batch_norm(&ours_bn, t));
+    let (y2, g2) = run(&|t| burn_bn.forward(t));
+    for (a, b) in y1.iter().zip(&y2).chain(g1.iter().zip(&g2)) {
+        assert!((a - b).abs() < 1e-4, "{a} vs {b}");
+    }
+    let stats = |bn: &burn::nn::BatchNorm| {
+        let v = bn.valid();
+        let m = v
+            .running_mean
+            .value()
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap();
+        let s = v
+            .running_var
+            .value()
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap();
+        (m, s)
+    };
+    let (m1, v1) = stats(&ours_bn);
+    let (m2, v2) = stats(&burn_bn);
+    for (a, b) in m1.iter().zip(&m2).chain(v1.iter().zip(&v2)) {
+        assert!((a - b).abs() < 1e-5, "running stats {a} vs {b}");
+    }
+    assert!(m1.iter().any(|&m| m != 0.0), "running mean must move");
+}
