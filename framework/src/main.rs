@@ -1,3 +1,445 @@
-fn main() {
-    println!("mer {}", env!("CARGO_PKG_VERSION"));
+//! The `mer` command line: parse arguments, call the library, print the
+//! error chain, map it to an exit code. No logic lives here.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use mer::report::listing::{self, Format};
+use mer::run::{self, SweepOptions};
+use mer::spec::{self, SpecError};
+use mer::store::{Store, TrialFilter, TrialStatus};
+
+/// Exit codes (also listed in `mer --help`).
+mod exit {
+    pub const OK: u8 = 0;
+    pub const ERROR: u8 = 1;
+    pub const INVALID_SPEC: u8 = 2;
+    pub const TRIALS_FAILED: u8 = 3;
+    pub const RERUN_DIFFERS: u8 = 4;
+    pub const INTERRUPTED: u8 = 130;
+}
+
+#[derive(Parser)]
+#[command(
+    name = "mer",
+    version,
+    about = "Music emotion recognition experiments: typed sweeps over audio, lyrics and \
+             fusion models, recorded in SQLite, rendered as paper-ready reports.",
+    after_help = "Typical use:\n  mer sweep experiments/quickstart.toml --report   run a sweep, then write its report\n  mer runs --experiment quickstart                 list its trials\n  mer show 12                                      one trial in detail\n  mer rerun 12                                     re-run it and compare\n\nExit status: 0 success; 1 error; 2 invalid spec or arguments; 3 some trials failed;\n4 a rerun did not reproduce its trial; 130 interrupted."
+)]
+struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args)]
+struct Global {
+    /// Results database (SQLite); created on first use.
+    #[arg(long, global = true, env = "MER_DB", default_value = "results.db")]
+    db: PathBuf,
+    /// Cache for generated datasets and extracted features.
+    #[arg(long, global = true, env = "MER_CACHE", default_value = ".mer-cache")]
+    cache: PathBuf,
+    /// Print no progress (errors and results still print).
+    #[arg(long, short, global = true)]
+    quiet: bool,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run every pending trial of a spec and record it in the database.
+    ///
+    /// Trials already completed are skipped, so running the same spec again
+    /// runs nothing new; trials of a sweep that was killed are re-run. Several
+    /// sweeps may share one database: each trial runs exactly once.
+    Sweep(SweepArgs),
+    /// Print the trials a spec expands to, without running anything.
+    Plan {
+        /// The experiment spec (TOML).
+        spec: PathBuf,
+        #[arg(long, value_enum, default_value_t = OutFormat::Table)]
+        format: OutFormat,
+    },
+    /// List recorded trials.
+    Runs {
+        /// Only this experiment.
+        #[arg(long, short)]
+        experiment: Option<String>,
+        /// Only trials in this state.
+        #[arg(long, short, value_parser = parse_status)]
+        status: Option<TrialStatus>,
+        /// Include `mer rerun` checks.
+        #[arg(long)]
+        all: bool,
+        #[arg(long, value_enum, default_value_t = OutFormat::Table)]
+        format: OutFormat,
+    },
+    /// Show one trial: config, provenance, metrics per fold, confusion matrix.
+    Show {
+        /// Trial id (`12`) or a unique prefix of its key (`3fa9c1`).
+        trial: String,
+        #[arg(long, value_enum, default_value_t = ShowFormat::Text)]
+        format: ShowFormat,
+    },
+    /// Re-run a recorded trial and compare with what was recorded.
+    ///
+    /// The stored resolved config runs again on the same data (checked by its
+    /// fingerprint) and is recorded as a new trial linked to the original.
+    /// Exits 0 only when every metric and prediction is identical.
+    Rerun {
+        /// Trial id or unique key prefix.
+        trial: String,
+    },
+    /// Print the audio features of files, through the code path sweeps use.
+    Features {
+        /// Audio files (WAV, mp3, flac, ogg, au).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Feature set.
+        #[arg(long, value_enum, default_value_t = SetArg::Seed37)]
+        set: SetArg,
+        #[arg(long, value_enum, default_value_t = FeatFormat::Json)]
+        format: FeatFormat,
+        /// Resample to this rate (Hz) before analysis.
+        #[arg(long, default_value_t = 22050)]
+        sample_rate: u32,
+        /// Seconds to skip at the start of each file.
+        #[arg(long, default_value_t = 0.0)]
+        offset: f64,
+        /// Seconds to analyse (default: to the end).
+        #[arg(long)]
+        duration: Option<f64>,
+        /// Leave out (and report) files that cannot be decoded instead of failing.
+        #[arg(long)]
+        skip_bad: bool,
+    },
+    /// Datasets: check that a spec's dataset reads, and summarise it.
+    #[command(subcommand)]
+    Data(DataCommand),
+    /// Write an experiment's report (Markdown and CSV tables).
+    Report {
+        /// Experiment name, or a spec file naming it.
+        experiment: String,
+        /// Output folder; defaults to reports/<experiment>/.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum DataCommand {
+    /// Read the spec's dataset (generating the synthetic one if needed) and
+    /// print a summary: tracks, classes, missing audio/lyrics, scale, and
+    /// every problem the importer found.
+    Check {
+        /// The experiment spec (TOML).
+        spec: PathBuf,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SetArg {
+    Seed37,
+    Extended,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FeatFormat {
+    Json,
+    Csv,
+}
+
+#[derive(Args)]
+struct SweepArgs {
+    /// The experiment spec (TOML).
+    spec: PathBuf,
+    /// Trials run in parallel; defaults to the number of CPUs.
+    #[arg(long, short)]
+    jobs: Option<usize>,
+    /// Re-run trials that already completed (recorded as new trials).
+    #[arg(long)]
+    force: bool,
+    /// Re-run trials that failed in an earlier sweep.
+    #[arg(long)]
+    retry_failed: bool,
+    /// Seconds without a heartbeat after which another sweep's running
+    /// trial counts as interrupted (dead processes on this host are detected
+    /// at once).
+    #[arg(long, default_value_t = 120)]
+    stale_after: u64,
+    /// Write the experiment's report when the sweep ends.
+    #[arg(long)]
+    report: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum OutFormat {
+    Table,
+    Csv,
+    Json,
+}
+
+impl From<OutFormat> for Format {
+    fn from(f: OutFormat) -> Format {
+        match f {
+            OutFormat::Table => Format::Table,
+            OutFormat::Csv => Format::Csv,
+            OutFormat::Json => Format::Json,
+        }
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ShowFormat {
+    Text,
+    Json,
+}
+
+fn parse_status(s: &str) -> Result<TrialStatus, String> {
+    s.parse()
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match dispatch(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            if let Some(spec_err) = e.downcast_ref::<SpecError>()
+                && matches!(spec_err, SpecError::Invalid(_))
+            {
+                eprintln!("error: the spec is invalid:\n{spec_err}");
+                return ExitCode::from(exit::INVALID_SPEC);
+            }
+            eprintln!("error: {e}");
+            for cause in e.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            ExitCode::from(exit::ERROR)
+        }
+    }
+}
+
+fn open_store(g: &Global) -> Result<Store> {
+    Store::open(&g.db).with_context(|| format!("opening the results database {}", g.db.display()))
+}
+
+fn open_existing(g: &Global) -> Result<Store> {
+    Ok(Store::open_existing(&g.db)?)
+}
+
+fn dispatch(cli: Cli) -> Result<u8> {
+    let g = &cli.global;
+    match &cli.command {
+        Command::Sweep(a) => sweep(g, a),
+        Command::Plan { spec, format } => {
+            let plan = spec::load_plan(spec)?;
+            print!("{}", listing::plan_listing(&plan, (*format).into()));
+            Ok(exit::OK)
+        }
+        Command::Runs {
+            experiment,
+            status,
+            all,
+            format,
+        } => {
+            let store = open_existing(g)?;
+            let trials = store.trials(&TrialFilter {
+                experiment: experiment.clone(),
+                status: *status,
+                include_reruns: *all,
+            })?;
+            let mut headline = BTreeMap::new();
+            for (id, name, values) in store.final_test_values(&["macro_f1", "r2"])? {
+                headline.insert(id, format!("{name}={}", mer::report::mean_std(&values)));
+            }
+            print!(
+                "{}",
+                listing::runs_listing(&trials, &headline, (*format).into())
+            );
+            Ok(exit::OK)
+        }
+        Command::Show { trial, format } => {
+            let store = open_existing(g)?;
+            let t = store.find_trial(trial)?;
+            let detail = listing::TrialDetail {
+                provenance: store.provenance(t.id)?,
+                metrics: store.metrics(t.id)?,
+                predictions: store.predictions(t.id)?,
+                skipped: store.skipped_tracks(t.id)?,
+                artifacts: store.artifacts(t.id)?,
+                trial: t,
+            };
+            match format {
+                ShowFormat::Text => print!("{}", listing::show_trial(&detail)),
+                ShowFormat::Json => println!("{}", serde_json::to_string_pretty(&detail)?),
+            }
+            Ok(exit::OK)
+        }
+        Command::Rerun { trial } => {
+            let store = open_existing(g)?;
+            install_interrupt_handler(&g.db);
+            let mut opts = SweepOptions::new(g.cache.clone());
+            opts.progress = !g.quiet;
+            let report = run::rerun(&store, trial, &opts)?;
+            print!("{}", listing::rerun_listing(&report));
+            Ok(if report.identical() {
+                exit::OK
+            } else {
+                exit::RERUN_DIFFERS
+            })
+        }
+        Command::Features {
+            files,
+            set,
+            format,
+            sample_rate,
+            offset,
+            duration,
+            skip_bad,
+        } => {
+            let cfg = mer::audio::AudioFeatureConfig {
+                sample_rate: *sample_rate,
+                offset_s: *offset,
+                duration_s: *duration,
+                set: match set {
+                    SetArg::Seed37 => mer::audio::FeatureSet::Seed37,
+                    SetArg::Extended => mer::audio::FeatureSet::Extended,
+                },
+                on_bad_audio: if *skip_bad {
+                    mer::audio::OnBadAudio::Skip
+                } else {
+                    mer::audio::OnBadAudio::Fail
+                },
+            };
+            let format = match format {
+                FeatFormat::Json => mer::audio::OutputFormat::Json,
+                FeatFormat::Csv => mer::audio::OutputFormat::Csv,
+            };
+            let mut out = std::io::stdout().lock();
+            let summary = mer::audio::features_command(files, &cfg, format, &mut out)?;
+            for e in &summary.skipped {
+                eprintln!("skipped: {e}");
+            }
+            Ok(exit::OK)
+        }
+        Command::Data(DataCommand::Check { spec }) => {
+            let spec = spec::Spec::load(spec)?;
+            let mut cfg = spec.settings.dataset.clone();
+            cfg.resolve_paths(&std::env::current_dir()?);
+            let ctx = mer::data::LoadContext {
+                cache_dir: g.cache.clone(),
+            };
+            let summary = mer::data::check(&cfg, &ctx)?;
+            print!("{summary}");
+            Ok(exit::OK)
+        }
+        Command::Report { experiment, out } => {
+            let store = open_existing(g)?;
+            let name = experiment_name(experiment)?;
+            let dir = out
+                .clone()
+                .unwrap_or_else(|| Path::new("reports").join(&name));
+            let files = mer::report::write_report(&store, &name, &dir)?;
+            println!(
+                "report of `{name}` ({} trials) written to {}",
+                files.trials,
+                files.dir.display()
+            );
+            for f in &files.files {
+                println!("  {}", f.display());
+            }
+            Ok(exit::OK)
+        }
+    }
+}
+
+/// An experiment name, or the name inside a spec file.
+fn experiment_name(arg: &str) -> Result<String> {
+    let p = Path::new(arg);
+    if arg.ends_with(".toml") || p.is_file() {
+        return Ok(spec::Spec::load(p)?.settings.experiment.name);
+    }
+    Ok(arg.to_string())
+}
+
+fn sweep(g: &Global, a: &SweepArgs) -> Result<u8> {
+    let plan = spec::load_plan(&a.spec)?;
+    let store = open_store(g)?;
+    install_interrupt_handler(&g.db);
+    let mut opts = SweepOptions::new(g.cache.clone());
+    if let Some(j) = a.jobs {
+        anyhow::ensure!(j >= 1, "--jobs must be at least 1");
+        opts.jobs = j;
+    }
+    opts.force = a.force;
+    opts.retry_failed = a.retry_failed;
+    opts.stale_after = std::time::Duration::from_secs(a.stale_after);
+    opts.progress = !g.quiet;
+    let s = run::sweep(&plan, &store, &opts)?;
+
+    println!(
+        "sweep {} of `{}`: {} planned, {} completed now, {} already done, {} failed now{}{} ({:.1} s)",
+        s.sweep_id,
+        s.experiment,
+        s.planned,
+        s.completed,
+        s.already_done,
+        s.failures.len(),
+        if s.failed_before > 0 {
+            format!(
+                ", {} failed earlier (--retry-failed re-runs them)",
+                s.failed_before
+            )
+        } else {
+            String::new()
+        },
+        if s.elsewhere > 0 {
+            format!(", {} run by another process", s.elsewhere)
+        } else {
+            String::new()
+        },
+        s.elapsed.as_secs_f64()
+    );
+    for (id, summary, error) in &s.failures {
+        println!("  failed: trial {id} {summary}: {error}");
+    }
+    if a.report {
+        match mer::report::write_report(
+            &store,
+            &s.experiment,
+            &Path::new("reports").join(&s.experiment),
+        ) {
+            Ok(files) => {
+                println!("report written to {}", files.dir.display());
+                for f in &files.files {
+                    println!("  {}", f.display());
+                }
+            }
+            Err(e) => eprintln!("warning: no report: {e}"),
+        }
+    }
+    Ok(if s.failures.is_empty() {
+        exit::OK
+    } else {
+        exit::TRIALS_FAILED
+    })
+}
+
+/// On Ctrl-C, mark this process's running trials interrupted (the next
+/// sweep re-runs them) and exit 130.
+fn install_interrupt_handler(db: &Path) {
+    let db = db.to_path_buf();
+    let _ = ctrlc::set_handler(move || {
+        eprintln!("\ninterrupted: marking running trials as interrupted");
+        if let Ok(store) = Store::open_existing(&db) {
+            let _ = run::interrupt(&store);
+        }
+        std::process::exit(i32::from(exit::INTERRUPTED));
+    });
 }

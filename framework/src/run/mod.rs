@@ -1,2 +1,711 @@
 //! The executor: Plan -> pending trials -> results in the store; progress,
 //! resume and rerun.
+//!
+//! A sweep registers every planned trial (a key seen before keeps its row),
+//! marks trials of dead or silent workers `interrupted`, extracts the audio
+//! features the pending trials need (once, cached on disk), then runs the
+//! pending trials on `--jobs` threads. Each trial is claimed atomically before
+//! it runs, so several `mer sweep` processes on one database share the work
+//! and never run a trial twice; a trial's results are written in one
+//! transaction when it ends. A failing trial records its error and the sweep
+//! goes on. Killing a sweep at any moment loses at most the trials in flight,
+//! which the next sweep re-runs.
+
+pub mod pipeline;
+pub mod progress;
+pub mod provenance;
+pub mod worker;
+
+use std::collections::BTreeMap;
+use std::panic::AssertUnwindSafe;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::audio::{self, AudioFeatureConfig};
+use crate::data::{self, Dataset, DatasetConfig, LoadContext};
+use crate::spec::{Plan, TrialConfig, TrialKey};
+use crate::store::{
+    MetricRow, NewDataset, NewSweep, NewTrial, PredictionRow, Store, StoreError, SweepStatus,
+    TrialReason, TrialRow, TrialStatus,
+};
+use pipeline::{AudioColumn, TrialData};
+use progress::Progress;
+
+/// How often a running sweep refreshes the heartbeat of its trials.
+const HEARTBEAT_EVERY: Duration = Duration::from_secs(5);
+
+/// Errors that stop a sweep or rerun as a whole (a failing trial does not).
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("loading the dataset: {0}")]
+    Data(#[from] data::DataError),
+    #[error("audio features: {0}")]
+    Audio(#[from] audio::AudioError),
+    #[error("trial {trial}: stored config cannot be read: {source}")]
+    StoredConfig {
+        trial: i64,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error(
+        "trial {trial}: the dataset changed since it ran (fingerprint {recorded} then, {now} now); \
+         a rerun needs the same data"
+    )]
+    DatasetChanged {
+        trial: i64,
+        recorded: String,
+        now: String,
+    },
+    #[error("trial {trial} is {status}; only completed trials can be re-run and compared")]
+    NotCompleted { trial: i64, status: TrialStatus },
+}
+
+/// Options of `mer sweep`.
+#[derive(Debug, Clone)]
+pub struct SweepOptions {
+    /// Trials run in parallel; defaults to the number of CPUs.
+    pub jobs: usize,
+    /// Re-run trials that already completed (as new rows linked to them).
+    pub force: bool,
+    /// Re-run trials that failed before (as new rows linked to them).
+    pub retry_failed: bool,
+    /// A running trial whose heartbeat is older than this is interrupted.
+    pub stale_after: Duration,
+    /// Where generated datasets and feature caches live.
+    pub cache_dir: PathBuf,
+    /// Draw progress bars (when stderr is a terminal) and log lines.
+    pub progress: bool,
+}
+
+impl SweepOptions {
+    pub fn new(cache_dir: PathBuf) -> SweepOptions {
+        SweepOptions {
+            jobs: std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1),
+            force: false,
+            retry_failed: false,
+            stale_after: Duration::from_secs(120),
+            cache_dir,
+            progress: true,
+        }
+    }
+}
+
+/// How a sweep went.
+#[derive(Debug, Clone, Default)]
+pub struct SweepSummary {
+    pub experiment: String,
+    pub sweep_id: i64,
+    pub planned: usize,
+    /// Completed before this sweep started (skipped).
+    pub already_done: usize,
+    /// Failed before this sweep started (skipped; see `--retry-failed`).
+    pub failed_before: usize,
+    /// Run by another live process.
+    pub elsewhere: usize,
+    pub completed: usize,
+    /// `(trial id, summary, error)` of trials that failed in this sweep.
+    pub failures: Vec<(i64, String, String)>,
+    pub interrupted_recovered: usize,
+    pub elapsed: Duration,
+}
+
+/// Loads each distinct dataset of `configs` once.
+fn load_datasets<'a>(
+    configs: impl Iterator<Item = &'a DatasetConfig>,
+    ctx: &LoadContext,
+    progress: &Progress,
+) -> Result<BTreeMap<String, Arc<Dataset>>, RunError> {
+    let mut out = BTreeMap::new();
+    for cfg in configs {
+        let id = serde_json::to_string(cfg).expect("dataset configs serialise");
+        if out.contains_key(&id) {
+            continue;
+        }
+        progress.log(&format!("loading dataset {}", dataset_kind(cfg)));
+        let ds = data::load(cfg, ctx)?;
+        progress.log(&format!(
+            "dataset {}: {} tracks, fingerprint {}",
+            ds.name,
+            ds.tracks.len(),
+            &ds.fingerprint[..12.min(ds.fingerprint.len())]
+        ));
+        out.insert(id, Arc::new(ds));
+    }
+    Ok(out)
+}
+
+fn dataset_kind(cfg: &DatasetConfig) -> String {
+    serde_json::to_value(cfg)
+        .ok()
+        .and_then(|v| v.get("kind").and_then(|k| k.as_str()).map(str::to_string))
+        .unwrap_or_else(|| "dataset".into())
+}
+
+/// Extracts (or reads from the cache) the audio features every config needs.
+fn extract_audio(
+    dataset: &Dataset,
+    configs: &[AudioFeatureConfig],
+    cache_dir: &std::path::Path,
+    progress: &Progress,
+) -> Result<BTreeMap<String, Arc<AudioColumn>>, RunError> {
+    let cache = audio::FeatureCache::open(cache_dir.join("features"))?;
+    let mut out = BTreeMap::new();
+    for cfg in configs {
+        let id = cfg.extractor_id();
+        if out.contains_key(&id) {
+            continue;
+        }
+        let paths: Vec<Option<PathBuf>> = dataset.tracks.iter().map(|t| t.audio.clone()).collect();
+        let present: Vec<PathBuf> = paths.iter().flatten().cloned().collect();
+        let bar = progress.bar(present.len() as u64, "extracting audio features");
+        let (results, stats) =
+            audio::extract_many(&present, cfg, Some(&cache), &|n| bar.inc(n as u64));
+        bar.finish_and_clear();
+        progress.log(&format!(
+            "audio features {}: {} extracted, {} reused from the cache",
+            serde_json::to_string(&cfg.set)
+                .unwrap_or_default()
+                .trim_matches('"'),
+            stats.misses,
+            stats.hits
+        ));
+        let mut results = results.into_iter();
+        let mut column: AudioColumn = Vec::with_capacity(paths.len());
+        for p in &paths {
+            column.push(match p {
+                None => Err("the track has no audio file".to_string()),
+                Some(_) => match results.next().expect("one result per path") {
+                    Ok(f) => Ok(f.data),
+                    Err(e) if cfg.on_bad_audio == audio::OnBadAudio::Skip => Err(e.to_string()),
+                    Err(e) => return Err(RunError::Audio(e)),
+                },
+            });
+        }
+        out.insert(id, Arc::new(column));
+    }
+    Ok(out)
+}
+
+/// Everything the trials of a sweep read, prepared once.
+struct Prepared {
+    datasets: BTreeMap<String, Arc<Dataset>>,
+    audio: BTreeMap<String, BTreeMap<String, Arc<AudioColumn>>>,
+}
+
+impl Prepared {
+    fn trial_data(&self, cfg: &TrialConfig) -> TrialData {
+        let id = serde_json::to_string(&cfg.dataset).expect("dataset configs serialise");
+        TrialData {
+            dataset: self.datasets[&id].clone(),
+            audio: self.audio.get(&id).cloned().unwrap_or_default(),
+        }
+    }
+}
+
+fn prepare_features(
+    datasets: BTreeMap<String, Arc<Dataset>>,
+    configs: &[&TrialConfig],
+    cache_dir: &std::path::Path,
+    progress: &Progress,
+) -> Result<Prepared, RunError> {
+    let mut audio = BTreeMap::new();
+    for (id, ds) in &datasets {
+        let needed: Vec<AudioFeatureConfig> = configs
+            .iter()
+            .filter(|c| serde_json::to_string(&c.dataset).expect("serialises") == *id)
+            .filter_map(|c| c.features.audio.clone())
+            .collect();
+        if !needed.is_empty() {
+            audio.insert(id.clone(), extract_audio(ds, &needed, cache_dir, progress)?);
+        }
+    }
+    Ok(Prepared { datasets, audio })
+}
+
+/// One unit of work: a trial row to claim and run.
+struct Work {
+    row: TrialRow,
+    config: TrialConfig,
+}
+
+/// Runs a planned sweep against `store`.
+pub fn sweep(plan: &Plan, store: &Store, opts: &SweepOptions) -> Result<SweepSummary, RunError> {
+    let started = Instant::now();
+    let progress = Progress::new(opts.progress);
+    let worker = worker::worker_id();
+    let ctx = LoadContext {
+        cache_dir: opts.cache_dir.clone(),
+    };
+    let datasets = load_datasets(
+        plan.trials.iter().map(|t| &t.config.dataset),
+        &ctx,
+        &progress,
+    )?;
+
+    let experiment_id =
+        store.ensure_experiment(&plan.experiment.name, &plan.experiment.description)?;
+    let sweep_id = store.begin_sweep(&NewSweep {
+        experiment_id,
+        spec_path: plan.spec_path.display().to_string(),
+        spec_text: plan.spec_text.clone(),
+        spec_hash: plan.spec_hash.clone(),
+        planned: plan.trials.len() as i64,
+        worker: worker.to_string(),
+    })?;
+
+    // Register every planned trial under its key.
+    let mut dataset_ids = BTreeMap::new();
+    for (id, ds) in &datasets {
+        let row_id = store.ensure_dataset(&NewDataset {
+            fingerprint: ds.fingerprint.clone(),
+            name: ds.name.clone(),
+            kind: dataset_kind(&serde_json::from_str(id).expect("own serialisation")),
+            n_tracks: ds.tracks.len() as i64,
+            config_json: id.clone(),
+            summary_json: serde_json::json!({ "tracks": ds.tracks.len() }).to_string(),
+        })?;
+        dataset_ids.insert(id.clone(), row_id);
+    }
+    let mut rows = Vec::with_capacity(plan.trials.len());
+    for (id, ds) in &datasets {
+        let mine: Vec<&crate::spec::PlannedTrial> = plan
+            .trials
+            .iter()
+            .filter(|t| serde_json::to_string(&t.config.dataset).expect("serialises") == *id)
+            .collect();
+        let new: Vec<NewTrial> = mine
+            .iter()
+            .map(|t| NewTrial {
+                key: TrialKey::new(&t.config, &ds.fingerprint).0,
+                modality: t.config.modality.as_str().into(),
+                architecture: t.config.architecture.as_str().into(),
+                labels: t.config.labels.to_string(),
+                task: t.config.task.as_str().into(),
+                seed: t.config.seed,
+                params_json: t.params_json(),
+                config_json: t.config.canonical_json(),
+            })
+            .collect();
+        let registered = store.register_trials(experiment_id, sweep_id, dataset_ids[id], &new)?;
+        rows.extend(mine.into_iter().zip(registered));
+    }
+
+    let recovered = store.recover_stale(opts.stale_after, &worker::is_dead)?;
+    if !recovered.is_empty() {
+        progress.log(&format!(
+            "{} trial(s) of stopped sweeps marked interrupted; re-running them",
+            recovered.len()
+        ));
+    }
+
+    let mut summary = SweepSummary {
+        experiment: plan.experiment.name.clone(),
+        sweep_id,
+        planned: plan.trials.len(),
+        interrupted_recovered: recovered.len(),
+        ..SweepSummary::default()
+    };
+    let mut work = Vec::new();
+    for (planned, row) in rows {
+        let row = if recovered.contains(&row.id) {
+            store.trial(row.id)?
+        } else {
+            row
+        };
+        let row = match row.status {
+            TrialStatus::Completed if opts.force => {
+                store.add_rerun(&row, TrialReason::Force, Some(sweep_id))?
+            }
+            TrialStatus::Failed if opts.force || opts.retry_failed => {
+                let reason = if opts.force {
+                    TrialReason::Force
+                } else {
+                    TrialReason::Retry
+                };
+                store.add_rerun(&row, reason, Some(sweep_id))?
+            }
+            TrialStatus::Completed => {
+                summary.already_done += 1;
+                continue;
+            }
+            TrialStatus::Failed => {
+                summary.failed_before += 1;
+                continue;
+            }
+            TrialStatus::Running => {
+                summary.elsewhere += 1;
+                continue;
+            }
+            TrialStatus::Pending | TrialStatus::Interrupted => row,
+        };
+        work.push(Work {
+            row,
+            config: planned.config.clone(),
+        });
+    }
+    progress.log(&format!(
+        "{}: {} trial(s) planned, {} already done, {} to run",
+        plan.experiment.name,
+        plan.trials.len(),
+        summary.already_done,
+        work.len()
+    ));
+    for w in &plan.warnings {
+        progress.log(&format!("warning: {w}"));
+    }
+
+    let configs: Vec<&TrialConfig> = work.iter().map(|w| &w.config).collect();
+    let prepared = prepare_features(datasets, &configs, &opts.cache_dir, &progress)?;
+
+    let outcome = run_work(store, &work, &prepared, opts, &progress, |cfg, fp| {
+        provenance::for_plan(plan, cfg, fp, opts.jobs)
+    })?;
+    summary.completed = outcome.completed;
+    summary.elsewhere += outcome.taken_elsewhere;
+    summary.failures = outcome.failures;
+    let status = if summary.failures.is_empty() {
+        SweepStatus::Completed
+    } else {
+        SweepStatus::Failed
+    };
+    store.finish_sweep(sweep_id, status)?;
+    summary.elapsed = started.elapsed();
+    Ok(summary)
+}
+
+struct WorkOutcome {
+    completed: usize,
+    taken_elsewhere: usize,
+    failures: Vec<(i64, String, String)>,
+    /// Trial ids that completed, in completion order.
+    completed_ids: Vec<i64>,
+}
+
+/// Claims and runs `work` on `opts.jobs` threads, with a heartbeat.
+fn run_work(
+    store: &Store,
+    work: &[Work],
+    prepared: &Prepared,
+    opts: &SweepOptions,
+    progress: &Progress,
+    provenance_of: impl Fn(&TrialConfig, &str) -> crate::store::Provenance + Sync,
+) -> Result<WorkOutcome, RunError> {
+    let worker = worker::worker_id();
+    let next = AtomicUsize::new(0);
+    let done = AtomicBool::new(false);
+    let failed = AtomicUsize::new(0);
+    let outcome = Mutex::new(WorkOutcome {
+        completed: 0,
+        taken_elsewhere: 0,
+        failures: Vec::new(),
+        completed_ids: Vec::new(),
+    });
+    let first_error: Mutex<Option<StoreError>> = Mutex::new(None);
+    let bar = progress.bar(work.len() as u64, "trials");
+    let jobs = opts.jobs.max(1).min(work.len().max(1));
+
+    std::thread::scope(|s| {
+        // Heartbeat: keeps this worker's running trials visibly alive.
+        s.spawn(|| {
+            let mut last = Instant::now();
+            while !done.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(200));
+                if last.elapsed() >= HEARTBEAT_EVERY {
+                    let _ = store.heartbeat(worker);
+                    last = Instant::now();
+                }
+            }
+        });
+        let handles: Vec<_> = (0..jobs)
+            .map(|_| {
+                s.spawn(|| {
+                    loop {
+                        let i = next.fetch_add(1, Ordering::SeqCst);
+                        let Some(w) = work.get(i) else { break };
+                        if first_error.lock().expect("not poisoned").is_some() {
+                            break;
+                        }
+                        match run_one(store, w, prepared, &provenance_of) {
+                            Ok(One::Completed(line)) => {
+                                let mut o = outcome.lock().expect("not poisoned");
+                                o.completed += 1;
+                                o.completed_ids.push(w.row.id);
+                                bar.println(&line);
+                            }
+                            Ok(One::Elsewhere) => {
+                                outcome.lock().expect("not poisoned").taken_elsewhere += 1;
+                            }
+                            Ok(One::Failed(error)) => {
+                                let n = failed.fetch_add(1, Ordering::SeqCst) + 1;
+                                bar.set_message(format!("{n} failed"));
+                                bar.println(&format!(
+                                    "FAILED trial {} {}: {error}",
+                                    w.row.id,
+                                    w.config.summary()
+                                ));
+                                outcome.lock().expect("not poisoned").failures.push((
+                                    w.row.id,
+                                    w.config.summary(),
+                                    error,
+                                ));
+                            }
+                            Err(e) => {
+                                *first_error.lock().expect("not poisoned") = Some(e);
+                                break;
+                            }
+                        }
+                        bar.inc(1);
+                    }
+                })
+            })
+            .collect();
+        for h in handles {
+            let _ = h.join();
+        }
+        done.store(true, Ordering::Relaxed);
+    });
+    bar.finish_and_clear();
+    if let Some(e) = first_error.into_inner().expect("not poisoned") {
+        return Err(RunError::Store(e));
+    }
+    Ok(outcome.into_inner().expect("not poisoned"))
+}
+
+enum One {
+    Completed(String),
+    Elsewhere,
+    Failed(String),
+}
+
+/// Claims, runs and records one trial. A trial error (or panic) is recorded
+/// as the trial's failure; only store errors propagate.
+fn run_one(
+    store: &Store,
+    w: &Work,
+    prepared: &Prepared,
+    provenance_of: &(impl Fn(&TrialConfig, &str) -> crate::store::Provenance + Sync),
+) -> Result<One, StoreError> {
+    let worker = worker::worker_id();
+    if !store.claim(w.row.id, worker)? {
+        return Ok(One::Elsewhere);
+    }
+    let data = prepared.trial_data(&w.config);
+    store.record_provenance(
+        w.row.id,
+        &provenance_of(&w.config, &data.dataset.fingerprint),
+    )?;
+    let started = Instant::now();
+    let result =
+        std::panic::catch_unwind(AssertUnwindSafe(|| pipeline::run_trial(&w.config, &data)));
+    let elapsed = started.elapsed().as_secs_f64();
+    match result {
+        Ok(Ok(r)) => {
+            let line = format!(
+                "done  trial {:>4} {:<48} {}  ({:.1} s)",
+                w.row.id,
+                w.config.summary(),
+                headline(&r.metrics),
+                elapsed
+            );
+            store.complete_trial(w.row.id, worker, &r)?;
+            Ok(One::Completed(line))
+        }
+        Ok(Err(e)) => {
+            let msg = error_chain(&e);
+            store.fail_trial(w.row.id, worker, &msg, elapsed)?;
+            Ok(One::Failed(msg))
+        }
+        Err(panic) => {
+            let msg = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "unknown panic".into());
+            let msg = format!("internal error (panic): {msg}");
+            store.fail_trial(w.row.id, worker, &msg, elapsed)?;
+            Ok(One::Failed(msg))
+        }
+    }
+}
+
+/// `error: cause: cause`, the whole `source()` chain on one line.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        let text = c.to_string();
+        if !s.contains(&text) {
+            s.push_str(": ");
+            s.push_str(&text);
+        }
+        cur = c.source();
+    }
+    s
+}
+
+/// The headline test metric (mean over folds) of a result, for log lines.
+pub fn headline(metrics: &[MetricRow]) -> String {
+    for name in ["macro_f1", "r2"] {
+        let v: Vec<f64> = metrics
+            .iter()
+            .filter(|m| m.name == name && m.split == crate::store::Split::Test && m.epoch.is_none())
+            .map(|m| m.value)
+            .collect();
+        if !v.is_empty() {
+            let s = crate::metrics::Summary::of(&v);
+            return format!("{name}={:.3}±{:.3}", s.mean, s.std);
+        }
+    }
+    String::new()
+}
+
+/// The outcome of `mer rerun`.
+#[derive(Debug, Clone)]
+pub struct RerunReport {
+    pub origin: TrialRow,
+    pub rerun_id: i64,
+    /// `(split/fold/epoch/name, recorded, new)` for every metric of either run.
+    pub metrics: Vec<(String, Option<f64>, Option<f64>)>,
+    /// Predictions that differ (track, fold, target).
+    pub differing_predictions: usize,
+    pub rerun_error: Option<String>,
+}
+
+impl RerunReport {
+    /// True when every metric and prediction is bit-for-bit the same.
+    pub fn identical(&self) -> bool {
+        self.rerun_error.is_none()
+            && self.differing_predictions == 0
+            && self.metrics.iter().all(|(_, a, b)| same(*a, *b))
+    }
+}
+
+fn same(a: Option<f64>, b: Option<f64>) -> bool {
+    match (a, b) {
+        (Some(x), Some(y)) => x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan()),
+        (None, None) => true,
+        _ => false,
+    }
+}
+
+/// Re-executes a stored trial's resolved config on the same data, records
+/// it as a new trial linked to the original, and compares the results.
+pub fn rerun(store: &Store, query: &str, opts: &SweepOptions) -> Result<RerunReport, RunError> {
+    let progress = Progress::new(opts.progress);
+    let origin = store.find_trial(query)?;
+    if origin.status != TrialStatus::Completed {
+        return Err(RunError::NotCompleted {
+            trial: origin.id,
+            status: origin.status,
+        });
+    }
+    let config: TrialConfig =
+        serde_json::from_str(&origin.config_json).map_err(|source| RunError::StoredConfig {
+            trial: origin.id,
+            source,
+        })?;
+    let ctx = LoadContext {
+        cache_dir: opts.cache_dir.clone(),
+    };
+    let datasets = load_datasets(std::iter::once(&config.dataset), &ctx, &progress)?;
+    let ds = datasets.values().next().expect("one dataset").clone();
+    if ds.fingerprint != origin.dataset_fingerprint {
+        return Err(RunError::DatasetChanged {
+            trial: origin.id,
+            recorded: origin.dataset_fingerprint.clone(),
+            now: ds.fingerprint.clone(),
+        });
+    }
+    let prepared = prepare_features(datasets, &[&config], &opts.cache_dir, &progress)?;
+    let row = store.add_rerun(&origin, TrialReason::Rerun, None)?;
+    let recorded_provenance = store.provenance(origin.id)?;
+    let work = [Work {
+        row: row.clone(),
+        config: config.clone(),
+    }];
+    let outcome = run_work(store, &work, &prepared, opts, &progress, |cfg, fp| {
+        let mut p = provenance::provenance("", "", "", &[cfg.seed], cfg, fp, 1);
+        if let Some(r) = &recorded_provenance {
+            p.spec_path = r.spec_path.clone();
+            p.spec_text = r.spec_text.clone();
+            p.spec_hash = r.spec_hash.clone();
+            p.seeds = r.seeds.clone();
+        }
+        p
+    })?;
+
+    let key = |m: &MetricRow| {
+        format!(
+            "{}/fold{}/{}{}",
+            m.split.as_str(),
+            m.fold,
+            m.epoch.map(|e| format!("epoch{e}/")).unwrap_or_default(),
+            m.name
+        )
+    };
+    let old: BTreeMap<String, f64> = store
+        .metrics(origin.id)?
+        .iter()
+        .map(|m| (key(m), m.value))
+        .collect();
+    let new: BTreeMap<String, f64> = store
+        .metrics(row.id)?
+        .iter()
+        .map(|m| (key(m), m.value))
+        .collect();
+    let mut names: Vec<&String> = old.keys().chain(new.keys()).collect();
+    names.sort();
+    names.dedup();
+    let metrics = names
+        .into_iter()
+        .map(|n| (n.clone(), old.get(n).copied(), new.get(n).copied()))
+        .collect();
+    let pred_key = |p: &PredictionRow| (p.fold, p.track_id.clone(), p.target.clone());
+    let old_p: BTreeMap<_, PredictionRow> = store
+        .predictions(origin.id)?
+        .into_iter()
+        .map(|p| (pred_key(&p), p))
+        .collect();
+    let new_p: BTreeMap<_, PredictionRow> = store
+        .predictions(row.id)?
+        .into_iter()
+        .map(|p| (pred_key(&p), p))
+        .collect();
+    let mut differing = old_p
+        .iter()
+        .filter(|(k, p)| new_p.get(*k).is_none_or(|q| !same_prediction(p, q)))
+        .count();
+    differing += new_p.keys().filter(|k| !old_p.contains_key(*k)).count();
+    Ok(RerunReport {
+        origin,
+        rerun_id: row.id,
+        metrics,
+        differing_predictions: differing,
+        rerun_error: outcome.failures.first().map(|f| f.2.clone()),
+    })
+}
+
+fn same_prediction(a: &PredictionRow, b: &PredictionRow) -> bool {
+    same(Some(a.y_true), Some(b.y_true))
+        && same(Some(a.y_pred), Some(b.y_pred))
+        && match (&a.scores, &b.scores) {
+            (Some(x), Some(y)) => {
+                x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same(Some(*p), Some(*q)))
+            }
+            (None, None) => true,
+            _ => false,
+        }
+        && a.extra == b.extra
+}
+
+/// Marks this process's running trials and sweeps as interrupted (for the
+/// binary's Ctrl-C handler).
+pub fn interrupt(store: &Store) -> Result<u64, StoreError> {
+    store.interrupt_worker(worker::worker_id())
+}

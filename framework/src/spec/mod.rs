@@ -1,1 +1,1308 @@
-//! Experiment specs: TOML schema, validation and sweep expansion into a Plan.
+//! Experiment specs: the TOML schema, validation and sweep expansion.
+//!
+//! Two stages (linfa's param guard): [`Spec::parse`] turns TOML into typed
+//! settings and a [`Sweep`] (every struct is `deny_unknown_fields`, so a
+//! misspelt key is an error), then [`Spec::validate`] resolves every
+//! combination of the sweep, checks each one across axes (a text modality
+//! needs lyrics, regression needs a continuous target, ...) and returns a
+//! [`ValidSpec`] whose [`plan`](ValidSpec::plan) is the list of trials. Only a
+//! `ValidSpec` runs. Every problem is reported at once, each as
+//! `file:line:col: key.path: what is wrong`.
+//!
+//! Owns: the shape of a spec and the [`TrialConfig`] a trial resolves to,
+//! whose canonical JSON (plus the dataset fingerprint and extractor versions)
+//! is the [`TrialKey`]. Leaves the meaning of `[dataset]`, `[features.*]`,
+//! `[evaluation]` and `[model.*]` to the modules that define those tables.
+
+pub mod locate;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::audio::AudioFeatureConfig;
+use crate::data::DatasetConfig;
+use crate::data::config::MergeSubset;
+use crate::data::splits::EvaluationConfig;
+use crate::labels::LabelScheme;
+pub use crate::model::{Architecture, Modality, Task};
+use crate::model::{InputKind, ModelConfig, ModelSection};
+use crate::text::TextFeatureConfig;
+use locate::Locator;
+
+/// Version of the trial-key recipe; bump it when [`TrialKey`] changes meaning.
+const TRIAL_KEY_VERSION: &str = "mer/trial-key/1";
+
+/// One problem in a spec, and where it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub file: PathBuf,
+    pub line: usize,
+    pub column: usize,
+    /// Dotted key path, e.g. `sweep.architecture`; empty for whole-file problems.
+    pub key: String,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}: ", self.file.display(), self.line, self.column)?;
+        if !self.key.is_empty() {
+            write!(f, "{}: ", self.key)?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
+/// Why a spec cannot run.
+#[derive(Debug, thiserror::Error)]
+pub enum SpecError {
+    #[error("{}: cannot read the spec: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{}", render_problems(.0))]
+    Invalid(Vec<Problem>),
+}
+
+impl SpecError {
+    /// The problems found, if the spec was read.
+    pub fn problems(&self) -> &[Problem] {
+        match self {
+            SpecError::Invalid(p) => p,
+            SpecError::Read { .. } => &[],
+        }
+    }
+}
+
+fn render_problems(problems: &[Problem]) -> String {
+    let mut s = problems
+        .iter()
+        .map(|p| p.to_string())
+        .collect::<Vec<_>>()
+        .join("\n");
+    if problems.len() > 1 {
+        s.push_str(&format!("\n({} problems)", problems.len()));
+    }
+    s
+}
+
+/// `[experiment]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExperimentSection {
+    /// The experiment's name (letters, digits, `_`, `-`, `.`); required.
+    /// Trials are grouped under it in the store, reports go to
+    /// `reports/<name>/`.
+    pub name: String,
+    /// Free text shown in reports; defaults to empty.
+    #[serde(default)]
+    pub description: String,
+    /// Every configuration runs once per seed; defaults to `[0]`. A seed
+    /// drives the fold shuffle, model initialisation and k-means.
+    #[serde(default = "default_seeds")]
+    pub seeds: Vec<u64>,
+}
+
+fn default_seeds() -> Vec<u64> {
+    vec![0]
+}
+
+/// `[features]`: how tracks become model inputs.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FeaturesSection {
+    /// `[features.audio]`: track-level audio features (see `audio`).
+    pub audio: AudioFeatureConfig,
+    /// `[features.text]`: lyrics features (see `text`).
+    pub text: TextFeatureConfig,
+}
+
+/// What to do with a track a label scheme cannot label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnlabelledPolicy {
+    /// Leave it out of the trial and record it as skipped.
+    Skip,
+    /// Fail the trial.
+    Fail,
+}
+
+/// `[labels]`: options shared by every label scheme of the sweep.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LabelsSection {
+    /// A track the scheme cannot label (no valence/arousal, no category,
+    /// outside both regions of a binary task): `"skip"` it (recorded in the
+    /// trial's skipped tracks) or `"fail"` the trial; defaults to `"skip"`.
+    pub unlabelled: UnlabelledPolicy,
+}
+
+impl Default for LabelsSection {
+    fn default() -> Self {
+        LabelsSection {
+            unlabelled: UnlabelledPolicy::Skip,
+        }
+    }
+}
+
+/// Everything in a spec except `[sweep]`: the settings one combination of
+/// swept values resolves to.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub experiment: ExperimentSection,
+    #[serde(default)]
+    pub dataset: DatasetConfig,
+    #[serde(default)]
+    pub features: FeaturesSection,
+    #[serde(default)]
+    pub labels: LabelsSection,
+    #[serde(default)]
+    pub evaluation: EvaluationConfig,
+    #[serde(default)]
+    pub model: ModelSection,
+    /// Parsed separately into [`Sweep`].
+    #[serde(default, rename = "sweep")]
+    _sweep: Option<toml::Value>,
+}
+
+/// A value or a list of values (`task = "regression"` or `task = [...]`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum OneOrMany<T> {
+    One(T),
+    Many(Vec<T>),
+}
+
+impl<T: Clone> OneOrMany<T> {
+    pub fn to_vec(&self) -> Vec<T> {
+        match self {
+            OneOrMany::One(v) => vec![v.clone()],
+            OneOrMany::Many(v) => v.clone(),
+        }
+    }
+}
+
+/// `[[sweep.exclude]]`: a combination is left out when it matches every
+/// axis the rule names (an axis given as a list matches any of its values).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExcludeRule {
+    pub modality: Option<OneOrMany<Modality>>,
+    pub architecture: Option<OneOrMany<Architecture>>,
+    pub labels: Option<OneOrMany<LabelScheme>>,
+    pub task: Option<OneOrMany<Task>>,
+    pub seed: Option<OneOrMany<u64>>,
+}
+
+impl ExcludeRule {
+    fn matches(&self, c: &Combination) -> bool {
+        fn hit<T: PartialEq + Clone>(axis: &Option<OneOrMany<T>>, v: &T) -> bool {
+            axis.as_ref().is_none_or(|a| a.to_vec().contains(v))
+        }
+        hit(&self.modality, &c.modality)
+            && hit(&self.architecture, &c.architecture)
+            && hit(&self.labels, &c.labels)
+            && hit(&self.task, &c.task)
+            && hit(&self.seed, &c.seed)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.modality.is_none()
+            && self.architecture.is_none()
+            && self.labels.is_none()
+            && self.task.is_none()
+            && self.seed.is_none()
+    }
+}
+
+/// A swept setting: `[sweep] "model.svm.c" = [0.1, 1, 10]` (or the nested
+/// form `model.svm.c = [...]`) runs every value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParamAxis {
+    /// Dotted path of the setting, e.g. `model.svm.c`.
+    pub path: String,
+    pub values: Vec<toml::Value>,
+}
+
+/// `[sweep]`: the axes whose cross product is the plan.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sweep {
+    /// Defaults to `["audio"]`.
+    pub modality: Vec<Modality>,
+    /// Required.
+    pub architecture: Vec<Architecture>,
+    /// Required: label schemes (`quadrants`, `grid16`, `kmeans4`, `va`, ...).
+    pub labels: Vec<LabelScheme>,
+    /// `None`: each label scheme's own task (regression for `valence`,
+    /// `arousal`, `va`; classification otherwise).
+    pub task: Option<Vec<Task>>,
+    pub exclude: Vec<ExcludeRule>,
+    pub params: Vec<ParamAxis>,
+}
+
+/// Sections whose settings can be swept.
+const SWEEPABLE: [&str; 5] = ["dataset", "features", "labels", "evaluation", "model"];
+
+/// A parsed spec: typed base settings and the sweep, not yet validated.
+#[derive(Debug, Clone)]
+pub struct Spec {
+    pub path: PathBuf,
+    pub text: String,
+    pub settings: Settings,
+    pub sweep: Sweep,
+    base: toml::Table,
+    locator: Locator,
+}
+
+/// A validated spec, ready to run.
+#[derive(Debug, Clone)]
+pub struct ValidSpec {
+    spec: Spec,
+    plan: Plan,
+}
+
+/// The resolved configuration of one trial: everything needed to run it
+/// again, with only the settings this trial uses.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrialConfig {
+    pub experiment: String,
+    pub modality: Modality,
+    pub architecture: Architecture,
+    pub labels: LabelScheme,
+    pub task: Task,
+    pub seed: u64,
+    pub dataset: DatasetConfig,
+    pub evaluation: EvaluationConfig,
+    pub label_options: LabelsSection,
+    pub features: TrialFeatures,
+    pub model: ModelConfig,
+}
+
+/// The feature settings a trial uses.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrialFeatures {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audio: Option<AudioFeatureConfig>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<TextFeatureConfig>,
+}
+
+impl TrialConfig {
+    /// Canonical JSON: struct fields in declaration order, maps sorted.
+    pub fn canonical_json(&self) -> String {
+        serde_json::to_string(self).expect("trial configs serialise")
+    }
+
+    /// Versioned identities of the feature extractors this trial uses.
+    pub fn extractor_ids(&self) -> Vec<String> {
+        let mut ids = Vec::new();
+        if let Some(a) = &self.features.audio {
+            ids.push(a.extractor_id());
+        }
+        if let Some(t) = &self.features.text {
+            ids.push(t.extractor_id());
+        }
+        ids
+    }
+
+    /// The inputs the trial's model takes.
+    pub fn inputs(&self) -> Vec<InputKind> {
+        self.architecture
+            .inputs(self.modality)
+            .expect("validated trial configs have valid inputs")
+    }
+
+    /// A short human label: `audio/svm/quadrants/classification seed=0`.
+    pub fn summary(&self) -> String {
+        format!(
+            "{}/{}/{}/{} seed={}",
+            self.modality.as_str(),
+            self.architecture,
+            self.labels,
+            self.task.as_str(),
+            self.seed
+        )
+    }
+}
+
+/// A trial's identity: hash of its canonical resolved config (dataset
+/// location excluded), the dataset's content fingerprint and the feature
+/// extractor versions. Moving a dataset keeps its keys; changing its content
+/// or an extractor changes them.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct TrialKey(pub String);
+
+impl TrialKey {
+    pub fn new(config: &TrialConfig, dataset_fingerprint: &str) -> TrialKey {
+        let mut value = serde_json::to_value(config).expect("trial configs serialise");
+        if let Some(obj) = value.as_object_mut() {
+            obj.remove("dataset");
+        }
+        let mut h = blake3::Hasher::new();
+        h.update(TRIAL_KEY_VERSION.as_bytes());
+        h.update(b"\n");
+        h.update(value.to_string().as_bytes());
+        h.update(b"\n");
+        h.update(dataset_fingerprint.as_bytes());
+        for id in config.extractor_ids() {
+            h.update(b"\n");
+            h.update(id.as_bytes());
+        }
+        TrialKey(h.finalize().to_hex().to_string())
+    }
+
+    /// The first 12 hex digits, for display.
+    pub fn short(&self) -> &str {
+        &self.0[..12.min(self.0.len())]
+    }
+}
+
+impl fmt::Display for TrialKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// One trial of a plan.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlannedTrial {
+    pub config: TrialConfig,
+    /// The swept settings that apply to this trial (path -> value).
+    pub params: BTreeMap<String, serde_json::Value>,
+}
+
+impl PlannedTrial {
+    pub fn params_json(&self) -> String {
+        serde_json::to_string(&self.params).expect("params serialise")
+    }
+}
+
+/// The expanded trials of a spec.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    pub spec_path: PathBuf,
+    pub spec_text: String,
+    /// blake3 of the spec text.
+    pub spec_hash: String,
+    pub experiment: ExperimentSection,
+    pub trials: Vec<PlannedTrial>,
+    /// Combinations left out by `[[sweep.exclude]]` rules.
+    pub excluded: usize,
+    /// Combinations identical to an earlier one once resolved (e.g. an SVM
+    /// setting swept alongside a KNN trial); run once.
+    pub duplicates: usize,
+    pub warnings: Vec<String>,
+}
+
+/// One point of the cross product, before resolution.
+#[derive(Debug, Clone, PartialEq)]
+struct Combination {
+    modality: Modality,
+    architecture: Architecture,
+    labels: LabelScheme,
+    task: Task,
+    seed: u64,
+    /// Index into the parameter combinations.
+    params: usize,
+}
+
+impl Combination {
+    fn describe(&self, params: &BTreeMap<String, toml::Value>) -> String {
+        let mut s = format!(
+            "modality={} architecture={} labels={} task={}",
+            self.modality.as_str(),
+            self.architecture,
+            self.labels,
+            self.task.as_str()
+        );
+        for (k, v) in params {
+            s.push_str(&format!(" {k}={v}"));
+        }
+        s
+    }
+}
+
+/// What a dataset can provide, known from its configuration alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Provides {
+    pub audio: bool,
+    pub lyrics: bool,
+    pub valence_arousal: bool,
+    pub categories: bool,
+    pub genres: bool,
+    /// Mood tags (binary tasks can read them instead of V/A regions).
+    pub tags: bool,
+}
+
+/// A combination that cannot run: its description, why, and the exclude
+/// rules (axis = value pairs) that would leave it out.
+type InvalidCombination = (String, String, Vec<Vec<(Axis, String)>>);
+
+/// Which axes a cross-axis rule involves (to suggest an exclude rule).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Axis {
+    Modality,
+    Architecture,
+    Labels,
+    Task,
+}
+
+impl Spec {
+    /// Reads and parses a spec file.
+    pub fn load(path: &Path) -> Result<Spec, SpecError> {
+        let text = std::fs::read_to_string(path).map_err(|source| SpecError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Spec::parse(&text, path)
+    }
+
+    /// Parses spec text; `path` is used in error messages and to resolve
+    /// relative paths (against the current directory).
+    pub fn parse(text: &str, path: &Path) -> Result<Spec, SpecError> {
+        let locator = Locator::new(text);
+        let mut problems = Problems::new(path, &locator);
+        let table: toml::Table = match toml::from_str(text) {
+            Ok(t) => t,
+            Err(e) => {
+                problems.serde(&e, "");
+                return Err(problems.into_error());
+            }
+        };
+        let settings: Settings = match toml::from_str(text) {
+            Ok(s) => s,
+            Err(e) => {
+                problems.serde(&e, "");
+                return Err(problems.into_error());
+            }
+        };
+        check_experiment(&settings.experiment, &mut problems);
+        let sweep = match table.get("sweep") {
+            Some(toml::Value::Table(t)) => parse_sweep(t, &mut problems),
+            Some(_) => {
+                problems.at("sweep", "must be a table: `[sweep]`");
+                None
+            }
+            None => {
+                problems.push(
+                    1,
+                    1,
+                    "sweep",
+                    "missing: a spec needs a [sweep] table naming at least `architecture` and `labels`",
+                );
+                None
+            }
+        };
+        let mut base = table;
+        base.remove("sweep");
+        match (problems.is_empty(), sweep) {
+            (true, Some(sweep)) => Ok(Spec {
+                path: path.to_path_buf(),
+                text: text.to_string(),
+                settings,
+                sweep,
+                base,
+                locator,
+            }),
+            _ => Err(problems.into_error()),
+        }
+    }
+
+    /// Resolves and checks every combination of the sweep.
+    pub fn validate(self) -> Result<ValidSpec, SpecError> {
+        let mut problems = Problems::new(&self.path, &self.locator);
+        let provides = dataset_provides(&self.settings.dataset);
+        let param_sets = self.param_combinations();
+
+        // Resolve each parameter combination to typed settings.
+        let mut resolved: Vec<Option<Settings>> = Vec::with_capacity(param_sets.len());
+        let mut reported = BTreeSet::new();
+        for params in &param_sets {
+            match self.resolve(params) {
+                Ok(s) => resolved.push(Some(s)),
+                Err((key, message)) => {
+                    if reported.insert((key.clone(), message.clone())) {
+                        problems.at_sweep_or_base(&key, params, &message);
+                    }
+                    resolved.push(None);
+                }
+            }
+        }
+
+        let mut trials: Vec<PlannedTrial> = Vec::new();
+        let mut seen: BTreeSet<String> = BTreeSet::new();
+        let mut invalid: Vec<InvalidCombination> = Vec::new();
+        let mut excluded = 0;
+        let mut duplicates = 0;
+        let mut rule_hits = vec![0usize; self.sweep.exclude.len()];
+        let tasks_given = self.sweep.task.is_some();
+
+        for combo in self.combinations(param_sets.len()) {
+            if let Some(i) = self.sweep.exclude.iter().position(|r| r.matches(&combo)) {
+                rule_hits[i] += 1;
+                excluded += 1;
+                continue;
+            }
+            let Some(settings) = &resolved[combo.params] else {
+                continue;
+            };
+            let reasons = check_combination(&combo, &provides, tasks_given);
+            if !reasons.is_empty() {
+                let whys = reasons.iter().map(|(w, _)| w.as_str()).collect::<Vec<_>>();
+                let suggestions = reasons
+                    .iter()
+                    .map(|(_, axes)| {
+                        axes.iter()
+                            .map(|a| (*a, axis_value(&combo, *a)))
+                            .collect::<Vec<_>>()
+                    })
+                    .collect();
+                invalid.push((
+                    combo.describe(&param_sets[combo.params]),
+                    whys.join("; "),
+                    suggestions,
+                ));
+                continue;
+            }
+            let config = build_trial_config(&combo, settings);
+            if let Err((key, rule)) = config.model.validate() {
+                if reported.insert((key.clone(), rule.clone())) {
+                    problems.at_sweep_or_base(&key, &param_sets[combo.params], &rule);
+                }
+                continue;
+            }
+            if !seen.insert(config.canonical_json()) {
+                duplicates += 1;
+                continue;
+            }
+            let params = param_sets[combo.params]
+                .iter()
+                .filter(|(path, _)| param_applies(path, &config))
+                .map(|(path, v)| (path.clone(), toml_to_json(v)))
+                .collect();
+            trials.push(PlannedTrial { config, params });
+        }
+
+        if !invalid.is_empty() {
+            let (line, column) = self.locator.find_or_parent("sweep");
+            let mut msg = format!(
+                "{} combination(s) of the sweep cannot run:\n",
+                invalid.len()
+            );
+            for (combo, why, _) in &invalid {
+                msg.push_str(&format!("  - {combo}: {why}\n"));
+            }
+            msg.push_str("leave them out explicitly with rules such as:\n");
+            let mut rules: Vec<Vec<(Axis, String)>> =
+                invalid.into_iter().flat_map(|(_, _, s)| s).collect();
+            rules.sort();
+            rules.dedup();
+            for rule in rules {
+                msg.push_str("  [[sweep.exclude]]\n");
+                for (axis, value) in rule {
+                    msg.push_str(&format!("  {} = \"{value}\"\n", axis_name(axis)));
+                }
+            }
+            problems.push(line, column, "sweep", msg.trim_end());
+        }
+
+        let mut warnings = Vec::new();
+        for (i, hits) in rule_hits.iter().enumerate() {
+            if *hits == 0 {
+                let (line, col) = self.locator.find_or_parent(&format!("sweep.exclude[{i}]"));
+                warnings.push(format!(
+                    "{}:{line}:{col}: sweep.exclude[{i}]: this rule matches no combination",
+                    self.path.display()
+                ));
+            }
+        }
+        if problems.is_empty() && trials.is_empty() {
+            problems.at("sweep", "every combination is excluded: nothing to run");
+        }
+        if !problems.is_empty() {
+            return Err(problems.into_error());
+        }
+        let plan = Plan {
+            spec_path: self.path.clone(),
+            spec_text: self.text.clone(),
+            spec_hash: blake3::hash(self.text.as_bytes()).to_hex().to_string(),
+            experiment: self.settings.experiment.clone(),
+            trials,
+            excluded,
+            duplicates,
+            warnings,
+        };
+        Ok(ValidSpec { spec: self, plan })
+    }
+
+    /// Every combination of swept settings, as path -> value maps.
+    fn param_combinations(&self) -> Vec<BTreeMap<String, toml::Value>> {
+        let mut out = vec![BTreeMap::new()];
+        for axis in &self.sweep.params {
+            let mut next = Vec::with_capacity(out.len() * axis.values.len());
+            for partial in &out {
+                for v in &axis.values {
+                    let mut m = partial.clone();
+                    m.insert(axis.path.clone(), v.clone());
+                    next.push(m);
+                }
+            }
+            out = next;
+        }
+        out
+    }
+
+    /// The cross product of the axes, in a stable order.
+    fn combinations(&self, n_params: usize) -> Vec<Combination> {
+        let mut out = Vec::new();
+        for &modality in &self.sweep.modality {
+            for &architecture in &self.sweep.architecture {
+                for labels in &self.sweep.labels {
+                    let tasks = match &self.sweep.task {
+                        Some(t) => t.clone(),
+                        None => vec![implied_task(labels)],
+                    };
+                    for task in tasks {
+                        for params in 0..n_params {
+                            for &seed in &self.settings.experiment.seeds {
+                                out.push(Combination {
+                                    modality,
+                                    architecture,
+                                    labels: *labels,
+                                    task,
+                                    seed,
+                                    params,
+                                });
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Applies swept values to the base settings and deserialises them.
+    /// Errors are `(key path, message)`.
+    fn resolve(
+        &self,
+        params: &BTreeMap<String, toml::Value>,
+    ) -> Result<Settings, (String, String)> {
+        let mut table = self.base.clone();
+        for (path, value) in params {
+            set_path(&mut table, path, value.clone())?;
+        }
+        let mut settings: Settings =
+            toml::Value::Table(table)
+                .try_into()
+                .map_err(|e: toml::de::Error| {
+                    let key = params
+                        .keys()
+                        .find(|p| e.message().contains(last_segment(p)))
+                        .cloned()
+                        .unwrap_or_default();
+                    (key, clean_serde_message(e.message()))
+                })?;
+        let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+        settings.dataset.resolve_paths(&cwd);
+        match settings.dataset.validate() {
+            Ok(()) => {}
+            Err(crate::data::DataError::Config { key, message }) => return Err((key, message)),
+            Err(other) => return Err(("dataset".into(), other.to_string())),
+        }
+        if let Err(e) = settings.features.audio.validate() {
+            return Err(("features.audio".into(), e.to_string()));
+        }
+        match settings.features.text.resolved() {
+            Ok(t) => settings.features.text = t,
+            Err(crate::text::TextError::Config { key, rule }) => {
+                // The text module names its keys from its own table.
+                let key = match key.strip_prefix("text") {
+                    Some(rest) => format!("features.text{rest}"),
+                    None => key,
+                };
+                return Err((key, rule));
+            }
+            Err(other) => return Err(("features.text".into(), other.to_string())),
+        }
+        match settings.evaluation.validate() {
+            Ok(()) => {}
+            Err(crate::data::splits::SplitError::Config { key, message }) => {
+                return Err((format!("evaluation.{key}"), message));
+            }
+            Err(other) => return Err(("evaluation".into(), other.to_string())),
+        }
+        Ok(settings)
+    }
+}
+
+impl ValidSpec {
+    /// The trials this spec runs.
+    pub fn plan(&self) -> &Plan {
+        &self.plan
+    }
+
+    pub fn spec(&self) -> &Spec {
+        &self.spec
+    }
+}
+
+/// Parses, validates and expands a spec file in one go.
+pub fn load_plan(path: &Path) -> Result<Plan, SpecError> {
+    Ok(Spec::load(path)?.validate()?.plan)
+}
+
+fn implied_task(labels: &LabelScheme) -> Task {
+    if labels.is_regression() {
+        Task::Regression
+    } else {
+        Task::Classification
+    }
+}
+
+fn axis_name(a: Axis) -> &'static str {
+    match a {
+        Axis::Modality => "modality",
+        Axis::Architecture => "architecture",
+        Axis::Labels => "labels",
+        Axis::Task => "task",
+    }
+}
+
+fn axis_value(c: &Combination, a: Axis) -> String {
+    match a {
+        Axis::Modality => c.modality.as_str().to_string(),
+        Axis::Architecture => c.architecture.to_string(),
+        Axis::Labels => c.labels.to_string(),
+        Axis::Task => c.task.as_str().to_string(),
+    }
+}
+
+/// Cross-axis rules. Each broken rule gives its reason and the axes it
+/// involves.
+fn check_combination(
+    c: &Combination,
+    provides: &Provides,
+    tasks_given: bool,
+) -> Vec<(String, Vec<Axis>)> {
+    let mut out = Vec::new();
+    if tasks_given {
+        match (c.task, c.labels.is_regression()) {
+            (Task::Regression, false) => out.push((
+                format!(
+                    "regression needs a continuous target (valence, arousal or va), `{}` is a set of classes",
+                    c.labels
+                ),
+                vec![Axis::Labels, Axis::Task],
+            )),
+            (Task::Classification, true) => out.push((
+                format!(
+                    "classification needs classes, `{}` is a continuous target (use a grid, k-means, categorical or binary scheme)",
+                    c.labels
+                ),
+                vec![Axis::Labels, Axis::Task],
+            )),
+            _ => {}
+        }
+    }
+    if let Err(why) = c.architecture.check_task(c.task) {
+        out.push((why, vec![Axis::Architecture, Axis::Task]));
+    }
+    if let Err(why) = c.architecture.inputs(c.modality) {
+        out.push((why, vec![Axis::Architecture, Axis::Modality]));
+    }
+    if c.modality.uses_text() && !provides.lyrics {
+        out.push((
+            format!(
+                "the {} modality needs lyrics, and this dataset has none",
+                c.modality.as_str()
+            ),
+            vec![Axis::Modality],
+        ));
+    }
+    if c.modality.uses_audio() && !provides.audio {
+        out.push((
+            format!(
+                "the {} modality needs audio, and this dataset has none",
+                c.modality.as_str()
+            ),
+            vec![Axis::Modality],
+        ));
+    }
+    let labels_ok = match &c.labels {
+        LabelScheme::Categorical => provides.categories,
+        LabelScheme::Genre => provides.genres,
+        // Quadrants read V/A signs or a Q1..Q4 category.
+        LabelScheme::Quadrants => provides.valence_arousal || provides.categories,
+        LabelScheme::Binary(_) => provides.valence_arousal || provides.tags,
+        l if l.requires_va() => provides.valence_arousal,
+        _ => true,
+    };
+    if !labels_ok {
+        out.push((
+            format!(
+                "the `{}` labels need {}, which this dataset does not provide",
+                c.labels,
+                match &c.labels {
+                    LabelScheme::Categorical => "categorical emotion labels",
+                    LabelScheme::Genre => "genre labels",
+                    LabelScheme::Quadrants => "valence/arousal or Q1..Q4 categories",
+                    LabelScheme::Binary(_) => "valence/arousal or mood tags",
+                    _ => "valence/arousal annotations",
+                }
+            ),
+            vec![Axis::Labels],
+        ));
+    }
+    out
+}
+
+/// What each dataset kind provides. Known from the configuration alone so a
+/// spec is checked before any data is read; a generic manifest may hold
+/// anything, and its missing columns surface as skipped tracks.
+pub fn dataset_provides(cfg: &DatasetConfig) -> Provides {
+    let p = |audio, lyrics, valence_arousal, categories, genres, tags| Provides {
+        audio,
+        lyrics,
+        valence_arousal,
+        categories,
+        genres,
+        tags,
+    };
+    match cfg {
+        DatasetConfig::Synthetic(_) | DatasetConfig::Manifest(_) => {
+            p(true, true, true, true, true, true)
+        }
+        DatasetConfig::Deam(_) => p(true, false, true, false, true, false),
+        DatasetConfig::Pmemo(_) => p(true, true, true, false, false, false),
+        // 4Q: the quadrant folder is the category.
+        DatasetConfig::FourQ(_) => p(true, false, false, true, false, false),
+        DatasetConfig::Merge(c) => p(
+            c.subset != MergeSubset::Lyrics,
+            c.subset != MergeSubset::Audio,
+            true,
+            true,
+            false,
+            false,
+        ),
+        DatasetConfig::Emotify(_) => p(true, false, false, true, true, false),
+        DatasetConfig::MtgJamendo(_) => p(true, false, false, false, false, true),
+        DatasetConfig::Gtzan(c) => p(true, c.lyrics.is_some(), false, false, true, false),
+        DatasetConfig::Deezer(c) => p(
+            c.audio_dir.is_some(),
+            !c.musixmatch.is_empty(),
+            true,
+            false,
+            false,
+            false,
+        ),
+    }
+}
+
+fn build_trial_config(c: &Combination, s: &Settings) -> TrialConfig {
+    let inputs = c
+        .architecture
+        .inputs(c.modality)
+        .expect("checked before building");
+    TrialConfig {
+        experiment: s.experiment.name.clone(),
+        modality: c.modality,
+        architecture: c.architecture,
+        labels: c.labels,
+        task: c.task,
+        seed: c.seed,
+        dataset: s.dataset.clone(),
+        evaluation: s.evaluation.clone(),
+        label_options: s.labels.clone(),
+        features: TrialFeatures {
+            audio: inputs
+                .contains(&InputKind::AudioVector)
+                .then(|| s.features.audio.clone()),
+            text: inputs
+                .contains(&InputKind::TextVector)
+                .then(|| s.features.text.clone()),
+        },
+        model: s.model.config_for(c.architecture),
+    }
+}
+
+/// Does a swept setting change this trial? (`model.svm.*` only matters to
+/// SVM trials, `features.text.*` only to trials that read lyrics, ...)
+fn param_applies(path: &str, t: &TrialConfig) -> bool {
+    let mut parts = path.split('.');
+    match (parts.next(), parts.next()) {
+        (Some("model"), Some(arch)) => arch == t.architecture.as_str(),
+        (Some("features"), Some("audio")) => t.features.audio.is_some(),
+        (Some("features"), Some("text")) => t.features.text.is_some(),
+        _ => true,
+    }
+}
+
+fn last_segment(path: &str) -> &str {
+    path.rsplit('.').next().unwrap_or(path)
+}
+
+fn set_path(
+    table: &mut toml::Table,
+    path: &str,
+    value: toml::Value,
+) -> Result<(), (String, String)> {
+    let parts: Vec<&str> = path.split('.').collect();
+    let mut t = table;
+    for (i, part) in parts.iter().enumerate() {
+        if i + 1 == parts.len() {
+            t.insert((*part).to_string(), value);
+            return Ok(());
+        }
+        let entry = t
+            .entry((*part).to_string())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        t = match entry {
+            toml::Value::Table(inner) => inner,
+            _ => {
+                return Err((
+                    path.to_string(),
+                    format!("`{}` is a value, not a table", parts[..=i].join(".")),
+                ));
+            }
+        };
+    }
+    Ok(())
+}
+
+fn toml_to_json(v: &toml::Value) -> serde_json::Value {
+    serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
+}
+
+fn check_experiment(e: &ExperimentSection, problems: &mut Problems) {
+    let name_ok = !e.name.is_empty()
+        && e.name.len() <= 100
+        && e.name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        && !e.name.starts_with('.');
+    if !name_ok {
+        problems.at(
+            "experiment.name",
+            "must be 1-100 letters, digits, `_`, `-` or `.` (not starting with `.`): it names the report folder",
+        );
+    }
+    if e.seeds.is_empty() {
+        problems.at("experiment.seeds", "must list at least one seed");
+    }
+    let mut seen = BTreeSet::new();
+    for (i, s) in e.seeds.iter().enumerate() {
+        if !seen.insert(*s) {
+            problems.at(
+                &format!("experiment.seeds[{i}]"),
+                &format!("seed {s} is listed twice"),
+            );
+        }
+        if *s > i64::MAX as u64 {
+            problems.at(
+                &format!("experiment.seeds[{i}]"),
+                "must be at most 9223372036854775807 (2^63 - 1)",
+            );
+        }
+    }
+}
+
+fn parse_sweep(t: &toml::Table, problems: &mut Problems) -> Option<Sweep> {
+    fn axis<T: for<'de> Deserialize<'de> + Clone>(
+        t: &toml::Table,
+        key: &str,
+        problems: &mut Problems,
+    ) -> Option<Vec<T>> {
+        let v = t.get(key)?;
+        let path = format!("sweep.{key}");
+        let items: Vec<toml::Value> = match v {
+            toml::Value::Array(a) => a.clone(),
+            other => vec![other.clone()],
+        };
+        if items.is_empty() {
+            problems.at(&path, "must list at least one value");
+            return Some(Vec::new());
+        }
+        let mut out = Vec::new();
+        for (i, item) in items.into_iter().enumerate() {
+            match item.try_into::<T>() {
+                Ok(x) => out.push(x),
+                Err(e) => {
+                    let at = if matches!(v, toml::Value::Array(_)) {
+                        format!("{path}[{i}]")
+                    } else {
+                        path.clone()
+                    };
+                    let (line, col) = problems.locator.find_or_parent(&at);
+                    problems.push(line, col, &path, &clean_serde_message(e.message()));
+                }
+            }
+        }
+        Some(out)
+    }
+
+    let before = problems.len();
+    let modality = axis::<Modality>(t, "modality", problems).unwrap_or(vec![Modality::Audio]);
+    let architecture = axis::<Architecture>(t, "architecture", problems);
+    let labels = axis::<LabelScheme>(t, "labels", problems);
+    let task = axis::<Task>(t, "task", problems);
+    if architecture.is_none() {
+        problems.at(
+            "sweep",
+            "missing `architecture`: list the models to run, e.g. [\"svm\"]",
+        );
+    }
+    if labels.is_none() {
+        problems.at(
+            "sweep",
+            "missing `labels`: list label schemes, e.g. [\"quadrants\"] or [\"va\"]",
+        );
+    }
+    for (name, dup) in [
+        ("modality", has_duplicates(&modality)),
+        (
+            "architecture",
+            architecture.as_ref().is_some_and(|a| has_duplicates(a)),
+        ),
+        ("labels", labels.as_ref().is_some_and(|a| has_duplicates(a))),
+        ("task", task.as_ref().is_some_and(|a| has_duplicates(a))),
+    ] {
+        if dup {
+            problems.at(&format!("sweep.{name}"), "lists a value twice");
+        }
+    }
+
+    let mut exclude = Vec::new();
+    match t.get("exclude") {
+        None => {}
+        Some(toml::Value::Array(rules)) => {
+            for (i, r) in rules.iter().enumerate() {
+                let path = format!("sweep.exclude[{i}]");
+                match r.clone().try_into::<ExcludeRule>() {
+                    Ok(rule) if rule.is_empty() => {
+                        problems.at(&path, "an exclude rule must name at least one axis")
+                    }
+                    Ok(rule) => exclude.push(rule),
+                    Err(e) => {
+                        let msg = clean_serde_message(e.message());
+                        let key = unknown_field(e.message())
+                            .map(|f| format!("{path}.{f}"))
+                            .or_else(|| {
+                                ["modality", "architecture", "labels", "task", "seed"]
+                                    .iter()
+                                    .find(|k| msg.contains(*k) || r.get(*k).is_some())
+                                    .map(|k| format!("{path}.{k}"))
+                            })
+                            .unwrap_or(path.clone());
+                        let (line, col) = problems.locator.find_or_parent(&key);
+                        problems.push(line, col, &key, &msg);
+                    }
+                }
+            }
+        }
+        Some(_) => problems.at(
+            "sweep.exclude",
+            "must be an array of tables: write each rule as [[sweep.exclude]]",
+        ),
+    }
+
+    let mut params = Vec::new();
+    for (k, v) in t {
+        if matches!(
+            k.as_str(),
+            "modality" | "architecture" | "labels" | "task" | "exclude"
+        ) {
+            continue;
+        }
+        collect_params(k, v, &mut params, problems);
+    }
+    if problems.len() > before {
+        return None;
+    }
+    Some(Sweep {
+        modality,
+        architecture: architecture.unwrap_or_default(),
+        labels: labels.unwrap_or_default(),
+        task,
+        exclude,
+        params,
+    })
+}
+
+fn has_duplicates<T: PartialEq>(v: &[T]) -> bool {
+    v.iter().enumerate().any(|(i, a)| v[..i].contains(a))
+}
+
+fn collect_params(path: &str, v: &toml::Value, out: &mut Vec<ParamAxis>, problems: &mut Problems) {
+    let root = path.split('.').next().unwrap_or(path);
+    let key = format!("sweep.{path}");
+    if !SWEEPABLE.contains(&root) {
+        let msg = if root == "experiment" {
+            "the experiment section cannot be swept (list seeds in experiment.seeds)".to_string()
+        } else {
+            format!(
+                "unknown sweep axis `{root}`: the axes are modality, architecture, labels, task and exclude, and a swept setting starts with one of: {}",
+                SWEEPABLE.join(", ")
+            )
+        };
+        let (line, col) = problems.locator.find_key(&key).unwrap_or((1, 1));
+        problems.push(line, col, &key, &msg);
+        return;
+    }
+    match v {
+        toml::Value::Table(t) => {
+            for (k, inner) in t {
+                collect_params(&format!("{path}.{k}"), inner, out, problems);
+            }
+        }
+        toml::Value::Array(values) if !values.is_empty() => out.push(ParamAxis {
+            path: path.to_string(),
+            values: values.clone(),
+        }),
+        toml::Value::Array(_) => problems.at(&key, "must list at least one value"),
+        _ => problems.at(
+            &key,
+            "a swept setting takes a list of values, e.g. [0.1, 1.0]; set a single value in its own section instead",
+        ),
+    }
+}
+
+/// serde's "unknown variant `x`, expected one of `a`, `b`" becomes
+/// `unknown value "x", expected one of: a, b`.
+fn clean_serde_message(msg: &str) -> String {
+    let msg = msg.trim();
+    for prefix in ["unknown variant", "unknown field"] {
+        if let Some(rest) = msg.strip_prefix(prefix) {
+            let what = if prefix == "unknown variant" {
+                "unknown value"
+            } else {
+                "unknown key"
+            };
+            let (value, expected) = match rest.split_once(", expected") {
+                Some((v, e)) => (v.trim(), Some(e.trim())),
+                None => (rest.trim(), None),
+            };
+            let value = value.trim_matches('`');
+            let mut s = format!("{what} \"{value}\"");
+            if let Some(e) = expected {
+                let e = e.trim_start_matches("one of").trim().replace('`', "");
+                s.push_str(&format!(", expected one of: {e}"));
+            }
+            return s;
+        }
+    }
+    msg.to_string()
+}
+
+fn unknown_field(msg: &str) -> Option<String> {
+    let rest = msg.trim().strip_prefix("unknown field `")?;
+    Some(rest.split('`').next()?.to_string())
+}
+
+/// Collects problems with positions.
+struct Problems<'a> {
+    file: PathBuf,
+    locator: &'a Locator,
+    list: Vec<Problem>,
+}
+
+impl<'a> Problems<'a> {
+    fn new(file: &Path, locator: &'a Locator) -> Self {
+        Problems {
+            file: file.to_path_buf(),
+            locator,
+            list: Vec::new(),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    fn push(&mut self, line: usize, column: usize, key: &str, message: &str) {
+        self.list.push(Problem {
+            file: self.file.clone(),
+            line,
+            column,
+            key: key.to_string(),
+            message: message.to_string(),
+        });
+    }
+
+    /// A problem at a key path (or its nearest ancestor in the file).
+    fn at(&mut self, key: &str, message: &str) {
+        let (line, col) = self.locator.find_or_parent(key);
+        self.push(line, col, key, message);
+    }
+
+    /// A problem in a resolved setting: at the sweep's list if the setting
+    /// was swept, else at the setting itself.
+    fn at_sweep_or_base(
+        &mut self,
+        key: &str,
+        params: &BTreeMap<String, toml::Value>,
+        message: &str,
+    ) {
+        if !key.is_empty() && params.contains_key(key) {
+            let swept = format!("sweep.{key}");
+            let pos = self
+                .locator
+                .find(&swept)
+                .or_else(|| self.locator.find(&format!("sweep.\"{key}\"")))
+                .unwrap_or_else(|| self.locator.find_or_parent("sweep"));
+            let value = params.get(key).map(|v| v.to_string()).unwrap_or_default();
+            self.push(pos.0, pos.1, &swept, &format!("value {value}: {message}"));
+        } else if key.is_empty() {
+            let (line, col) = self.locator.find_or_parent("sweep");
+            self.push(line, col, "sweep", message);
+        } else {
+            self.at(key, message);
+        }
+    }
+
+    /// A serde/toml error: placed by its span, keyed by the path there.
+    fn serde(&mut self, e: &toml::de::Error, fallback_key: &str) {
+        let (line, col, key) = match e.span() {
+            Some(span) => {
+                let (l, c) = self.locator.line_col(span.start);
+                let key = self
+                    .locator
+                    .path_at(span.start)
+                    .unwrap_or_else(|| fallback_key.to_string());
+                (l, c, key)
+            }
+            None => (1, 1, fallback_key.to_string()),
+        };
+        // An unknown key inside a table: name the key itself.
+        let key = match unknown_field(e.message()) {
+            Some(f) if !key.ends_with(&f) => {
+                if key.is_empty() {
+                    f
+                } else {
+                    format!("{key}.{f}")
+                }
+            }
+            _ => key,
+        };
+        self.push(line, col, &key, &clean_serde_message(e.message()));
+    }
+
+    fn into_error(self) -> SpecError {
+        SpecError::Invalid(self.list)
+    }
+}
+
+#[cfg(test)]
+mod tests;

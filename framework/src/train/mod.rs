@@ -11,9 +11,11 @@
 
 pub mod config;
 pub mod early_stopping;
+pub mod imbalance;
 pub mod mixup;
 pub(crate) mod neural_loop;
 pub mod observer;
+pub mod scaler;
 pub mod schedule;
 
 pub use config::{EarlyStoppingConfig, OptimizerKind, ScheduleKind, TrainConfig, TrainConfigError};

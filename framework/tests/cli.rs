@@ -1,0 +1,436 @@
+//! End-to-end tests of the `mer` binary on the synthetic benchmark: resume,
+//! kill -9, concurrent sweeps on one database, malformed specs, rerun, and
+//! metrics recomputed from the stored predictions.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use mer::store::{Store, TrialFilter, TrialStatus};
+
+const MER: &str = env!("CARGO_BIN_EXE_mer");
+
+/// A scratch directory with its own database and cache.
+struct Scratch {
+    dir: tempfile::TempDir,
+}
+
+impl Scratch {
+    fn new() -> Scratch {
+        Scratch {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn db(&self) -> PathBuf {
+        self.path().join("results.db")
+    }
+
+    fn write(&self, name: &str, text: &str) -> PathBuf {
+        let p = self.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(MER);
+        c.current_dir(self.path())
+            .env("MER_DB", self.db())
+            .env("MER_CACHE", self.shared_cache())
+            .args(args);
+        c
+    }
+
+    /// The synthetic data and feature cache are shared between tests (the
+    /// cache is keyed by content, and writes are atomic), so each test does
+    /// not regenerate the same audio.
+    fn shared_cache(&self) -> PathBuf {
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join("mer-cli-cache")
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.cmd(args).output().unwrap()
+    }
+
+    fn store(&self) -> Store {
+        Store::open_existing(&self.db()).unwrap()
+    }
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "status {:?}\nstdout:\n{}\nstderr:\n{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+const SMALL: &str = r#"
+[experiment]
+name = "small"
+seeds = [0]
+
+[dataset]
+kind = "synthetic"
+tracks = 48
+duration_s = 2.0
+
+[evaluation]
+folds = 3
+
+[sweep]
+modality = ["audio", "text", "fusion"]
+architecture = ["logreg", "svm", "random_forest", "knn", "ridge"]
+labels = ["quadrants", "kmeans4", "va"]
+
+[[sweep.exclude]]
+architecture = "logreg"
+labels = "va"
+
+[[sweep.exclude]]
+architecture = "ridge"
+labels = ["quadrants", "kmeans4"]
+"#;
+
+/// 3 modalities x (4 classifiers x 2 schemes + 4 regressors x 1) = 36.
+const SMALL_TRIALS: usize = 36;
+
+#[test]
+fn a_sweep_records_every_trial_and_a_second_run_does_nothing_new() {
+    let s = Scratch::new();
+    let spec = s.write("small.toml", SMALL);
+    let o = s.run(&["sweep", spec.to_str().unwrap(), "--report", "--jobs", "2"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains(&format!("{SMALL_TRIALS} completed now")),
+        "{out}"
+    );
+
+    let store = s.store();
+    let trials = store.trials(&TrialFilter::default()).unwrap();
+    assert_eq!(trials.len(), SMALL_TRIALS);
+    assert!(trials.iter().all(|t| t.status == TrialStatus::Completed));
+    // Provenance was recorded for each.
+    let p = store.provenance(trials[0].id).unwrap().unwrap();
+    assert_eq!(p.spec_text, SMALL);
+    assert!(!p.rustc_version.is_empty() && !p.host.is_empty());
+
+    // The report exists and has a row per configuration.
+    let md = std::fs::read_to_string(s.path().join("reports/small/results.md")).unwrap();
+    assert!(md.contains("| quadrants | fusion | logreg | 1 |"), "{md}");
+    let csv = std::fs::read_to_string(s.path().join("reports/small/results.csv")).unwrap();
+    assert_eq!(csv.lines().count(), SMALL_TRIALS + 1);
+
+    let o = s.run(&["sweep", spec.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains(&format!("0 completed now, {SMALL_TRIALS} already done")),
+        "{out}"
+    );
+    assert_eq!(
+        store.trials(&TrialFilter::default()).unwrap().len(),
+        SMALL_TRIALS
+    );
+}
+
+/// Every planned trial exactly once, completed, in a healthy database.
+fn assert_complete_once(store: &Store, planned: usize) {
+    let trials = store.trials(&TrialFilter::default()).unwrap();
+    let primary: Vec<_> = trials
+        .iter()
+        .filter(|t| t.origin_trial_id.is_none())
+        .collect();
+    assert_eq!(primary.len(), planned);
+    let mut keys: Vec<&str> = primary.iter().map(|t| t.key.as_str()).collect();
+    keys.sort();
+    keys.dedup();
+    assert_eq!(keys.len(), planned, "a key was recorded twice");
+    for t in &primary {
+        assert_eq!(
+            t.status,
+            TrialStatus::Completed,
+            "trial {}: {:?}",
+            t.id,
+            t.error
+        );
+        assert!(
+            !store.metrics(t.id).unwrap().is_empty(),
+            "trial {} has no metrics",
+            t.id
+        );
+    }
+    assert_eq!(store.integrity_check().unwrap(), "ok");
+}
+
+#[test]
+fn kill_9_at_any_moment_then_resume_completes_every_trial_exactly_once() {
+    let s = Scratch::new();
+    let spec = s.write(
+        "kill.toml",
+        &SMALL
+            .replace("name = \"small\"", "name = \"kill\"")
+            .replace("seeds = [0]", "seeds = [0, 1]"),
+    );
+    let planned = 2 * SMALL_TRIALS;
+    // Kill early (while loading or registering), then after some trials have
+    // completed, then again mid-way; then let it finish.
+    let mut killed_with_progress = 0;
+    for kill_after_completed in [None, Some(3), Some(20)] {
+        let mut child = s
+            .cmd(&["sweep", spec.to_str().unwrap(), "--jobs", "2"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let started = Instant::now();
+        loop {
+            std::thread::sleep(Duration::from_millis(30));
+            let done = match kill_after_completed {
+                None => started.elapsed() > Duration::from_millis(400),
+                Some(n) => {
+                    s.db().exists()
+                        && Store::open_existing(&s.db())
+                            .and_then(|st| {
+                                st.trials(&TrialFilter {
+                                    status: Some(TrialStatus::Completed),
+                                    ..TrialFilter::default()
+                                })
+                            })
+                            .map(|t| t.len() >= n)
+                            .unwrap_or(false)
+                }
+            };
+            if done || child.try_wait().unwrap().is_some() {
+                break;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(600),
+                "sweep never progressed"
+            );
+        }
+        if child.try_wait().unwrap().is_none() {
+            child.kill().unwrap(); // SIGKILL
+            killed_with_progress += 1;
+        }
+        child.wait().unwrap();
+    }
+    assert!(
+        killed_with_progress >= 2,
+        "the sweep finished before it could be killed"
+    );
+    let o = s.run(&["sweep", spec.to_str().unwrap(), "--jobs", "2"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let store = s.store();
+    assert_complete_once(&store, planned);
+    // The trials in flight at a kill were re-run: some trial took 2 attempts.
+    let trials = store.trials(&TrialFilter::default()).unwrap();
+    assert!(
+        trials.iter().any(|t| t.attempts >= 2),
+        "no trial was interrupted"
+    );
+}
+
+#[test]
+fn four_concurrent_sweeps_on_one_database_share_the_work() {
+    let s = Scratch::new();
+    let spec = s.write(
+        "conc.toml",
+        &SMALL.replace("name = \"small\"", "name = \"conc\""),
+    );
+    let children: Vec<_> = (0..4)
+        .map(|_| {
+            s.cmd(&["sweep", spec.to_str().unwrap(), "--jobs", "1"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut completed_now = 0;
+    for c in children {
+        let o = c.wait_with_output().unwrap();
+        assert!(o.status.success(), "{}", text(&o));
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(!stderr.contains("locked"), "{stderr}");
+        let out = String::from_utf8_lossy(&o.stdout);
+        let n: usize = out
+            .split(" completed now")
+            .next()
+            .and_then(|h| h.rsplit(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no summary in {out}"));
+        completed_now += n;
+    }
+    assert_eq!(completed_now, SMALL_TRIALS, "each trial ran exactly once");
+    assert_complete_once(&s.store(), SMALL_TRIALS);
+}
+
+#[test]
+fn malformed_specs_exit_2_with_file_line_column_and_rule() {
+    let s = Scratch::new();
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "[experiment]\nname = \"x\"\n[sweep]\narchitecture = [\"svm\", \"cnn3d\"]\nlabels = [\"quadrants\"]\n",
+            ":4:24: sweep.architecture: unknown value \"cnn3d\", expected one of:",
+            "unknown architecture",
+        ),
+        (
+            "[experiment]\nname = \"x\"\n[sweep]\narchitecture = [\"svm\"]\nlabels = [\"quadrants\"]\ntask = [\"regression\"]\n",
+            "regression needs a continuous target",
+            "regression on classes",
+        ),
+        (
+            "[experiment]\nnaem = \"x\"\n[sweep]\narchitecture = [\"svm\"]\nlabels = [\"va\"]\n",
+            ":2:1: experiment.naem: unknown key \"naem\"",
+            "misspelt key",
+        ),
+        (
+            "[experiment]\nname = \"x\"\n[evaluation]\nfolds = \"five\"\n[sweep]\narchitecture = [\"svm\"]\nlabels = [\"va\"]\n",
+            ":4:9: evaluation.folds:",
+            "wrong type",
+        ),
+        ("[experiment\nname = \"x\"\n", ":1:", "syntax"),
+        (
+            "[experiment]\nname = \"x\"\n[sweep]\narchitecture = [\"svm\"]\nlabels = [\"quadrants\"]\n\"model.svm.c\" = [1, -1]\n",
+            ":6:",
+            "bad swept value",
+        ),
+    ];
+    for (i, (spec, expected, what)) in cases.iter().enumerate() {
+        let path = s.write(&format!("bad{i}.toml"), spec);
+        for cmd in ["plan", "sweep"] {
+            let o = s.run(&[cmd, path.to_str().unwrap()]);
+            assert_eq!(o.status.code(), Some(2), "{what} ({cmd}): {}", text(&o));
+            let err = String::from_utf8_lossy(&o.stderr);
+            assert!(err.contains(&format!("bad{i}.toml")), "{what}: {err}");
+            assert!(
+                err.contains(expected),
+                "{what}: expected `{expected}` in\n{err}"
+            );
+        }
+    }
+    assert!(
+        !s.db().exists(),
+        "an invalid spec must not touch the database"
+    );
+    let o = s.run(&["sweep", "missing.toml"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("missing.toml"));
+}
+
+#[test]
+fn rerun_reproduces_trials_of_every_kind_and_metrics_match_predictions() {
+    let s = Scratch::new();
+    let spec = s.write(
+        "re.toml",
+        &SMALL.replace("name = \"small\"", "name = \"re\""),
+    );
+    let o = s.run(&["sweep", spec.to_str().unwrap(), "--quiet"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let store = s.store();
+    let trials = store.trials(&TrialFilter::default()).unwrap();
+    for t in &trials {
+        // Recompute the stored metrics from the stored predictions.
+        let preds = store.predictions(t.id).unwrap();
+        let metrics = store.metrics(t.id).unwrap();
+        let mut by_fold: BTreeMap<i64, Vec<&mer::store::PredictionRow>> = BTreeMap::new();
+        for p in &preds {
+            by_fold.entry(p.fold).or_default().push(p);
+        }
+        for (fold, ps) in by_fold {
+            let stored = |name: &str| {
+                metrics
+                    .iter()
+                    .find(|m| {
+                        m.fold == fold && m.name == name && m.split == mer::store::Split::Test
+                    })
+                    .unwrap_or_else(|| panic!("trial {} fold {fold}: no {name}", t.id))
+                    .value
+            };
+            if t.task == "classification" {
+                let acc =
+                    ps.iter().filter(|p| p.y_true == p.y_pred).count() as f64 / ps.len() as f64;
+                assert!((acc - stored("accuracy")).abs() < 1e-12, "trial {}", t.id);
+            } else {
+                for target in ["valence", "arousal"] {
+                    let v: Vec<_> = ps.iter().filter(|p| p.target == target).collect();
+                    let mse = v.iter().map(|p| (p.y_true - p.y_pred).powi(2)).sum::<f64>()
+                        / v.len() as f64;
+                    let rmse = stored(&format!("rmse_{target}"));
+                    assert!((mse.sqrt() - rmse).abs() < 1e-9, "trial {} {target}", t.id);
+                }
+            }
+        }
+    }
+    // One rerun per (architecture, task, modality) kind.
+    let mut seen = std::collections::BTreeSet::new();
+    for t in &trials {
+        if !seen.insert((t.architecture.clone(), t.task.clone(), t.modality.clone())) {
+            continue;
+        }
+        let o = s.run(&["rerun", &t.id.to_string(), "--quiet"]);
+        assert!(o.status.success(), "trial {}: {}", t.id, text(&o));
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(out.contains("IDENTICAL"), "{out}");
+        assert!(!out.contains("DIFFERS"), "{out}");
+    }
+    // Reruns are linked to their origin and hidden from reports.
+    let all = store
+        .trials(&TrialFilter {
+            include_reruns: true,
+            ..TrialFilter::default()
+        })
+        .unwrap();
+    assert_eq!(all.len(), trials.len() + seen.len());
+    assert_eq!(store.report_trials("re").unwrap().len(), trials.len());
+}
+
+#[test]
+fn listings_show_the_plan_runs_and_one_trial() {
+    let s = Scratch::new();
+    let spec = s.write(
+        "small.toml",
+        &SMALL.replace("name = \"small\"", "name = \"list\""),
+    );
+    let o = s.run(&["plan", spec.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains(&format!("{SMALL_TRIALS} trial(s) for experiment `list`")),
+        "{out}"
+    );
+    assert!(out.contains("9 combination(s) excluded"), "{out}");
+    assert!(!s.db().exists(), "plan runs nothing");
+
+    let o = s.run(&["sweep", spec.to_str().unwrap(), "--quiet"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = s.run(&["runs", "--experiment", "list", "--format", "json"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(rows.len(), SMALL_TRIALS);
+    assert!(rows.iter().all(|r| r["status"] == "completed"));
+    let o = s.run(&["runs", "--experiment", "nope"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("known: list"));
+
+    let id = rows[0]["id"].as_str().unwrap().to_string();
+    let o = s.run(&["show", &id]);
+    assert!(o.status.success(), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    for needle in [
+        "test metrics (mean ± std over 3 fold(s))",
+        "confusion matrix",
+        "built from",
+        "accuracy",
+    ] {
+        assert!(out.contains(needle), "missing `{needle}` in\n{out}");
+    }
+}
