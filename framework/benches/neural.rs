@@ -22,6 +22,23 @@
 //! shared machine wall time mostly measures the scheduler, while CPU time
 //! per sample stays comparable between the two scripts.
 
+//! Measured 2026-11-21 on the shared 2-core builder (dev profile binary:
+//! `cargo build -p mer --bench neural`, then
+//! `MER_BENCH_EPOCHS=3 target/debug/deps/neural-<hash>`; torch 2.15.0 CPU
+//! wheel from PyPI), load average 3-4 from other builders, s/epoch:
+//!
+//! | model        | burn 2 thr | torch 2 thr | burn 1 thr | torch 1 thr |
+//! |--------------|-----------:|------------:|-----------:|------------:|
+//! | cnn2d        | 5.08-5.37  | 6.57        | 6.15       | 2.37        |
+//! | bilstm_cnn   | 5.74-5.89  | 12.14       | 5.78       | 1.54        |
+//! | residual_mlp | 0.15-0.17  | 2.27        | 0.13       | 0.20        |
+//!
+//! At 2 threads burn's wall time beats PyTorch's here only because
+//! PyTorch's OpenMP threads degrade badly on an oversubscribed machine; per
+//! thread, PyTorch is faster for the convolutional and recurrent models (CPU
+//! time per sample: cnn2d 12.9 ms vs 5.7 ms, bilstm_cnn 14.2 ms vs 3.8 ms)
+//! and slower for the MLP (0.03 ms vs 0.05 ms).
+
 use std::time::Instant;
 
 use mer::model::neural::{
