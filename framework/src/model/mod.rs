@@ -8,6 +8,7 @@
 //! preparation (features, scaling, labels) to `run` and scoring to `metrics`.
 
 pub mod classical;
+pub mod neural;
 
 use serde::{Deserialize, Serialize};
 
