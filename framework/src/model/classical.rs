@@ -109,6 +109,8 @@ pub enum ModelError {
     Predict { model: &'static str, detail: String },
     #[error("{0} cannot do this task")]
     WrongTask(&'static str),
+    #[error("not a classical model (neural networks and ensembles run elsewhere)")]
+    NotClassical,
 }
 
 /// Class predictions for the rows of one matrix.
@@ -331,6 +333,7 @@ pub fn fit_predict_classes(
                 .collect()
         }
         ModelConfig::Ridge(_) => Err(ModelError::WrongTask("ridge")),
+        ModelConfig::Neural(_) | ModelConfig::Ensemble(_) => Err(ModelError::NotClassical),
     }
 }
 
@@ -372,6 +375,7 @@ fn fit_predict_one_target(
 ) -> Result<Vec<Vec<f64>>, ModelError> {
     let y = y.to_vec();
     match cfg {
+        ModelConfig::Neural(_) | ModelConfig::Ensemble(_) => Err(ModelError::NotClassical),
         ModelConfig::Logreg(_) => Err(ModelError::WrongTask("logistic regression")),
         ModelConfig::Ridge(c) => {
             let (w, b) = ridge_fit(x, &y, c.alpha)?;

@@ -22,14 +22,18 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::audio::AudioFeatureConfig;
+use crate::audio::{AudioFeatureConfig, FeatureSet};
 use crate::data::DatasetConfig;
 use crate::data::config::MergeSubset;
 use crate::data::splits::EvaluationConfig;
 use crate::labels::LabelScheme;
+use crate::model::neural::{NeuralConfig, VectorSource};
 pub use crate::model::{Architecture, Modality, Task};
 use crate::model::{InputKind, ModelConfig, ModelSection};
 use crate::text::TextFeatureConfig;
+use crate::text::config::TokenIdsConfig;
+use crate::train::TrainConfig;
+use crate::train::imbalance::Balancing;
 use locate::Locator;
 
 /// Version of the trial-key recipe; bump it when [`TrialKey`] changes meaning.
@@ -112,14 +116,84 @@ fn default_seeds() -> Vec<u64> {
     vec![0]
 }
 
-/// `[features]`: how tracks become model inputs.
+/// `[features]`: how tracks become model inputs. Each architecture reads
+/// the representation it needs: classical models and the residual MLP the
+/// track-level `audio` and `text` vectors, sequence models `sequence`, 2-D
+/// CNNs `mel`, end-to-end models `waveform`, lyrics encoders `tokens`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct FeaturesSection {
-    /// `[features.audio]`: track-level audio features (see `audio`).
+    /// `[features.audio]`: decoding (rate, offset, duration, bad-audio
+    /// policy) for every audio representation, and the track-level set.
     pub audio: AudioFeatureConfig,
-    /// `[features.text]`: lyrics features (see `text`).
+    /// `[features.sequence]`: MFCC(+delta) frames for LSTM-CNN models.
+    pub sequence: SequenceFeatures,
+    /// `[features.mel]`: log-mel patches for 2-D CNNs and concat-LSTM.
+    pub mel: MelFeatures,
+    /// `[features.waveform]`: raw samples for end-to-end models.
+    pub waveform: WaveformFeatures,
+    /// `[features.text]`: lyrics vectors (see `text`); its `clean` and
+    /// `missing_lyrics` also apply to `tokens`.
     pub text: TextFeatureConfig,
+    /// `[features.tokens]`: token-id sequences for learned lyrics encoders.
+    pub tokens: TokenIdsConfig,
+}
+
+/// `[features.sequence]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SequenceFeatures {
+    /// MFCCs per frame; defaults to `20`.
+    pub n_mfcc: usize,
+    /// Append first-order deltas; defaults to `true`.
+    pub deltas: bool,
+    /// Frames kept (hop 512: 431 frames = 10 s at 22050 Hz); defaults to `431`.
+    pub frames: usize,
+}
+
+impl Default for SequenceFeatures {
+    fn default() -> Self {
+        SequenceFeatures {
+            n_mfcc: 20,
+            deltas: true,
+            frames: 431,
+        }
+    }
+}
+
+/// `[features.mel]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MelFeatures {
+    /// Mel bands; defaults to `64`.
+    pub n_mels: usize,
+    /// Frames per patch (hop 512); defaults to `128` (about 3 s at 22050 Hz,
+    /// the centre of the clip).
+    pub frames: usize,
+}
+
+impl Default for MelFeatures {
+    fn default() -> Self {
+        MelFeatures {
+            n_mels: 64,
+            frames: 128,
+        }
+    }
+}
+
+/// `[features.waveform]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WaveformFeatures {
+    /// Samples kept (the centre of the clip); defaults to `66150` (3 s at
+    /// 22050 Hz).
+    pub samples: usize,
+}
+
+impl Default for WaveformFeatures {
+    fn default() -> Self {
+        WaveformFeatures { samples: 66_150 }
+    }
 }
 
 /// What to do with a track a label scheme cannot label.
@@ -140,12 +214,32 @@ pub struct LabelsSection {
     /// outside both regions of a binary task): `"skip"` it (recorded in the
     /// trial's skipped tracks) or `"fail"` the trial; defaults to `"skip"`.
     pub unlabelled: UnlabelledPolicy,
+    /// Class imbalance, handled inside the training fold only:
+    /// `"none"`, `"class_weights"` (neural models), `"oversample"`,
+    /// `"smote"` or `"smote:K"`; defaults to `"none"`. Classification only.
+    #[serde(with = "balancing_serde")]
+    pub balancing: Balancing,
+}
+
+mod balancing_serde {
+    use super::Balancing;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(b: &Balancing, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&b.to_string())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Balancing, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
 }
 
 impl Default for LabelsSection {
     fn default() -> Self {
         LabelsSection {
             unlabelled: UnlabelledPolicy::Skip,
+            balancing: Balancing::None,
         }
     }
 }
@@ -166,6 +260,9 @@ pub struct Settings {
     pub evaluation: EvaluationConfig,
     #[serde(default)]
     pub model: ModelSection,
+    /// `[train]`: how neural networks train (see `train::TrainConfig`).
+    #[serde(default)]
+    pub train: TrainConfig,
     /// Parsed separately into [`Sweep`].
     #[serde(default, rename = "sweep")]
     _sweep: Option<toml::Value>,
@@ -247,7 +344,14 @@ pub struct Sweep {
 }
 
 /// Sections whose settings can be swept.
-const SWEEPABLE: [&str; 5] = ["dataset", "features", "labels", "evaluation", "model"];
+const SWEEPABLE: [&str; 6] = [
+    "dataset",
+    "features",
+    "labels",
+    "evaluation",
+    "model",
+    "train",
+];
 
 /// A parsed spec: typed base settings and the sweep, not yet validated.
 #[derive(Debug, Clone)]
@@ -283,9 +387,17 @@ pub struct TrialConfig {
     pub label_options: LabelsSection,
     pub features: TrialFeatures,
     pub model: ModelConfig,
+    /// Neural architectures only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub train: Option<TrainConfig>,
+    /// Ensembles only: the member trials it combines.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub members: Vec<TrialConfig>,
 }
 
-/// The feature settings a trial uses.
+/// The feature settings a trial uses: at most one audio representation
+/// (a track-level set, MFCC sequences, log-mel patches or waveforms) and one
+/// lyrics representation (vectors or token ids).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TrialFeatures {
@@ -325,9 +437,19 @@ impl TrialConfig {
 
     /// The inputs the trial's model takes.
     pub fn inputs(&self) -> Vec<InputKind> {
-        self.architecture
-            .inputs(self.modality)
-            .expect("validated trial configs have valid inputs")
+        match &self.model {
+            ModelConfig::Ensemble(_) => Vec::new(),
+            ModelConfig::Neural(n)
+                if !matches!(n, crate::model::neural::NeuralConfig::ResidualMlp(_)) =>
+            {
+                n.required_inputs()
+            }
+            _ => match self.modality {
+                Modality::Audio => vec![InputKind::AudioVector],
+                Modality::Text => vec![InputKind::TextVector],
+                Modality::Fusion => vec![InputKind::AudioVector, InputKind::TextVector],
+            },
+        }
     }
 
     /// A short human label: `audio/svm/quadrants/classification seed=0`.
@@ -578,7 +700,7 @@ impl Spec {
             let Some(settings) = &resolved[combo.params] else {
                 continue;
             };
-            let reasons = check_combination(&combo, &provides, tasks_given);
+            let reasons = check_combination(&combo, settings, &provides, tasks_given);
             if !reasons.is_empty() {
                 let whys = reasons.iter().map(|(w, _)| w.as_str()).collect::<Vec<_>>();
                 let suggestions = reasons
@@ -597,22 +719,29 @@ impl Spec {
                 continue;
             }
             let config = build_trial_config(&combo, settings);
-            if let Err((key, rule)) = config.model.validate() {
+            let broken = std::iter::once(&config)
+                .chain(&config.members)
+                .find_map(|c| c.validate().err());
+            if let Some((key, rule)) = broken {
                 if reported.insert((key.clone(), rule.clone())) {
                     problems.at_sweep_or_base(&key, &param_sets[combo.params], &rule);
                 }
                 continue;
             }
-            if !seen.insert(config.canonical_json()) {
-                duplicates += 1;
-                continue;
+            // An ensemble's members run first, as trials of their own.
+            let members = config.members.clone();
+            for t in members.into_iter().chain(std::iter::once(config)) {
+                if !seen.insert(t.canonical_json()) {
+                    duplicates += 1;
+                    continue;
+                }
+                let params = param_sets[combo.params]
+                    .iter()
+                    .filter(|(path, _)| param_applies(path, &t))
+                    .map(|(path, v)| (path.clone(), toml_to_json(v)))
+                    .collect();
+                trials.push(PlannedTrial { config: t, params });
             }
-            let params = param_sets[combo.params]
-                .iter()
-                .filter(|(path, _)| param_applies(path, &config))
-                .map(|(path, v)| (path.clone(), toml_to_json(v)))
-                .collect();
-            trials.push(PlannedTrial { config, params });
         }
 
         if !invalid.is_empty() {
@@ -745,6 +874,19 @@ impl Spec {
         if let Err(e) = settings.features.audio.validate() {
             return Err(("features.audio".into(), e.to_string()));
         }
+        if !settings.features.audio.set.is_track_level() {
+            return Err((
+                "features.audio.set".into(),
+                "must be a track-level set (\"seed37\" or \"extended\"); frame-level inputs have their own \
+                 sections [features.sequence], [features.mel] and [features.waveform]"
+                    .into(),
+            ));
+        }
+        if let Err(crate::text::TextError::Config { key, rule }) =
+            tokens_config_checked(&settings.features)
+        {
+            return Err((key.replacen("text.token_ids", "features.tokens", 1), rule));
+        }
         // Lexicon / embedding files: absolute, like dataset paths.
         if let Some(l) = &mut settings.features.text.lexicon {
             l.path = crate::data::config::resolve_path(&l.path, &cwd);
@@ -824,6 +966,7 @@ fn axis_value(c: &Combination, a: Axis) -> String {
 /// involves.
 fn check_combination(
     c: &Combination,
+    s: &Settings,
     provides: &Provides,
     tasks_given: bool,
 ) -> Vec<(String, Vec<Axis>)> {
@@ -850,8 +993,52 @@ fn check_combination(
     if let Err(why) = c.architecture.check_task(c.task) {
         out.push((why, vec![Axis::Architecture, Axis::Task]));
     }
-    if let Err(why) = c.architecture.inputs(c.modality) {
-        out.push((why, vec![Axis::Architecture, Axis::Modality]));
+    let inputs = match c.architecture.inputs(c.modality, &s.model) {
+        Ok(i) => i,
+        Err(why) => {
+            out.push((why, vec![Axis::Architecture, Axis::Modality]));
+            Vec::new()
+        }
+    };
+    if c.task == Task::Classification {
+        match s.labels.balancing {
+            Balancing::ClassWeights
+                if !c.architecture.is_neural() && c.architecture != Architecture::Ensemble =>
+            {
+                out.push((
+                    format!(
+                        "balancing = \"class_weights\" weights a neural network's loss and {} has none; use \"oversample\" or \"smote\"",
+                        c.architecture
+                    ),
+                    vec![Axis::Architecture],
+                ))
+            }
+            Balancing::Smote { .. } if inputs.contains(&InputKind::TextTokens) => out.push((
+                format!(
+                    "SMOTE interpolates feature vectors and cannot make token ids, which {} reads; use \"oversample\"",
+                    c.architecture
+                ),
+                vec![Axis::Architecture],
+            )),
+            _ => {}
+        }
+    }
+    if c.architecture == Architecture::Ensemble {
+        for &m in &s.model.ensemble.members {
+            if m == Architecture::Ensemble {
+                continue;
+            }
+            let member = Combination {
+                architecture: m,
+                ..c.clone()
+            };
+            for (why, mut axes) in check_combination(&member, s, provides, tasks_given) {
+                if !axes.contains(&Axis::Architecture) {
+                    axes.push(Axis::Architecture);
+                }
+                out.push((format!("member {m}: {why}"), axes));
+            }
+        }
     }
     if c.modality.uses_text() && !provides.lyrics {
         out.push((
@@ -944,8 +1131,65 @@ pub fn dataset_provides(cfg: &DatasetConfig) -> Provides {
 fn build_trial_config(c: &Combination, s: &Settings) -> TrialConfig {
     let inputs = c
         .architecture
-        .inputs(c.modality)
+        .inputs(c.modality, &s.model)
         .expect("checked before building");
+    let with_set = |set: FeatureSet| AudioFeatureConfig {
+        set,
+        ..s.features.audio.clone()
+    };
+    let audio = inputs.iter().find_map(|k| match k {
+        InputKind::AudioVector => Some(s.features.audio.clone()),
+        InputKind::AudioSequence => Some(with_set(FeatureSet::MfccSequence {
+            n_mfcc: s.features.sequence.n_mfcc,
+            deltas: s.features.sequence.deltas,
+            frames: s.features.sequence.frames,
+        })),
+        InputKind::AudioMel => Some(with_set(FeatureSet::LogMel {
+            n_mels: s.features.mel.n_mels,
+            frames: s.features.mel.frames,
+        })),
+        InputKind::AudioWaveform => Some(with_set(FeatureSet::Waveform {
+            samples: s.features.waveform.samples,
+        })),
+        InputKind::TextVector | InputKind::TextTokens => None,
+    });
+    let text = inputs.iter().find_map(|k| match k {
+        InputKind::TextVector => Some(s.features.text.clone()),
+        InputKind::TextTokens => Some(tokens_config(&s.features)),
+        _ => None,
+    });
+    let mut model = s.model.config_for(c.architecture);
+    if let ModelConfig::Neural(NeuralConfig::ResidualMlp(m)) = &mut model {
+        // Lyrics-only trials feed the lyrics vector; audio and fusion feed
+        // the audio vector (fusion: audio and lyrics concatenated).
+        m.input = if c.modality == Modality::Text {
+            VectorSource::Text
+        } else {
+            VectorSource::Audio
+        };
+    }
+    let mut label_options = s.labels.clone();
+    if c.task == Task::Regression {
+        label_options.balancing = Balancing::None;
+    }
+    let members = if c.architecture == Architecture::Ensemble {
+        s.model
+            .ensemble
+            .members
+            .iter()
+            .map(|&m| {
+                build_trial_config(
+                    &Combination {
+                        architecture: m,
+                        ..c.clone()
+                    },
+                    s,
+                )
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     TrialConfig {
         experiment: s.experiment.name.clone(),
         modality: c.modality,
@@ -955,28 +1199,83 @@ fn build_trial_config(c: &Combination, s: &Settings) -> TrialConfig {
         seed: c.seed,
         dataset: s.dataset.clone(),
         evaluation: s.evaluation.clone(),
-        label_options: s.labels.clone(),
-        features: TrialFeatures {
-            audio: inputs
-                .contains(&InputKind::AudioVector)
-                .then(|| s.features.audio.clone()),
-            text: inputs
-                .contains(&InputKind::TextVector)
-                .then(|| s.features.text.clone()),
-        },
-        model: s.model.config_for(c.architecture),
+        label_options,
+        features: TrialFeatures { audio, text },
+        model,
+        train: c.architecture.is_neural().then(|| s.train.clone()),
+        members,
+    }
+}
+
+fn tokens_config_checked(f: &FeaturesSection) -> Result<TextFeatureConfig, crate::text::TextError> {
+    TextFeatureConfig {
+        representation: crate::text::config::Representation::TokenIds,
+        token_ids: Some(f.tokens.clone()),
+        ..TextFeatureConfig::default()
+    }
+    .resolved()
+}
+
+/// The lyrics token-id config: `[features.tokens]` with the cleaning and
+/// missing-lyrics policy of `[features.text]`.
+fn tokens_config(f: &FeaturesSection) -> TextFeatureConfig {
+    let cfg = TextFeatureConfig {
+        representation: crate::text::config::Representation::TokenIds,
+        missing_lyrics: f.text.missing_lyrics,
+        clean: f.text.clean.clone(),
+        token_ids: Some(f.tokens.clone()),
+        ..TextFeatureConfig::default()
+    };
+    cfg.resolved().unwrap_or(cfg)
+}
+
+impl TrialConfig {
+    /// Range checks of the model and training settings: `(key, rule)`.
+    fn validate(&self) -> Result<(), (String, String)> {
+        self.model.validate()?;
+        if let Some(t) = &self.train {
+            t.validate().map_err(|e| {
+                (
+                    format!("train.{}", e.key),
+                    format!("{} (found {})", e.rule, e.value),
+                )
+            })?;
+        }
+        Ok(())
     }
 }
 
 /// Does a swept setting change this trial? (`model.svm.*` only matters to
-/// SVM trials, `features.text.*` only to trials that read lyrics, ...)
+/// SVM trials, `features.mel.*` only to trials that read log-mel patches,
+/// `train.*` only to neural networks, ...). An ensemble depends on what its
+/// members depend on.
 fn param_applies(path: &str, t: &TrialConfig) -> bool {
+    if t.members.iter().any(|m| param_applies(path, m)) {
+        return true;
+    }
+    let set = t.features.audio.as_ref().map(|a| &a.set);
     let mut parts = path.split('.');
-    match (parts.next(), parts.next()) {
-        (Some("model"), Some(arch)) => arch == t.architecture.as_str(),
-        (Some("features"), Some("audio")) => t.features.audio.is_some(),
-        (Some("features"), Some("text")) => t.features.text.is_some(),
-        _ => true,
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some("model"), Some(arch), _) => arch == t.architecture.as_str(),
+        (Some("features"), Some("audio"), Some("set")) => set.is_some_and(|s| s.is_track_level()),
+        (Some("features"), Some("audio"), _) => set.is_some(),
+        (Some("features"), Some("sequence"), _) => {
+            matches!(set, Some(FeatureSet::MfccSequence { .. }))
+        }
+        (Some("features"), Some("mel"), _) => matches!(set, Some(FeatureSet::LogMel { .. })),
+        (Some("features"), Some("waveform"), _) => {
+            matches!(set, Some(FeatureSet::Waveform { .. }))
+        }
+        (Some("features"), Some("text"), _) => t.features.text.is_some(),
+        (Some("features"), Some("tokens"), _) => t
+            .features
+            .text
+            .as_ref()
+            .is_some_and(|x| x.representation == crate::text::config::Representation::TokenIds),
+        (Some("train"), _, _) => t.train.is_some(),
+        (Some("labels"), Some("balancing"), _) => t.task == Task::Classification,
+        (Some("experiment"), _, _) => false,
+        _ => t.architecture != Architecture::Ensemble,
     }
 }
 
