@@ -6,6 +6,7 @@
 //! deterministic: the same store gives byte-identical files.
 
 pub mod listing;
+pub mod plot;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
