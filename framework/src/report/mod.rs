@@ -31,10 +31,12 @@
 //! `figures/` and `tables/` (and only there).
 
 pub mod compare;
+pub mod eda;
 pub mod figures;
 pub mod html;
 pub mod listing;
 pub mod model;
+pub mod pca;
 pub mod plot;
 pub mod table;
 pub mod tables;
@@ -69,6 +71,8 @@ pub enum ReportError {
     Empty(String),
     #[error("baseline `{selector}`: {rule}")]
     Baseline { selector: String, rule: String },
+    #[error("EDA projection: {0}")]
+    Pca(#[from] pca::PcaError),
     #[error("{}: figure `{stem}`: {source}", dir.display())]
     Figure {
         dir: PathBuf,
@@ -717,26 +721,30 @@ pub fn render(
         "comparisons.csv".into(),
         comparisons_csv(&data.groups, &stats, &stats_group).into_bytes(),
     ));
-    let widths = |f: &PlannedFigure| -> u32 {
-        use plot::Figure as _;
-        match &f.figure {
-            figures::AnyFigure::Ci(x) => x.size().0,
-            figures::AnyFigure::Heatmap(x) => x.size().0,
-            figures::AnyFigure::Curves(x) => x.size().0,
-            figures::AnyFigure::Boxes(x) => x.size().0,
-            figures::AnyFigure::Cd(x) => x.size().0,
-            figures::AnyFigure::Bars(x) => x.size().0,
-            figures::AnyFigure::HBars(x) => x.size().0,
-            figures::AnyFigure::Scatter(x) => x.size().0,
-            figures::AnyFigure::Va(x) => x.size().0,
-        }
-    };
+    let widths = |f: &PlannedFigure| figure_width(&f.figure);
     files.push((
         "index.html".into(),
         html::index_html(&header, &sections, &widths).into_bytes(),
     ));
     let figures = sections.into_iter().flat_map(|s| s.figures).collect();
     Rendered { files, figures }
+}
+
+/// Width of a figure in CSS pixels (its SVG size).
+pub fn figure_width(f: &figures::AnyFigure) -> u32 {
+    use figures::AnyFigure as A;
+    use plot::Figure as _;
+    match f {
+        A::Ci(x) => x.size().0,
+        A::Heatmap(x) => x.size().0,
+        A::Curves(x) => x.size().0,
+        A::Boxes(x) => x.size().0,
+        A::Cd(x) => x.size().0,
+        A::Bars(x) => x.size().0,
+        A::HBars(x) => x.size().0,
+        A::Scatter(x) => x.size().0,
+        A::Va(x) => x.size().0,
+    }
 }
 
 fn write_file(out_dir: &Path, rel: &str, bytes: &[u8]) -> Result<PathBuf, ReportError> {
@@ -785,33 +793,45 @@ fn write_rendered(
     rendered: Rendered,
     opts: &ReportOptions,
 ) -> Result<ReportFiles, ReportError> {
+    let figures = if opts.figures {
+        rendered.figures
+    } else {
+        Vec::new()
+    };
+    write_all(out_dir, rendered.files, figures, data.trials.len())
+}
+
+/// Writes `files`, draws and writes `figures` (SVG and PNG, drawn in
+/// parallel, written in order), then prunes stale figures and tables.
+pub(crate) fn write_all(
+    out_dir: &Path,
+    files: Vec<(String, Vec<u8>)>,
+    figures: Vec<PlannedFigure>,
+    trials: usize,
+) -> Result<ReportFiles, ReportError> {
+    use rayon::prelude::*;
     let mut written = Vec::new();
-    for (rel, bytes) in &rendered.files {
+    for (rel, bytes) in &files {
         written.push(write_file(out_dir, rel, bytes)?);
     }
-    if opts.figures {
-        // Figures are independent: draw them on all cores, write in order.
-        use rayon::prelude::*;
-        let drawn: Vec<Result<(String, Vec<u8>), ReportError>> = rendered
-            .figures
-            .par_iter()
-            .map(|f| {
-                f.figure.render().map_err(|source| ReportError::Figure {
-                    dir: out_dir.to_path_buf(),
-                    stem: f.stem.clone(),
-                    source,
-                })
+    let drawn: Vec<Result<(String, Vec<u8>), ReportError>> = figures
+        .par_iter()
+        .map(|f| {
+            f.figure.render().map_err(|source| ReportError::Figure {
+                dir: out_dir.to_path_buf(),
+                stem: f.stem.clone(),
+                source,
             })
-            .collect();
-        for (f, d) in rendered.figures.iter().zip(drawn) {
-            let (svg, png) = d?;
-            written.push(write_file(
-                out_dir,
-                &format!("{}.svg", f.stem),
-                svg.as_bytes(),
-            )?);
-            written.push(write_file(out_dir, &format!("{}.png", f.stem), &png)?);
-        }
+        })
+        .collect();
+    for (f, d) in figures.iter().zip(drawn) {
+        let (svg, png) = d?;
+        written.push(write_file(
+            out_dir,
+            &format!("{}.svg", f.stem),
+            svg.as_bytes(),
+        )?);
+        written.push(write_file(out_dir, &format!("{}.png", f.stem), &png)?);
     }
     let keep: BTreeSet<PathBuf> = written.iter().cloned().collect();
     prune(&out_dir.join("figures"), &keep, &["svg", "png"])?;
@@ -819,6 +839,6 @@ fn write_rendered(
     Ok(ReportFiles {
         dir: out_dir.to_path_buf(),
         files: written,
-        trials: data.trials.len(),
+        trials,
     })
 }

@@ -51,6 +51,8 @@ pub struct Cell {
     pub show_ci: bool,
     pub rank: Option<Rank>,
     pub markers: Vec<Marker>,
+    /// Decimals printed (defaults to [`DECIMALS`]).
+    pub decimals: usize,
 }
 
 impl Cell {
@@ -60,6 +62,15 @@ impl Cell {
             show_ci,
             rank: None,
             markers: Vec::new(),
+            decimals: DECIMALS,
+        }
+    }
+
+    /// A single number printed with `decimals` (counts, shares, distances).
+    pub fn number(v: f64, decimals: usize) -> Cell {
+        Cell {
+            decimals,
+            ..Cell::of(&[v], false)
         }
     }
 
@@ -69,6 +80,7 @@ impl Cell {
             show_ci: false,
             rank: None,
             markers: Vec::new(),
+            decimals: DECIMALS,
         }
     }
 
@@ -82,13 +94,14 @@ impl Cell {
         let Some(s) = self.summary else {
             return "–".into();
         };
-        let mut out = num(s.mean);
+        let d = self.decimals;
+        let mut out = num_with(s.mean, d);
         if s.n >= 2 {
-            let _ = write!(out, " ± {}", num(s.std));
+            let _ = write!(out, " ± {}", num_with(s.std, d));
             if self.show_ci
                 && let Some((lo, hi)) = s.ci95
             {
-                let _ = write!(out, " [{}, {}]", num(lo), num(hi));
+                let _ = write!(out, " [{}, {}]", num_with(lo, d), num_with(hi, d));
             }
         }
         out
@@ -102,9 +115,10 @@ impl Cell {
         let Some(s) = self.summary else {
             return "--".into();
         };
-        let mut body = latex_num(s.mean);
+        let d = self.decimals;
+        let mut body = latex_num(s.mean, d);
         if s.n >= 2 {
-            let _ = write!(body, " \\pm {}", latex_num(s.std));
+            let _ = write!(body, " \\pm {}", latex_num(s.std, d));
         }
         let mut out = match self.rank {
             Some(Rank::Best) => format!("$\\mathbf{{{body}}}$"),
@@ -118,8 +132,8 @@ impl Cell {
             let _ = write!(
                 out,
                 " {{\\scriptsize $[{}, {}]$}}",
-                latex_num(lo),
-                latex_num(hi)
+                latex_num(lo, d),
+                latex_num(hi, d)
             );
         }
         if !self.markers.is_empty() {
@@ -161,12 +175,17 @@ impl Cell {
 
 /// `0.812`, `-0.034`, `NaN`, `inf`.
 pub fn num(v: f64) -> String {
+    num_with(v, DECIMALS)
+}
+
+/// [`num`] with `d` decimals.
+pub fn num_with(v: f64, d: usize) -> String {
     if v.is_nan() {
         "NaN".into()
     } else if v.is_infinite() {
         if v > 0.0 { "inf".into() } else { "-inf".into() }
     } else {
-        let s = format!("{v:.DECIMALS$}");
+        let s = format!("{v:.d$}");
         // -0.000 reads as a sign error.
         if s.starts_with('-') && s[1..].chars().all(|c| c == '0' || c == '.') {
             s[1..].to_string()
@@ -176,7 +195,7 @@ pub fn num(v: f64) -> String {
     }
 }
 
-fn latex_num(v: f64) -> String {
+fn latex_num(v: f64, d: usize) -> String {
     if v.is_nan() {
         "\\mathrm{NaN}".into()
     } else if v.is_infinite() {
@@ -186,7 +205,7 @@ fn latex_num(v: f64) -> String {
             "-\\infty".into()
         }
     } else {
-        num(v)
+        num_with(v, d)
     }
 }
 

@@ -272,7 +272,11 @@ pub fn nice_ticks(lo: f64, hi: f64, target: usize) -> Vec<f64> {
         .unwrap_or(10.0 * mag);
     let first = (lo / step).ceil() as i64;
     let last = (hi / step).floor() as i64;
-    (first..=last).map(|i| i as f64 * step).collect()
+    // Round away the float noise of i * step (0.6000000000000001).
+    let scale = 10f64.powi((2 - step.log10().floor() as i32).clamp(0, 15));
+    (first..=last)
+        .map(|i| (i as f64 * step * scale).round() / scale)
+        .collect()
 }
 
 /// A tick label with as many decimals as the step needs.
