@@ -50,6 +50,17 @@ fn check<F: Figure>(name: &str, fig: &F) -> (u32, u32, Vec<u8>) {
     (pw, ph, px)
 }
 
+/// The text content of every `<text>` element of an SVG.
+fn svg_texts(svg: &str) -> Vec<String> {
+    svg.split("<text")
+        .skip(1)
+        .filter_map(|s| {
+            let body = &s[s.find('>')? + 1..];
+            Some(body[..body.find("</text>")?].trim().to_string())
+        })
+        .collect()
+}
+
 fn pixel(px: &[u8], w: u32, x: u32, y: u32) -> [u8; 3] {
     let i = (y as usize * w as usize + x as usize) * 3;
     [px[i], px[i + 1], px[i + 2]]
@@ -118,8 +129,9 @@ fn confusion_matrix_heatmap_colours_cells_by_value() {
     };
     let (_, _, px) = check("confusion", &fig);
     let svg = plot::to_svg(&fig).unwrap();
-    for v in ["0.90", "0.45", "0.60"] {
-        assert!(svg.contains(&format!(">{v}<")), "cell value {v} is written");
+    let texts = svg_texts(&svg);
+    for v in ["0.90", "0.45", "0.60", "Q4", "predicted class"] {
+        assert!(texts.iter().any(|t| t == v), "{v} is written: {texts:?}");
     }
     // A 0.0 cell is the lightest blue, a 0.9 cell dark.
     assert!(count_color(&px, [247, 251, 255]) > 1000);

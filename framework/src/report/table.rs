@@ -557,7 +557,24 @@ pub fn latex_escape(s: &str) -> String {
             '·' => out.push_str("$\\cdot$"),
             '◦' => out.push_str("$\\circ$"),
             '…' => out.push_str("\\ldots{}"),
-            c => out.push(c),
+            '−' => out.push_str("$-$"),
+            '≈' => out.push_str("$\\approx$"),
+            '→' => out.push_str("$\\to$"),
+            'β' => out.push_str("$\\beta$"),
+            'μ' => out.push_str("$\\mu$"),
+            'σ' => out.push_str("$\\sigma$"),
+            'ρ' => out.push_str("$\\rho$"),
+            '°' => out.push_str("\\textdegree{}"),
+            '“' => out.push_str("``"),
+            '”' => out.push_str("''"),
+            '‘' => out.push('`'),
+            '’' => out.push('\''),
+            // Latin letters with accents are fine with T1 + UTF-8 input.
+            c if (c as u32) < 0x180 => out.push(c),
+            // Anything else would stop pdflatex: write its code point.
+            c => {
+                let _ = write!(out, "[U+{:04X}]", c as u32);
+            }
         }
     }
     out

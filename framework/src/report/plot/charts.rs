@@ -34,13 +34,37 @@ pub struct CiChart {
 }
 
 const LABEL_CHARS: usize = 52;
+/// Height of one configuration's row in a [`CiChart`].
+const CI_ROW: f64 = 30.0;
+
+fn value_text(p: &CiPoint) -> String {
+    match p.interval {
+        Some((lo, hi)) => format!("{:.3} [{:.3}, {:.3}]", p.mean, lo, hi),
+        None => format!("{:.3}", p.mean),
+    }
+}
 
 impl Figure for CiChart {
     fn title(&self) -> &str {
         &self.title
     }
     fn size(&self) -> (u32, u32) {
-        (860, 110 + 24 * self.points.len().max(3) as u32)
+        let labels: Vec<String> = self
+            .points
+            .iter()
+            .map(|p| ellipsize(&p.label, LABEL_CHARS))
+            .collect();
+        let values: Vec<String> = self.points.iter().map(value_text).collect();
+        let left = 22.0 + super::measure_max(&labels, sizes::LABEL);
+        let right = 24.0 + super::measure_max(&values, sizes::SMALL);
+        let w = (left + 420.0 + right).max(860.0);
+        let legend = if self.points.iter().any(|p| p.highlight) {
+            26.0
+        } else {
+            0.0
+        };
+        let h = 50.0 + CI_ROW * self.points.len().max(3) as f64 + 70.0 + legend;
+        (w.ceil() as u32, h.ceil() as u32)
     }
     fn draw<DB: DrawingBackend>(&self, root: &Area<DB>, t: &Theme) -> Result<(), PlotError>
     where
@@ -61,23 +85,29 @@ impl Figure for CiChart {
             .iter()
             .map(|p| ellipsize(&p.label, LABEL_CHARS))
             .collect();
-        let value_texts: Vec<String> = self
-            .points
-            .iter()
-            .map(|p| match p.interval {
-                Some((lo, hi)) => format!("{:.3} [{:.3}, {:.3}]", p.mean, lo, hi),
-                None => format!("{:.3}", p.mean),
-            })
-            .collect();
+        let value_texts: Vec<String> = self.points.iter().map(value_text).collect();
         let value_style = t.text_at(sizes::SMALL, HPos::Left, VPos::Center);
         let left = t.px(12.0) + max_text_width(root, &labels, &label_style) as i32 + t.px(10.0);
         let right = max_text_width(root, &value_texts, &value_style) as i32 + t.px(24.0);
+        let legend_h = if self.points.iter().any(|p| p.highlight) {
+            t.px(26.0)
+        } else {
+            0
+        };
         let r = Rect {
             x0: left,
             y0: top + t.px(4.0),
             x1: w as i32 - right,
-            y1: h as i32 - frame::x_axis_height(t),
+            y1: h as i32 - frame::x_axis_height(t) - legend_h,
         };
+        let head = t.text_at(sizes::SMALL, HPos::Left, VPos::Bottom);
+        frame::text(
+            root,
+            fig,
+            "mean [95 % CI]",
+            (r.x1 + t.px(12.0), r.y0 + t.px(2.0)),
+            &head.color(&colors::MUTED),
+        )?;
         let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
         for p in &self.points {
             for v in [
@@ -143,12 +173,12 @@ impl Figure for CiChart {
             )?;
         }
         if self.points.iter().any(|p| p.highlight) && !self.highlight_label.is_empty() {
-            let s = t.text_at(sizes::SMALL, HPos::Right, VPos::Bottom);
+            let s = t.text_at(sizes::SMALL, HPos::Center, VPos::Bottom);
             frame::text(
                 root,
                 fig,
-                &format!("orange: {}", self.highlight_label),
-                (w as i32 - t.px(10.0), h as i32 - t.px(6.0)),
+                &format!("orange, dashed line: {}", self.highlight_label),
+                ((r.x0 + r.x1) / 2, h as i32 - t.px(6.0)),
                 &s.color(&colors::HIGHLIGHT),
             )?;
         }
@@ -174,8 +204,8 @@ impl Figure for BarChart {
     }
     fn size(&self) -> (u32, u32) {
         (
-            (200 + 56 * self.categories.len() as u32).clamp(520, 1400),
-            460,
+            (160 + 72 * self.categories.len() as u32).clamp(560, 1400),
+            500,
         )
     }
     fn draw<DB: DrawingBackend>(&self, root: &Area<DB>, t: &Theme) -> Result<(), PlotError>
@@ -288,6 +318,10 @@ pub struct HBarPanels {
     pub panels: Vec<(String, Vec<(String, f64)>)>,
 }
 
+/// Width of one panel of [`HBarPanels`] and height of one bar's row.
+const PANEL_W: f64 = 340.0;
+const BAR_ROW: f64 = 28.0;
+
 impl HBarPanels {
     fn columns(&self) -> usize {
         self.panels.len().clamp(1, 4)
@@ -310,8 +344,8 @@ impl Figure for HBarPanels {
         let cols = self.columns() as u32;
         let rows = self.panels.len().div_ceil(self.columns()).max(1) as u32;
         (
-            300 * cols + 20,
-            60 + rows * (70 + 22 * self.rows_per_panel() as u32),
+            PANEL_W as u32 * cols + 20,
+            60 + rows * (84 + BAR_ROW as u32 * self.rows_per_panel() as u32),
         )
     }
     fn draw<DB: DrawingBackend>(&self, root: &Area<DB>, t: &Theme) -> Result<(), PlotError>
@@ -327,8 +361,8 @@ impl Figure for HBarPanels {
         }
         let top = frame::title(root, t, fig)?;
         let cols = self.columns();
-        let panel_w = t.px(300.0);
-        let panel_h = t.px(70.0 + 22.0 * self.rows_per_panel() as f64);
+        let panel_w = t.px(PANEL_W);
+        let panel_h = t.px(84.0 + BAR_ROW * self.rows_per_panel() as f64);
         let label_style = t.text_at(sizes::LABEL, HPos::Right, VPos::Center);
         let max = self
             .panels
@@ -639,7 +673,7 @@ impl Figure for ScatterChart {
         &self.title
     }
     fn size(&self) -> (u32, u32) {
-        (820, 600)
+        (900, 680)
     }
     fn draw<DB: DrawingBackend>(&self, root: &Area<DB>, t: &Theme) -> Result<(), PlotError>
     where
@@ -804,7 +838,7 @@ impl Figure for LearningCurves {
         &self.title
     }
     fn size(&self) -> (u32, u32) {
-        (40 + 440 * self.panels.len().max(1) as u32, 470)
+        (40 + 500 * self.panels.len().max(1) as u32, 540)
     }
     fn draw<DB: DrawingBackend>(&self, root: &Area<DB>, t: &Theme) -> Result<(), PlotError>
     where

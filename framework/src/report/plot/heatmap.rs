@@ -61,14 +61,14 @@ pub struct Heatmap {
 impl Heatmap {
     fn cell(&self) -> f64 {
         let n = self.rows.len().max(self.cols.len()).max(1) as f64;
-        (560.0 / n).clamp(12.0, 64.0)
+        (560.0 / n).clamp(14.0, 72.0)
     }
     fn label_chars(&self) -> usize {
         if self.cell() < 20.0 { 18 } else { 24 }
     }
     fn label_size(&self) -> f64 {
-        if self.cell() < 16.0 {
-            10.0
+        if self.cell() < 20.0 {
+            13.0
         } else {
             sizes::LABEL
         }
@@ -86,19 +86,50 @@ impl Figure for Heatmap {
     }
     fn size(&self) -> (u32, u32) {
         let cell = self.cell();
-        let label_w = 9.0
-            * self.label_chars().min(
-                self.rows
-                    .iter()
-                    .chain(&self.cols)
-                    .map(|s| s.chars().count())
-                    .max()
-                    .unwrap_or(4),
-            ) as f64;
-        let col_h = if self.rotate_cols() { label_w } else { 24.0 };
-        let w = 60.0 + label_w + cell * self.cols.len() as f64 + 150.0;
-        let h = 90.0 + col_h + cell * self.rows.len() as f64 + 60.0;
-        (w.max(420.0) as u32, h.max(320.0) as u32)
+        let ls = self.label_size();
+        let short = |v: &[String]| -> Vec<String> {
+            v.iter().map(|s| ellipsize(s, self.label_chars())).collect()
+        };
+        let row_w = super::measure_max(&short(&self.rows), ls);
+        let col_h = if self.rotate_cols() {
+            super::measure_max(&short(&self.cols), ls) + 8.0
+        } else {
+            ls * 1.6
+        };
+        let (lo, hi) = self.scale.range();
+        let tick_w = [lo, hi, (lo + hi) / 2.0]
+            .iter()
+            .map(|v| super::measure(&format!("{v:.2}"), sizes::SMALL).0)
+            .fold(0.0, f64::max);
+        let note = if self.note.is_empty() {
+            0.0
+        } else {
+            sizes::SMALL * 1.5
+        };
+        let w = 16.0
+            + sizes::AXIS * 1.6
+            + row_w
+            + 8.0
+            + cell * self.cols.len() as f64
+            + 24.0
+            + 16.0
+            + 6.0
+            + tick_w
+            + 14.0
+            + sizes::LABEL * 1.4
+            + 16.0;
+        let h = 10.0
+            + sizes::TITLE * 1.45
+            + note
+            + sizes::AXIS * 1.6
+            + col_h
+            + cell * self.rows.len() as f64
+            + 24.0;
+        let title_w = super::measure(&self.title, sizes::TITLE).0 + 40.0;
+        (
+            w.max(title_w).max(420.0).ceil() as u32,
+            h.max(260.0).ceil() as u32,
+        )
     }
     fn draw<DB: DrawingBackend>(&self, root: &Area<DB>, t: &Theme) -> Result<(), PlotError>
     where
@@ -216,7 +247,7 @@ impl Figure for Heatmap {
         )?;
         // Colour bar to the right.
         let bx = x0 + cell * nc + t.px(24.0);
-        let bh = (cell * nr).clamp(t.px(120.0), t.px(360.0));
+        let bh = (cell * nr).min(t.px(360.0));
         let bw = t.px(16.0);
         let (lo, hi) = self.scale.range();
         let steps = 64;
@@ -240,6 +271,19 @@ impl Figure for Heatmap {
             t.stroke(colors::AXIS, 1.0),
         )?;
         let ls2 = t.text_at(sizes::SMALL, HPos::Left, VPos::Center);
+        let tick_w = frame::ticks(
+            &super::Axis {
+                lo,
+                hi,
+                p0: 0,
+                p1: 1,
+            },
+            4,
+        )
+        .iter()
+        .map(|(_, s)| super::text_size(root, s, &ls2).0 as i32)
+        .max()
+        .unwrap_or(0);
         let axis = super::Axis {
             lo,
             hi,
@@ -261,7 +305,10 @@ impl Figure for Heatmap {
             root,
             fig,
             &self.colorbar,
-            (bx + bw + t.px(50.0), y0 + bh / 2),
+            (
+                bx + bw + t.px(6.0) + tick_w + t.px(14.0 + sizes::LABEL * 0.6),
+                y0 + bh / 2,
+            ),
             &cb,
         )
     }

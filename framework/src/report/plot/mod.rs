@@ -136,16 +136,34 @@ impl Theme {
     }
 }
 
-/// Standard text sizes, in logical points.
+/// Standard text sizes, in logical pixels of plotters' font scale (the
+/// SVG's `font-size` is this / 1.24). Chosen so that a figure scaled to a
+/// column of text (about 16 cm for 800 px) prints labels at about 8-9 pt.
 pub mod sizes {
     /// Figure titles.
-    pub const TITLE: f64 = 17.0;
-    /// Axis titles ("Macro-F1 (test)").
-    pub const AXIS: f64 = 15.0;
+    pub const TITLE: f64 = 22.0;
+    /// Axis titles ("macro-F1 (test folds)").
+    pub const AXIS: f64 = 19.0;
     /// Tick labels, legends, category names.
-    pub const LABEL: f64 = 13.0;
-    /// Annotations inside cells.
-    pub const SMALL: f64 = 12.0;
+    pub const LABEL: f64 = 17.0;
+    /// Notes and annotations inside cells.
+    pub const SMALL: f64 = 15.0;
+}
+
+/// Width and height of `text` at `size` in logical pixels (scale 1), from
+/// the embedded font; used to size figures before drawing them.
+pub fn measure(text: &str, size: f64) -> (f64, f64) {
+    register_fonts();
+    let (w, h) = (FAMILY, size).into_font().box_size(text).unwrap_or((0, 0));
+    (w as f64, h as f64)
+}
+
+/// Widest of `texts` at `size` (logical pixels).
+pub fn measure_max<'a>(texts: impl IntoIterator<Item = &'a String>, size: f64) -> f64 {
+    texts
+        .into_iter()
+        .map(|t| measure(t, size).0)
+        .fold(0.0, f64::max)
 }
 
 /// A figure that can be drawn at any scale on any plotters backend.

@@ -24,6 +24,10 @@ pub struct CdDiagram {
     pub note: String,
 }
 
+/// Vertical distance between clique bars and between name rows.
+const CLIQUE_GAP: f64 = 18.0;
+const CD_ROW: f64 = 30.0;
+
 impl CdDiagram {
     fn half(&self) -> usize {
         self.names.len().div_ceil(2)
@@ -35,10 +39,13 @@ impl Figure for CdDiagram {
         &self.title
     }
     fn size(&self) -> (u32, u32) {
-        (
-            900,
-            150 + 16 * self.cliques.len() as u32 + 26 * self.half() as u32,
-        )
+        let h = 50.0
+            + 48.0
+            + CLIQUE_GAP * (self.cliques.len() + 1) as f64
+            + 10.0
+            + CD_ROW * self.half() as f64
+            + 44.0;
+        (980, h.ceil() as u32)
     }
     fn draw<DB: DrawingBackend>(&self, root: &Area<DB>, t: &Theme) -> Result<(), PlotError>
     where
@@ -54,14 +61,14 @@ impl Figure for CdDiagram {
         }
         let (w, h) = root.dim_in_pixel();
         let top = frame::title(root, t, fig)?;
-        let side = t.px(250.0);
+        let side = t.px(280.0);
         let ax = Axis {
             lo: 1.0,
             hi: k as f64,
             p0: side,
             p1: w as i32 - side,
         };
-        let axis_y = top + t.px(46.0);
+        let axis_y = top + t.px(48.0);
         let st = t.stroke(colors::AXIS, 1.2);
         frame::line(root, fig, vec![(ax.p0, axis_y), (ax.p1, axis_y)], st)?;
         let tick = t.text_at(sizes::LABEL, HPos::Center, VPos::Bottom);
@@ -110,7 +117,7 @@ impl Figure for CdDiagram {
             )?;
         }
         // Cliques: thick bars just under the axis.
-        let clique_gap = t.px(16.0);
+        let clique_gap = t.px(CLIQUE_GAP);
         for (ci, c) in self.cliques.iter().enumerate() {
             let rs: Vec<f64> = c
                 .iter()
@@ -133,15 +140,15 @@ impl Figure for CdDiagram {
         // Names: better half to the left, worse half to the right.
         let mut order: Vec<usize> = (0..k).collect();
         order.sort_by(|&a, &b| self.ranks[a].total_cmp(&self.ranks[b]).then(a.cmp(&b)));
-        let first_row = axis_y + clique_gap * (self.cliques.len() as i32 + 1) + t.px(8.0);
-        let row = t.px(26.0);
+        let first_row = axis_y + clique_gap * (self.cliques.len() as i32 + 1) + t.px(10.0);
+        let row = t.px(CD_ROW);
         let half = self.half();
         let ls = t.text_at(sizes::LABEL, HPos::Right, VPos::Center);
         let rs = t.text_at(sizes::LABEL, HPos::Left, VPos::Center);
         let thin = t.stroke(colors::AXIS, 1.0);
         for (pos, &i) in order.iter().enumerate() {
             let x = ax.map(self.ranks[i]);
-            let label = format!("{} ({:.2})", ellipsize(&self.names[i], 30), self.ranks[i]);
+            let label = format!("{} ({:.2})", ellipsize(&self.names[i], 26), self.ranks[i]);
             if pos < half {
                 let y = first_row + row * pos as i32;
                 let edge = side - t.px(20.0);
@@ -267,7 +274,7 @@ impl Figure for VaScatter {
         &self.title
     }
     fn size(&self) -> (u32, u32) {
-        (820, 640)
+        (900, 720)
     }
     fn draw<DB: DrawingBackend>(&self, root: &Area<DB>, t: &Theme) -> Result<(), PlotError>
     where
