@@ -250,6 +250,46 @@ pub fn settings_of(params_json: &str) -> BTreeMap<String, String> {
         .unwrap_or_default()
 }
 
+/// Orders modalities as the seed studies do: audio, lyrics, fusion, then
+/// anything else alphabetically.
+pub fn modality_rank(m: &str) -> u8 {
+    match m {
+        "audio" => 0,
+        "lyrics" | "text" => 1,
+        "fusion" | "both" | "multimodal" | "audio+lyrics" => 2,
+        _ => 3,
+    }
+}
+
+/// Compares two setting values: numerically when both are numbers.
+fn value_order(a: &str, b: &str) -> std::cmp::Ordering {
+    match (a.parse::<f64>(), b.parse::<f64>()) {
+        (Ok(x), Ok(y)) => x.total_cmp(&y).then_with(|| a.cmp(b)),
+        _ => a.cmp(b),
+    }
+}
+
+/// The order of rows in tables: modality (audio, lyrics, fusion, ...),
+/// architecture, then settings (numbers in numeric order).
+pub fn display_order(a: &Config, b: &Config) -> std::cmp::Ordering {
+    let (ka, kb) = (&a.key, &b.key);
+    (ka.task.as_str(), ka.labels.as_str())
+        .cmp(&(kb.task.as_str(), kb.labels.as_str()))
+        .then(modality_rank(&ka.modality).cmp(&modality_rank(&kb.modality)))
+        .then(ka.modality.cmp(&kb.modality))
+        .then(ka.architecture.cmp(&kb.architecture))
+        .then_with(|| {
+            for ((na, va), (nb, vb)) in a.settings.iter().zip(&b.settings) {
+                let o = na.cmp(nb).then_with(|| value_order(va, vb));
+                if o != std::cmp::Ordering::Equal {
+                    return o;
+                }
+            }
+            a.settings.len().cmp(&b.settings.len())
+        })
+        .then(ka.params.cmp(&kb.params))
+}
+
 /// Groups trials into configurations and configurations into groups.
 /// `ratios` maps a split hash to its `n_test / n_train`.
 pub fn build_groups(
@@ -308,6 +348,8 @@ pub fn build_groups(
         c.test_train_ratio = (!rs.is_empty()).then(|| rs.iter().sum::<f64>() / rs.len() as f64);
     }
     let mut groups: BTreeMap<(String, String), Group> = BTreeMap::new();
+    let mut configs: Vec<(ConfigKey, Config)> = configs.into_iter().collect();
+    configs.sort_by(|a, b| display_order(&a.1, &b.1));
     for (key, c) in configs {
         groups
             .entry((key.task.clone(), key.labels.clone()))

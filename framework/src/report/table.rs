@@ -360,12 +360,12 @@ impl Table {
             let _ = writeln!(s, "\\caption{{{caption}}}\\label{{{label}}} \\\\");
             let _ = write!(s, "\\toprule\n{head}\\midrule\n\\endfirsthead\n");
             let _ = write!(s, "\\toprule\n{head}\\midrule\n\\endhead\n");
-            let _ = writeln!(
-                s,
-                "\\bottomrule\n\\multicolumn{{{ncols}}}{{p{{0.95\\linewidth}}}}{{\\footnotesize {legend}}}\n\\endlastfoot"
-            );
+            let _ = writeln!(s, "\\bottomrule\n\\endlastfoot");
             s.push_str(&body);
             let _ = writeln!(s, "\\end{{longtable}}\n}}");
+            if !legend.is_empty() {
+                let _ = writeln!(s, "{{\\footnotesize {legend}\\par}}\\medskip");
+            }
             return s;
         }
         // Scale down only tables wider than a line (estimated from the text).

@@ -415,16 +415,8 @@ impl FromStr for PivotSpec {
     }
 }
 
-/// Orders modalities as the seed studies do: audio, lyrics, then fusion,
-/// then anything else alphabetically.
 fn modality_rank(m: &str) -> (u8, String) {
-    let r = match m {
-        "audio" => 0,
-        "lyrics" | "text" => 1,
-        "fusion" | "both" | "multimodal" | "audio+lyrics" => 2,
-        _ => 3,
-    };
-    (r, m.to_string())
+    (super::model::modality_rank(m), m.to_string())
 }
 
 fn axis_values(axis: &Axis, configs: &[&Config]) -> Vec<String> {
