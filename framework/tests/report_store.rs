@@ -464,6 +464,32 @@ fn holm_correction_removes_a_borderline_marker() {
 }
 
 #[test]
+fn intervals_are_printed_when_asked_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = build(&dir.path().join("results.db"));
+    let out = dir.path().join("r");
+    let opts = ReportOptions {
+        ci: true,
+        figures: false,
+        ..ReportOptions::default()
+    };
+    write_report_with(&b.store, "demo", &out, &opts).unwrap();
+    let md = read(&out, "results.md");
+    let row = md_row(
+        &md,
+        "### Test results: classification",
+        "| quadrants | lyrics | logreg |",
+    );
+    // mean ± std [lo, hi] in each of the three cells.
+    assert_eq!(row.matches(" [0.").count(), 3, "{row}");
+    assert!(md.contains("in brackets the 95 % Student-t interval"));
+    let tex = read(&out, "tables/classification-quadrants-results.tex");
+    assert!(tex.contains("{\\scriptsize $[0."), "{tex}");
+    // No figures were asked for: none written.
+    assert!(!out.join("figures").exists());
+}
+
+#[test]
 fn bad_baselines_are_errors_that_say_why() {
     let dir = tempfile::tempdir().unwrap();
     let b = build(&dir.path().join("results.db"));

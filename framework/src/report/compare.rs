@@ -114,6 +114,14 @@ impl TableStats {
             .iter()
             .find(|t| t.config == config && t.metric == metric)
     }
+
+    /// Every comparison by `(config, metric)`, for filling a whole table.
+    pub fn by_cell(&self) -> std::collections::BTreeMap<(usize, &str), &CellTest> {
+        self.tests
+            .iter()
+            .map(|t| ((t.config, t.metric.as_str()), t))
+            .collect()
+    }
     /// Number of comparisons each Holm family counted (tests with a p-value).
     pub fn family_sizes(&self) -> (usize, usize) {
         let nb = self.tests.iter().filter(|t| !t.nb_p.is_nan()).count();

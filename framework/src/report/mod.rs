@@ -227,12 +227,33 @@ pub fn render_csv(trials: &[TrialRow], metrics: &[ExperimentMetric]) -> String {
             Split::Validation => None,
         }
     };
-    let mut by_trial: BTreeMap<(i64, String), Vec<f64>> = BTreeMap::new();
+    // Columns: test metrics first, then training metrics, each sorted.
     let mut names: BTreeSet<(u8, String)> = BTreeSet::new();
+    let mut seen: BTreeSet<(Split, &str)> = BTreeSet::new();
     for m in metrics {
-        if let Some(c) = column(m.split, &m.name) {
-            names.insert((u8::from(m.split != Split::Test), c.clone()));
-            by_trial.entry((m.trial_id, c)).or_default().push(m.value);
+        if seen.insert((m.split, m.name.as_str()))
+            && let Some(c) = column(m.split, &m.name)
+        {
+            names.insert((u8::from(m.split != Split::Test), c));
+        }
+    }
+    let col_of: BTreeMap<(Split, &str), usize> = seen
+        .iter()
+        .filter_map(|&(split, name)| {
+            let c = column(split, name)?;
+            let i = names.iter().position(|(_, n)| *n == c)?;
+            Some(((split, name), i))
+        })
+        .collect();
+    let row_of: BTreeMap<i64, usize> = trials.iter().enumerate().map(|(i, t)| (t.id, i)).collect();
+    // [trial][column] -> per-fold values.
+    let mut cells: Vec<Vec<Vec<f64>>> = vec![vec![Vec::new(); names.len()]; trials.len()];
+    for m in metrics {
+        if let (Some(&r), Some(&c)) = (
+            row_of.get(&m.trial_id),
+            col_of.get(&(m.split, m.name.as_str())),
+        ) {
+            cells[r][c].push(m.value);
         }
     }
     let mut s = String::from("trial,key,modality,architecture,labels,task,seed,settings,folds");
@@ -241,12 +262,8 @@ pub fn render_csv(trials: &[TrialRow], metrics: &[ExperimentMetric]) -> String {
         s.push_str(&csv_field(n));
     }
     s.push('\n');
-    for t in trials {
-        let folds = names
-            .iter()
-            .filter_map(|(_, n)| by_trial.get(&(t.id, n.clone())).map(|v| v.len()))
-            .max()
-            .unwrap_or(0);
+    for (t, row) in trials.iter().zip(&cells) {
+        let folds = row.iter().map(|v| v.len()).max().unwrap_or(0);
         let _ = write!(
             s,
             "{},{},{},{},{},{},{},{},{}",
@@ -260,9 +277,9 @@ pub fn render_csv(trials: &[TrialRow], metrics: &[ExperimentMetric]) -> String {
             csv_field(&params_text(&t.params_json)),
             folds
         );
-        for (_, n) in &names {
+        for v in row {
             s.push(',');
-            if let Some(v) = by_trial.get(&(t.id, n.clone())) {
+            if !v.is_empty() {
                 let _ = write!(s, "{}", Summary::of(v).mean);
             }
         }

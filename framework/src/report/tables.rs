@@ -185,6 +185,7 @@ pub fn results_table(
         Some(Reference::Baseline(b)) => Some(b),
         _ => None,
     };
+    let by_cell = stats.map(|s| s.by_cell()).unwrap_or_default();
     let rows: Vec<Row> = group
         .configs
         .iter()
@@ -207,7 +208,7 @@ pub fn results_table(
                 .iter()
                 .map(|m| {
                     let mut cell = Cell::of(&c.values_of(split, m), show_ci);
-                    if let Some(t) = stats.and_then(|s| s.test(i, m)) {
+                    if let Some(t) = by_cell.get(&(i, m.as_str())) {
                         let alpha = stats.map_or(0.05, |s| s.alpha);
                         if t.nb_holm <= alpha {
                             cell.markers.push(Marker::NadeauBengio);
