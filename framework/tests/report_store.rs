@@ -464,6 +464,37 @@ fn holm_correction_removes_a_borderline_marker() {
 }
 
 #[test]
+fn without_a_split_manifest_the_k_fold_ratio_corrects_the_t_test() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = StoreBuilder::new(&dir.path().join("db"), "nomanifest", "");
+    let mut specs = Vec::new();
+    for seed in 0..2u64 {
+        for (arch, base) in [("a", 0.6), ("b", 0.7)] {
+            specs.push(
+                TrialSpec::new("audio", arch, "quadrants", "classification", seed).metric(
+                    Split::Test,
+                    "accuracy",
+                    &per_fold(base, seed, 3, 0.02),
+                ),
+            );
+        }
+    }
+    b.add(&specs);
+    let out = dir.path().join("r");
+    let opts = ReportOptions {
+        figures: false,
+        ..ReportOptions::default()
+    };
+    write_report_with(&b.store, "nomanifest", &out, &opts).unwrap();
+    let csv = read(&out, "comparisons.csv");
+    let row = csv.lines().nth(1).unwrap();
+    let f: Vec<&str> = row.split(',').collect();
+    // 5 folds per seed: n_test / n_train = 1 / 4.
+    assert_eq!((f[11], f[12]), ("0.25", "1/(k-1)"), "{row}");
+    assert_eq!(f[4], "10", "2 seeds x 5 folds paired: {row}");
+}
+
+#[test]
 fn intervals_are_printed_when_asked_for() {
     let dir = tempfile::tempdir().unwrap();
     let b = build(&dir.path().join("results.db"));
