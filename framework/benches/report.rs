@@ -3,7 +3,8 @@
 //! 40 predictions per trial), generated through the Store API.
 //!
 //! Run: `cargo bench -p mer --bench report` (add `-- --quick` for a store of
-//! 1,260 trials, `-- --db PATH` to keep the generated store and reuse it). Prints the time of each stage:
+//! 1,260 trials, `-- --db PATH` to keep the generated store and reuse it,
+//! `-- --out DIR` to keep the report). Prints the time of each stage:
 //! reading the store, rendering tables and statistics, drawing figures, and
 //! a second full run into the same folder (which must be byte-identical).
 
@@ -258,7 +259,13 @@ fn main() {
         bytes as f64 / 1e6
     );
 
-    let out = dir.path().join("report");
+    // `--out DIR` keeps the report for looking at.
+    let out = args
+        .iter()
+        .position(|a| a == "--out")
+        .and_then(|i| args.get(i + 1))
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| dir.path().join("report"));
     let t = Instant::now();
     let files = write_report_with(&b.store, "bench", &out, &opts).unwrap();
     let full = t.elapsed().as_secs_f64();

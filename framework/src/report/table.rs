@@ -594,6 +594,8 @@ mod tests {
             latex_escape("R² ± 1 × 2"),
             "R\\textsuperscript{2} $\\pm$ 1 $\\times$ 2"
         );
+        assert_eq!(latex_escape("Demšar 1 − α"), "Demšar 1 $-$ $\\alpha$");
+        assert_eq!(latex_escape("音"), "[U+97F3]");
     }
 
     #[test]
