@@ -96,6 +96,32 @@ enum Command {
         /// Trial id or unique key prefix.
         trial: String,
     },
+    /// Print the audio features of files, through the code path sweeps use.
+    Features {
+        /// Audio files (WAV, mp3, flac, ogg, au).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Feature set.
+        #[arg(long, value_enum, default_value_t = SetArg::Seed37)]
+        set: SetArg,
+        #[arg(long, value_enum, default_value_t = FeatFormat::Json)]
+        format: FeatFormat,
+        /// Resample to this rate (Hz) before analysis.
+        #[arg(long, default_value_t = 22050)]
+        sample_rate: u32,
+        /// Seconds to skip at the start of each file.
+        #[arg(long, default_value_t = 0.0)]
+        offset: f64,
+        /// Seconds to analyse (default: to the end).
+        #[arg(long)]
+        duration: Option<f64>,
+        /// Leave out (and report) files that cannot be decoded instead of failing.
+        #[arg(long)]
+        skip_bad: bool,
+    },
+    /// Datasets: check that a spec's dataset reads, and summarise it.
+    #[command(subcommand)]
+    Data(DataCommand),
     /// Write an experiment's report (Markdown and CSV tables).
     Report {
         /// Experiment name, or a spec file naming it.
@@ -104,6 +130,29 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+}
+
+#[derive(Subcommand)]
+enum DataCommand {
+    /// Read the spec's dataset (generating the synthetic one if needed) and
+    /// print a summary: tracks, classes, missing audio/lyrics, scale, and
+    /// every problem the importer found.
+    Check {
+        /// The experiment spec (TOML).
+        spec: PathBuf,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SetArg {
+    Seed37,
+    Extended,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FeatFormat {
+    Json,
+    Csv,
 }
 
 #[derive(Args)]
@@ -167,9 +216,15 @@ fn main() -> ExitCode {
                 eprintln!("error: the spec is invalid:\n{spec_err}");
                 return ExitCode::from(exit::INVALID_SPEC);
             }
-            eprintln!("error: {e}");
+            // Each cause once: wrappers often repeat their source's text.
+            let mut shown = e.to_string();
+            eprintln!("error: {shown}");
             for cause in e.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
+                let text = cause.to_string();
+                if !shown.contains(&text) {
+                    eprintln!("  caused by: {text}");
+                    shown.push_str(&text);
+                }
             }
             ExitCode::from(exit::ERROR)
         }
@@ -244,6 +299,51 @@ fn dispatch(cli: Cli) -> Result<u8> {
             } else {
                 exit::RERUN_DIFFERS
             })
+        }
+        Command::Features {
+            files,
+            set,
+            format,
+            sample_rate,
+            offset,
+            duration,
+            skip_bad,
+        } => {
+            let cfg = mer::audio::AudioFeatureConfig {
+                sample_rate: *sample_rate,
+                offset_s: *offset,
+                duration_s: *duration,
+                set: match set {
+                    SetArg::Seed37 => mer::audio::FeatureSet::Seed37,
+                    SetArg::Extended => mer::audio::FeatureSet::Extended,
+                },
+                on_bad_audio: if *skip_bad {
+                    mer::audio::OnBadAudio::Skip
+                } else {
+                    mer::audio::OnBadAudio::Fail
+                },
+            };
+            let format = match format {
+                FeatFormat::Json => mer::audio::OutputFormat::Json,
+                FeatFormat::Csv => mer::audio::OutputFormat::Csv,
+            };
+            let mut out = std::io::stdout().lock();
+            let summary = mer::audio::features_command(files, &cfg, format, &mut out)?;
+            for e in &summary.skipped {
+                eprintln!("skipped: {e}");
+            }
+            Ok(exit::OK)
+        }
+        Command::Data(DataCommand::Check { spec }) => {
+            let spec = spec::Spec::load(spec)?;
+            let mut cfg = spec.settings.dataset.clone();
+            cfg.resolve_paths(&std::env::current_dir()?);
+            let ctx = mer::data::LoadContext {
+                cache_dir: g.cache.clone(),
+            };
+            let summary = mer::data::check(&cfg, &ctx)?;
+            print!("{summary}");
+            Ok(exit::OK)
         }
         Command::Report { experiment, out } => {
             let store = open_existing(g)?;

@@ -434,3 +434,71 @@ fn listings_show_the_plan_runs_and_one_trial() {
         assert!(out.contains(needle), "missing `{needle}` in\n{out}");
     }
 }
+
+#[test]
+fn embedding_files_count_by_content_not_location() {
+    let s = Scratch::new();
+    let emb = |scale: f64| -> String {
+        let mut csv = String::from("id,e0,e1,e2\n");
+        for i in 0..48 {
+            let v = (i % 4) as f64 * scale;
+            csv.push_str(&format!("syn{i:05},{v},{},{}\n", 1.0 - v, (i % 7) as f64));
+        }
+        csv
+    };
+    let spec_with = |path: &str| {
+        format!(
+            "[experiment]\nname = \"emb\"\n[dataset]\nkind = \"synthetic\"\ntracks = 48\nduration_s = 2.0\n\
+             [features.text]\nrepresentation = \"embeddings\"\nembeddings = {{ path = \"{path}\" }}\n\
+             [evaluation]\nfolds = 3\n[sweep]\nmodality = [\"text\"]\narchitecture = [\"logreg\"]\nlabels = [\"quadrants\"]\n"
+        )
+    };
+    s.write("emb.csv", &emb(0.25));
+    let spec = s.write("emb.toml", &spec_with("emb.csv"));
+    let o = s.run(&["sweep", spec.to_str().unwrap(), "--quiet"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("1 completed now"),
+        "{}",
+        text(&o)
+    );
+
+    // Moved, same content: the same trial, nothing to run.
+    std::fs::create_dir(s.path().join("moved")).unwrap();
+    std::fs::rename(s.path().join("emb.csv"), s.path().join("moved/emb.csv")).unwrap();
+    let spec = s.write("emb.toml", &spec_with("moved/emb.csv"));
+    let o = s.run(&["sweep", spec.to_str().unwrap(), "--quiet"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("0 completed now, 1 already done"),
+        "{}",
+        text(&o)
+    );
+
+    // New content: a new trial; and the old one no longer reruns on it.
+    let first = s.store().trials(&TrialFilter::default()).unwrap()[0].id;
+    s.write("moved/emb.csv", &emb(0.5));
+    let o = s.run(&["sweep", spec.to_str().unwrap(), "--quiet"]);
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("1 completed now"),
+        "{}",
+        text(&o)
+    );
+    // The first trial's file is gone: its rerun says which file.
+    let o = s.run(&["rerun", &first.to_string(), "--quiet"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("emb.csv"),
+        "{}",
+        text(&o)
+    );
+    // Back in its place with other content: the rerun refuses to compare.
+    s.write("emb.csv", &emb(0.5));
+    let o = s.run(&["rerun", &first.to_string(), "--quiet"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("inputs changed"),
+        "{}",
+        text(&o)
+    );
+}

@@ -2,67 +2,254 @@
 //! resampling, and the DSP features that match librosa's defaults.
 //!
 //! Owns: turning a file on disk into mono samples at the spec's rate, and
-//! samples into track-level or frame-level features. Leaves caching policy to
-//! the caller's cache directory and never sees labels or models.
+//! samples into track-level or frame-level features; the content-addressed
+//! feature cache. Leaves the bad-audio policy's bookkeeping (which tracks
+//! were skipped) and the progress bar to the caller, and never sees labels
+//! or models.
+//!
+//! One code path: [`extract_file`] (CLI, single files) and [`extract_many`]
+//! (sweeps, with the cache) both decode with [`decode::decode_bytes`] and
+//! compute with the same [`Extractor`].
+//!
+//! Submodules: [`decode`] (bytes -> samples), [`dsp`] (pure librosa-matching
+//! functions), [`features`] (feature sets), [`config`] (the `[features]`
+//! spec section), [`cache`] (the on-disk cache), [`error`].
 
-// PROVISIONAL: replaced by the audio branch (issue 3).
+pub mod cache;
+pub mod config;
+pub mod decode;
+pub mod dsp;
+pub mod error;
+pub mod features;
 
-use serde::{Deserialize, Serialize};
+use std::io::Write;
+use std::path::{Path, PathBuf};
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct AudioFeatureConfig {
-    pub set: String,
-    pub sample_rate: u32,
-}
+use rayon::prelude::*;
 
-impl Default for AudioFeatureConfig {
-    fn default() -> Self {
-        AudioFeatureConfig {
-            set: "seed37".into(),
-            sample_rate: 22050,
+pub use cache::{CacheStats, FeatureCache};
+pub use config::{AudioFeatureConfig, EXTRACTOR_VERSION, FeatureSet, OnBadAudio};
+pub use decode::{DecodeOptions, Decoded, decode, decode_bytes};
+pub use error::AudioError;
+pub use features::{Extractor, FeatureShortfall, Features, feature_names};
+
+use cache::{Lookup, StatsCounter};
+
+impl AudioFeatureConfig {
+    /// The decoding options this config implies.
+    pub fn decode_options(&self) -> DecodeOptions {
+        DecodeOptions {
+            sample_rate: self.sample_rate,
+            offset_s: self.offset_s,
+            duration_s: self.duration_s,
         }
     }
 }
 
-impl AudioFeatureConfig {
-    pub fn extractor_id(&self) -> String {
-        format!(
-            "audio/0/{}",
-            serde_json::to_string(self).expect("serialises")
-        )
-    }
+/// Decodes `path` and computes the features `cfg` asks for.
+pub fn extract_file(path: &Path, cfg: &AudioFeatureConfig) -> Result<Features, AudioError> {
+    cfg.validate()?;
+    let bytes = std::fs::read(path).map_err(|source| AudioError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    extract_bytes(path, bytes, cfg, &Extractor::new(cfg))
 }
-#[derive(Debug, thiserror::Error)]
-#[error("audio")]
-pub struct AudioError;
-pub struct Features {
-    pub shape: Vec<usize>,
-    pub data: Vec<f32>,
+
+/// The shared core: bytes of one file -> features.
+fn extract_bytes(
+    path: &Path,
+    bytes: Vec<u8>,
+    cfg: &AudioFeatureConfig,
+    ex: &Extractor,
+) -> Result<Features, AudioError> {
+    let decoded = decode_bytes(path, bytes, &cfg.decode_options())?;
+    ex.features(&decoded.samples).map_err(|s| match s {
+        FeatureShortfall::TooShort { what, needed } => AudioError::TooShort {
+            path: path.to_path_buf(),
+            what,
+            needed,
+            found: decoded.samples.len(),
+            sample_rate: decoded.sample_rate,
+        },
+    })
 }
-pub struct CacheStats {
-    pub hits: usize,
-    pub misses: usize,
-}
-pub struct FeatureCache;
-impl FeatureCache {
-    pub fn open(_: &std::path::Path) -> Result<FeatureCache, AudioError> {
-        unimplemented!()
-    }
-}
+
+/// Extracts the features of many files in parallel (rayon, one task per
+/// track), reusing and filling `cache` when given. Results come back in the
+/// order of `paths`; `progress(1)` is called as each track finishes.
+///
+/// Errors are returned per track; applying `cfg.on_bad_audio` is the
+/// caller's job (it must count and list skipped tracks). A configuration
+/// error is returned for every track.
 pub fn extract_many(
-    _: &[std::path::PathBuf],
-    _: &AudioFeatureConfig,
-    _: Option<&FeatureCache>,
-    _: &(dyn Fn(usize) + Sync),
+    paths: &[PathBuf],
+    cfg: &AudioFeatureConfig,
+    cache: Option<&FeatureCache>,
+    progress: &(dyn Fn(usize) + Sync),
 ) -> (Vec<Result<Features, AudioError>>, CacheStats) {
-    unimplemented!()
-}
-impl AudioFeatureConfig {
-    pub fn set_name(&self) -> String {
-        unimplemented!()
+    let stats = StatsCounter::default();
+    if let Err(e) = cfg.validate() {
+        let msg = e.to_string();
+        return (
+            paths
+                .iter()
+                .map(|_| Err(AudioError::Config(msg.clone())))
+                .collect(),
+            stats.snapshot(),
+        );
     }
-    pub fn skips_bad_audio(&self) -> bool {
-        unimplemented!()
+    let ex = Extractor::new(cfg);
+    let id = cfg.extractor_id();
+    let results = paths
+        .par_iter()
+        .map(|path| {
+            let r = extract_cached(path, cfg, &ex, &id, cache, &stats);
+            progress(1);
+            r
+        })
+        .collect();
+    (results, stats.snapshot())
+}
+
+fn extract_cached(
+    path: &Path,
+    cfg: &AudioFeatureConfig,
+    ex: &Extractor,
+    id: &str,
+    cache: Option<&FeatureCache>,
+    stats: &StatsCounter,
+) -> Result<Features, AudioError> {
+    let bytes = std::fs::read(path).map_err(|source| AudioError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let Some(cache) = cache else {
+        return extract_bytes(path, bytes, cfg, ex);
+    };
+    let key = cache::cache_key(&bytes, id);
+    match cache.get(&key, id) {
+        Lookup::Hit(f) => {
+            stats.hit();
+            return Ok(f);
+        }
+        Lookup::Miss => stats.miss(),
+        Lookup::Corrupt(_) => {
+            stats.miss();
+            stats.corrupt();
+        }
+    }
+    let f = extract_bytes(path, bytes, cfg, ex)?;
+    cache.put(&key, id, &f)?;
+    stats.written();
+    Ok(f)
+}
+
+/// Output format of [`features_command`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputFormat {
+    /// One JSON object per line: `{"file": ..., "shape": [...], "features": {name: value}}`
+    /// for track-level sets, `"data": [...]` (row-major) for frame-level ones.
+    Json,
+    /// A header `file,<names>` and one row per file (track-level sets only).
+    Csv,
+}
+
+/// What [`features_command`] did.
+#[derive(Debug, Default)]
+pub struct CommandSummary {
+    /// Files whose features were written.
+    pub written: usize,
+    /// Files left out under `on_bad_audio = "skip"`, with their errors.
+    pub skipped: Vec<AudioError>,
+}
+
+/// Prints the features of `files` (the `mer features` command) through the
+/// sweep's code path ([`extract_many`] without a cache). Under
+/// `on_bad_audio = "fail"` the first bad file's error is returned and
+/// nothing is written; under `"skip"` bad files are left out and returned.
+pub fn features_command(
+    files: &[PathBuf],
+    cfg: &AudioFeatureConfig,
+    format: OutputFormat,
+    out: &mut dyn Write,
+) -> Result<CommandSummary, AudioError> {
+    cfg.validate()?;
+    let names = feature_names(cfg);
+    if format == OutputFormat::Csv && names.is_empty() {
+        return Err(AudioError::Config(
+            "CSV output needs a track-level set (seed37 or extended); use JSON for frame-level sets".into(),
+        ));
+    }
+    let (results, _) = extract_many(files, cfg, None, &|_| {});
+    let mut summary = CommandSummary::default();
+    let mut rows = Vec::with_capacity(files.len());
+    for (path, r) in files.iter().zip(results) {
+        match r {
+            Ok(f) => rows.push((path, f)),
+            Err(e) => match cfg.on_bad_audio {
+                OnBadAudio::Fail => return Err(e),
+                OnBadAudio::Skip => summary.skipped.push(e),
+            },
+        }
+    }
+    let w = |e| AudioError::Output { source: e };
+    if format == OutputFormat::Csv {
+        let header: Vec<&str> = std::iter::once("file")
+            .chain(names.iter().map(String::as_str))
+            .collect();
+        writeln!(out, "{}", header.join(",")).map_err(w)?;
+    }
+    for (path, f) in rows {
+        let file = path.display().to_string();
+        match format {
+            OutputFormat::Csv => {
+                let mut line = csv_field(&file);
+                for v in &f.data {
+                    line.push(',');
+                    line.push_str(&v.to_string());
+                }
+                writeln!(out, "{line}").map_err(w)?;
+            }
+            OutputFormat::Json => {
+                let mut obj = serde_json::Map::new();
+                obj.insert("file".into(), file.into());
+                obj.insert("shape".into(), f.shape.clone().into());
+                if names.is_empty() {
+                    obj.insert(
+                        "data".into(),
+                        f.data.iter().map(|&v| json_number(v)).collect(),
+                    );
+                } else {
+                    let m: serde_json::Map<String, serde_json::Value> = names
+                        .iter()
+                        .cloned()
+                        .zip(f.data.iter().map(|&v| json_number(v)))
+                        .collect();
+                    obj.insert("features".into(), m.into());
+                }
+                writeln!(out, "{}", serde_json::Value::Object(obj)).map_err(w)?;
+            }
+        }
+        summary.written += 1;
+    }
+    Ok(summary)
+}
+
+/// A JSON number, or `null` for a non-finite value (JSON has no NaN).
+fn json_number(v: f32) -> serde_json::Value {
+    // Via the shortest decimal of the f32, so 0.3f32 prints as 0.3.
+    let shortest: f64 = v.to_string().parse().unwrap_or(f64::NAN);
+    serde_json::Number::from_f64(shortest)
+        .map(serde_json::Value::Number)
+        .unwrap_or(serde_json::Value::Null)
+}
+
+/// Quotes a CSV field when it holds a comma, quote or newline (RFC 4180).
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
     }
 }

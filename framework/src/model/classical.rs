@@ -9,12 +9,17 @@
 //! Inputs are expected standardised by the caller (fitted on the training
 //! fold, see `train::scaler`).
 //!
-//! Multi-class SVM is one-vs-one, as in libsvm/scikit-learn, with scores from
-//! scikit-learn's `_ovr_decision_function` (votes plus a bounded confidence
-//! term); we do it here rather than through smartcore's `MultiClassSVC`
-//! because that breaks vote ties by `HashMap` iteration order, which is not
-//! reproducible across processes.
+//! The SVM comes from linfa-svm, a port of libsvm's SMO solver (the solver
+//! behind scikit-learn's `SVC`/`SVR`). smartcore 0.7's SVC/SVR cannot be used:
+//! their optimiser copies only the first `n_samples` values of each training
+//! row (`take(n)` in `svc.rs`), so any fold with fewer samples than features
+//! (common with TF-IDF) fails or is silently wrong. Multi-class SVM is
+//! one-vs-one, as in libsvm, with scores from scikit-learn's
+//! `_ovr_decision_function` (votes plus a bounded confidence term).
 
+use linfa::prelude::{Fit, Predict};
+use linfa_svm::Svm;
+use ndarray::{Array1, Array2};
 use serde::{Deserialize, Serialize};
 use smartcore::ensemble::random_forest_classifier::{
     RandomForestClassifier, RandomForestClassifierParameters,
@@ -25,13 +30,9 @@ use smartcore::ensemble::random_forest_regressor::{
 use smartcore::linalg::basic::arrays::Array;
 use smartcore::linalg::basic::matrix::DenseMatrix;
 use smartcore::linear::logistic_regression::{LogisticRegression, LogisticRegressionParameters};
-use smartcore::linear::ridge_regression::{RidgeRegression, RidgeRegressionParameters};
 use smartcore::neighbors::KNNWeightFunction;
 use smartcore::neighbors::knn_classifier::{KNNClassifier, KNNClassifierParameters};
 use smartcore::neighbors::knn_regressor::{KNNRegressor, KNNRegressorParameters};
-use smartcore::svm::Kernels;
-use smartcore::svm::svc::{SVC, SVCParameters};
-use smartcore::svm::svr::{SVR, SVRParameters};
 
 use super::ModelConfig;
 
@@ -64,12 +65,19 @@ impl Matrix {
         &self.data[i * self.cols..(i + 1) * self.cols]
     }
 
+    /// The matrix as an ndarray `[rows, cols]` (for linfa).
+    fn array(&self) -> Array2<f64> {
+        Array2::from_shape_vec((self.rows, self.cols), self.data.clone())
+            .expect("rows * cols values")
+    }
+
     fn dense(&self) -> Result<DenseMatrix<f64>, ModelError> {
         DenseMatrix::new(self.rows, self.cols, self.data.clone(), false)
             .map_err(|e| ModelError::Shape(e.to_string()))
     }
 
-    fn select(&self, rows: &[usize]) -> Matrix {
+    /// The given rows, in order.
+    pub fn select(&self, rows: &[usize]) -> Matrix {
         let mut data = Vec::with_capacity(rows.len() * self.cols);
         for &r in rows {
             data.extend_from_slice(self.row(r));
@@ -111,6 +119,26 @@ pub struct ClassPrediction {
     /// Per row, one score per class (probabilities where the model has
     /// them, else decision scores); `None` for models with neither.
     pub scores: Option<Vec<Vec<f64>>>,
+}
+
+impl ClassPrediction {
+    /// Labels are the argmax of each row's scores.
+    fn from_scores(scores: Vec<Vec<f64>>) -> ClassPrediction {
+        ClassPrediction {
+            labels: scores.iter().map(|s| argmax(s)).collect(),
+            scores: Some(scores),
+        }
+    }
+}
+
+/// Scores over the present classes, placed at their class indices among
+/// `n_classes`; absent classes get `absent`.
+fn spread(scores: &[f64], present: &[usize], n_classes: usize, absent: f64) -> Vec<f64> {
+    let mut full = vec![absent; n_classes];
+    for (v, &c) in scores.iter().zip(present) {
+        full[c] = *v;
+    }
+    full
 }
 
 fn check_train(x: &Matrix, n: usize) -> Result<(), ModelError> {
@@ -187,7 +215,6 @@ pub fn fit_predict_classes(
             predict_on
                 .iter()
                 .map(|m| {
-                    let mut labels = Vec::with_capacity(m.rows);
                     let mut scores = Vec::with_capacity(m.rows);
                     for r in 0..m.rows {
                         let row = m.row(r);
@@ -205,77 +232,61 @@ pub fn fit_predict_classes(
                         } else {
                             softmax(&z)
                         };
-                        let mut full = vec![0.0; n_classes];
-                        for (p, &c) in probs.iter().zip(&model_classes) {
-                            full[c] = *p;
-                        }
-                        labels.push(argmax(&full));
-                        scores.push(full);
+                        scores.push(spread(&probs, &model_classes, n_classes, 0.0));
                     }
-                    Ok(ClassPrediction {
-                        labels,
-                        scores: Some(scores),
-                    })
+                    Ok(ClassPrediction::from_scores(scores))
                 })
                 .collect()
         }
         ModelConfig::Svm(c) => {
             let gamma = c.gamma.resolve(x);
-            let kernel = match c.kernel {
-                SvmKernel::Rbf => Kernels::rbf().with_gamma(gamma),
-                SvmKernel::Linear => Kernels::linear(),
-            };
-            // One binary SVC per pair of present classes (i < j): label 0
-            // for classes[i], 1 for classes[j].
+            // One binary SVC per pair of present classes (i < j): positive
+            // for classes[j], so a positive decision value votes for j.
             let pairs: Vec<(usize, usize)> = (0..classes.len())
                 .flat_map(|i| (i + 1..classes.len()).map(move |j| (i, j)))
                 .collect();
             let mut decisions: Vec<Vec<Vec<f64>>> = vec![Vec::new(); predict_on.len()];
-            for (pi, &(i, j)) in pairs.iter().enumerate() {
+            for &(i, j) in &pairs {
                 let rows: Vec<usize> = (0..y.len())
                     .filter(|&r| y[r] == classes[i] || y[r] == classes[j])
                     .collect();
-                let sub = x.select(&rows).dense()?;
-                let sub_y: Vec<i32> = rows
-                    .iter()
-                    .map(|&r| i32::from(y[r] == classes[j]))
-                    .collect();
-                let params = SVCParameters::default()
-                    .with_c(c.c)
-                    .with_tol(c.tol)
-                    .with_kernel(kernel.clone())
-                    .with_seed(Some(seed.wrapping_add(pi as u64)));
-                let svc = SVC::fit(&sub, &sub_y, &params).map_err(fit_err)?;
+                let sub = x.select(&rows);
+                let sub_y: Array1<bool> = rows.iter().map(|&r| y[r] == classes[j]).collect();
+                let params = Svm::<f64, bool>::params()
+                    .pos_neg_weights(c.c, c.c)
+                    .eps(c.tol);
+                let params = match c.kernel {
+                    SvmKernel::Rbf => params.gaussian_kernel(1.0 / gamma),
+                    SvmKernel::Linear => params.linear_kernel(),
+                };
+                let svm = params
+                    .fit(&linfa::Dataset::new(sub.array(), sub_y))
+                    .map_err(|e| ModelError::Fit {
+                        model: name,
+                        detail: e.to_string(),
+                    })?;
                 for (mi, m) in predict_on.iter().enumerate() {
-                    let md = m.dense()?;
-                    decisions[mi].push(svc.decision_function(&md).map_err(pred_err)?);
+                    let a = m.array();
+                    decisions[mi].push(
+                        a.outer_iter()
+                            .map(|row| svm.weighted_sum(&row) - svm.rho)
+                            .collect(),
+                    );
                 }
             }
             Ok(decisions
                 .into_iter()
                 .zip(predict_on)
                 .map(|(dec, m)| {
-                    let mut labels = Vec::with_capacity(m.rows);
-                    let mut scores = Vec::with_capacity(m.rows);
-                    for r in 0..m.rows {
-                        let s = ovr_decision(&pairs, &dec, r, classes.len());
-                        let mut full = vec![f64::NEG_INFINITY; n_classes];
-                        for (k, &c) in classes.iter().enumerate() {
-                            full[c] = s[k];
-                        }
-                        labels.push(argmax(&full));
-                        // Absent classes score 0 votes below the minimum.
-                        let floor = s.iter().cloned().fold(f64::INFINITY, f64::min) - 1.0;
-                        scores.push(
-                            full.into_iter()
-                                .map(|v| if v.is_finite() { v } else { floor })
-                                .collect(),
-                        );
-                    }
-                    ClassPrediction {
-                        labels,
-                        scores: Some(scores),
-                    }
+                    let scores = (0..m.rows)
+                        .map(|r| {
+                            let s = ovr_decision(&pairs, &dec, r, classes.len());
+                            // Absent classes score one below the lowest present.
+                            let floor = s.iter().cloned().fold(f64::INFINITY, f64::min) - 1.0;
+                            spread(&s, &classes, n_classes, floor)
+                        })
+                        .collect();
+                    ClassPrediction::from_scores(scores)
                 })
                 .collect())
         }
@@ -311,20 +322,11 @@ pub fn fit_predict_classes(
                 .iter()
                 .map(|m| {
                     let probs = model.predict_proba(&m.dense()?).map_err(pred_err)?;
-                    let mut labels = Vec::with_capacity(m.rows);
-                    let mut scores = Vec::with_capacity(m.rows);
-                    for p in probs {
-                        let mut full = vec![0.0; n_classes];
-                        for (v, &c) in p.iter().zip(&classes) {
-                            full[c] = *v;
-                        }
-                        labels.push(argmax(&full));
-                        scores.push(full);
-                    }
-                    Ok(ClassPrediction {
-                        labels,
-                        scores: Some(scores),
-                    })
+                    let scores = probs
+                        .iter()
+                        .map(|p| spread(p, &classes, n_classes, 0.0))
+                        .collect();
+                    Ok(ClassPrediction::from_scores(scores))
                 })
                 .collect()
         }
@@ -372,48 +374,40 @@ fn fit_predict_one_target(
     match cfg {
         ModelConfig::Logreg(_) => Err(ModelError::WrongTask("logistic regression")),
         ModelConfig::Ridge(c) => {
-            let params = RidgeRegressionParameters::default()
-                .with_alpha(c.alpha)
-                .with_normalize(false);
-            let model = RidgeRegression::fit(xd, &y, params).map_err(|e| ModelError::Fit {
-                model: "ridge",
-                detail: e.to_string(),
-            })?;
-            predict_on
+            let (w, b) = ridge_fit(x, &y, c.alpha)?;
+            Ok(predict_on
                 .iter()
                 .map(|m| {
-                    model.predict(&m.dense()?).map_err(|e| ModelError::Predict {
-                        model: "ridge",
-                        detail: e.to_string(),
-                    })
+                    (0..m.rows)
+                        .map(|r| m.row(r).iter().zip(&w).map(|(a, b)| a * b).sum::<f64>() + b)
+                        .collect()
                 })
-                .collect()
+                .collect())
         }
         ModelConfig::Svm(c) => {
             let gamma = c.gamma.resolve(x);
-            let kernel = match c.kernel {
-                SvmKernel::Rbf => Kernels::rbf().with_gamma(gamma),
-                SvmKernel::Linear => Kernels::linear(),
+            let params = Svm::<f64, f64>::params()
+                .c_svr(c.c, Some(c.epsilon))
+                .eps(c.tol);
+            let params = match c.kernel {
+                SvmKernel::Rbf => params.gaussian_kernel(1.0 / gamma),
+                SvmKernel::Linear => params.linear_kernel(),
             };
-            let params = SVRParameters::default()
-                .with_c(c.c)
-                .with_eps(c.epsilon)
-                .with_tol(c.tol)
-                .with_kernel(kernel);
-            let model = SVR::fit(xd, &y, &params).map_err(|e| ModelError::Fit {
-                model: "SVR",
-                detail: e.to_string(),
-            })?;
-            predict_on
+            let model = params
+                .fit(&linfa::Dataset::new(x.array(), Array1::from(y)))
+                .map_err(|e| ModelError::Fit {
+                    model: "SVR",
+                    detail: e.to_string(),
+                })?;
+            Ok(predict_on
                 .iter()
                 .map(|m| {
-                    let md = m.dense()?;
-                    model.predict(&md).map_err(|e| ModelError::Predict {
-                        model: "SVR",
-                        detail: e.to_string(),
-                    })
+                    m.array()
+                        .outer_iter()
+                        .map(|row| model.predict(row))
+                        .collect()
                 })
-                .collect()
+                .collect())
         }
         ModelConfig::RandomForest(c) => {
             let mut params = RandomForestRegressorParameters::default()
@@ -462,6 +456,109 @@ fn fit_predict_one_target(
                 .collect()
         }
     }
+}
+
+/// Ridge regression with an unpenalised intercept, as scikit-learn's
+/// `Ridge(alpha)`: minimises ||y - Xw - b||^2 + alpha ||w||^2. Solved in
+/// closed form on centred data, in the primal (`d x d` system) when there
+/// are at least as many samples as features and in the dual (`n x n`,
+/// w = X^T a) otherwise; smartcore's ridge refuses `n < d`, which TF-IDF
+/// features hit all the time.
+fn ridge_fit(x: &Matrix, y: &[f64], alpha: f64) -> Result<(Vec<f64>, f64), ModelError> {
+    let (n, d) = (x.rows, x.cols);
+    let x_mean: Vec<f64> = (0..d)
+        .map(|j| (0..n).map(|i| x.row(i)[j]).sum::<f64>() / n as f64)
+        .collect();
+    let y_mean = y.iter().sum::<f64>() / n as f64;
+    let xc: Vec<Vec<f64>> = (0..n)
+        .map(|i| x.row(i).iter().zip(&x_mean).map(|(v, m)| v - m).collect())
+        .collect();
+    let yc: Vec<f64> = y.iter().map(|v| v - y_mean).collect();
+    let singular = || ModelError::Fit {
+        model: "ridge",
+        detail: format!(
+            "the system is singular (alpha = {alpha} with {n} samples and {d} features); use alpha > 0"
+        ),
+    };
+    let w: Vec<f64> = if n >= d {
+        // (Xc^T Xc + alpha I) w = Xc^T yc
+        let mut a = vec![0.0; d * d];
+        let mut rhs = vec![0.0; d];
+        for (row, t) in xc.iter().zip(&yc) {
+            for j in 0..d {
+                rhs[j] += row[j] * t;
+                for k in 0..=j {
+                    a[j * d + k] += row[j] * row[k];
+                }
+            }
+        }
+        for j in 0..d {
+            a[j * d + j] += alpha;
+            for k in 0..j {
+                a[k * d + j] = a[j * d + k];
+            }
+        }
+        cholesky_solve(&mut a, &mut rhs, d).ok_or_else(singular)?;
+        rhs
+    } else {
+        // (Xc Xc^T + alpha I) a = yc; w = Xc^T a
+        let mut g = vec![0.0; n * n];
+        for i in 0..n {
+            for k in 0..=i {
+                let v: f64 = xc[i].iter().zip(&xc[k]).map(|(p, q)| p * q).sum();
+                g[i * n + k] = v;
+                g[k * n + i] = v;
+            }
+            g[i * n + i] += alpha;
+        }
+        let mut a = yc.clone();
+        cholesky_solve(&mut g, &mut a, n).ok_or_else(singular)?;
+        (0..d)
+            .map(|j| xc.iter().zip(&a).map(|(row, ai)| row[j] * ai).sum())
+            .collect()
+    };
+    let b = y_mean - x_mean.iter().zip(&w).map(|(m, wj)| m * wj).sum::<f64>();
+    Ok((w, b))
+}
+
+/// Solves `A x = b` in place for symmetric positive definite `A` (`n x n`,
+/// row-major) by Cholesky factorisation; `None` if `A` is not positive
+/// definite.
+fn cholesky_solve(a: &mut [f64], b: &mut [f64], n: usize) -> Option<()> {
+    for j in 0..n {
+        let mut s = a[j * n + j];
+        for k in 0..j {
+            s -= a[j * n + k] * a[j * n + k];
+        }
+        if s <= 0.0 || !s.is_finite() {
+            return None;
+        }
+        let l = s.sqrt();
+        a[j * n + j] = l;
+        for i in j + 1..n {
+            let mut s = a[i * n + j];
+            for k in 0..j {
+                s -= a[i * n + k] * a[j * n + k];
+            }
+            a[i * n + j] = s / l;
+        }
+    }
+    // L z = b, then L^T x = z.
+    for i in 0..n {
+        let mut s = b[i];
+        for k in 0..i {
+            s -= a[i * n + k] * b[k];
+        }
+        b[i] = s / a[i * n + i];
+    }
+    for i in (0..n).rev() {
+        let mut s = b[i];
+        for k in i + 1..n {
+            s -= a[k * n + i] * b[k];
+        }
+        b[i] = s / a[i * n + i];
+    }
+    Some(())
 }
 
 /// scikit-learn's `_ovr_decision_function`: per class, its one-vs-one votes

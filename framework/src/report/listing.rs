@@ -341,7 +341,7 @@ pub fn show_trial(d: &TrialDetail) -> String {
             .iter()
             .map(|(name, per_fold)| {
                 let values: Vec<f64> = per_fold.values().copied().collect();
-                let mut r = vec![name.to_string(), mean_std(&values)];
+                let mut r = vec![metric_label(name, t.classes.as_deref()), mean_std(&values)];
                 r.extend(folds.iter().map(|f| {
                     per_fold
                         .get(f)
@@ -428,6 +428,18 @@ pub fn show_trial(d: &TrialDetail) -> String {
         }
     }
     s
+}
+
+/// `f1_class_2` -> `f1_class_2 (Q3_sad)` when the class names are known.
+pub fn metric_label(name: &str, classes: Option<&[String]>) -> String {
+    let class = name
+        .rsplit_once("_class_")
+        .and_then(|(_, i)| i.parse::<usize>().ok())
+        .and_then(|i| classes.and_then(|c| c.get(i)));
+    match class {
+        Some(c) => format!("{name} ({c})"),
+        None => name.to_string(),
+    }
 }
 
 /// `mer rerun`: recorded vs new metrics side by side.

@@ -60,6 +60,17 @@ pub enum RunError {
         recorded: String,
         now: String,
     },
+    #[error(
+        "trial {trial}: its inputs changed since it ran (key {recorded} then, {now} now): \
+         a lexicon or embeddings file, or a feature extractor version, differs"
+    )]
+    InputsChanged {
+        trial: i64,
+        recorded: String,
+        now: String,
+    },
+    #[error("lyrics resources: {0}")]
+    Text(#[from] crate::text::TextError),
     #[error("trial {trial} is {status}; only completed trials can be re-run and compared")]
     NotCompleted { trial: i64, status: TrialStatus },
 }
@@ -154,7 +165,7 @@ fn extract_audio(
     cache_dir: &std::path::Path,
     progress: &Progress,
 ) -> Result<BTreeMap<String, Arc<AudioColumn>>, RunError> {
-    let cache = audio::FeatureCache::open(&cache_dir.join("features"))?;
+    let cache = audio::FeatureCache::open(cache_dir.join("features"))?;
     let mut out = BTreeMap::new();
     for cfg in configs {
         let id = cfg.extractor_id();
@@ -169,7 +180,9 @@ fn extract_audio(
         bar.finish_and_clear();
         progress.log(&format!(
             "audio features {}: {} extracted, {} reused from the cache",
-            cfg.set_name(),
+            serde_json::to_string(&cfg.set)
+                .unwrap_or_default()
+                .trim_matches('"'),
             stats.misses,
             stats.hits
         ));
@@ -180,7 +193,7 @@ fn extract_audio(
                 None => Err("the track has no audio file".to_string()),
                 Some(_) => match results.next().expect("one result per path") {
                     Ok(f) => Ok(f.data),
-                    Err(e) if cfg.skips_bad_audio() => Err(e.to_string()),
+                    Err(e) if cfg.on_bad_audio == audio::OnBadAudio::Skip => Err(e.to_string()),
                     Err(e) => return Err(RunError::Audio(e)),
                 },
             });
@@ -194,6 +207,7 @@ fn extract_audio(
 struct Prepared {
     datasets: BTreeMap<String, Arc<Dataset>>,
     audio: BTreeMap<String, BTreeMap<String, Arc<AudioColumn>>>,
+    text: TextFiles,
 }
 
 impl Prepared {
@@ -202,12 +216,51 @@ impl Prepared {
         TrialData {
             dataset: self.datasets[&id].clone(),
             audio: self.audio.get(&id).cloned().unwrap_or_default(),
+            text: self.text.for_config(cfg),
+        }
+    }
+}
+
+/// Lexicon and embedding files of the plan's text configs, read once and
+/// keyed by the text extractor id.
+#[derive(Default)]
+struct TextFiles(BTreeMap<String, Arc<crate::text::TextResources>>);
+
+impl TextFiles {
+    fn load<'a>(configs: impl Iterator<Item = &'a TrialConfig>) -> Result<TextFiles, RunError> {
+        let mut out = BTreeMap::new();
+        for c in configs {
+            if let Some(t) = &c.features.text
+                && let std::collections::btree_map::Entry::Vacant(e) = out.entry(t.extractor_id())
+            {
+                let r = crate::text::TextResources::load(t, std::path::Path::new(""))?;
+                e.insert(Arc::new(r));
+            }
+        }
+        Ok(TextFiles(out))
+    }
+
+    fn for_config(&self, cfg: &TrialConfig) -> Arc<crate::text::TextResources> {
+        cfg.features
+            .text
+            .as_ref()
+            .and_then(|t| self.0.get(&t.extractor_id()).cloned())
+            .unwrap_or_default()
+    }
+
+    /// The data a trial reads, for its key: the dataset's fingerprint and
+    /// the content hash of its lexicon / embeddings file, if any.
+    fn inputs_fingerprint(&self, cfg: &TrialConfig, dataset_fingerprint: &str) -> String {
+        match self.for_config(cfg).content_hash() {
+            Some(h) => format!("{dataset_fingerprint}+text:{h}"),
+            None => dataset_fingerprint.to_string(),
         }
     }
 }
 
 fn prepare_features(
     datasets: BTreeMap<String, Arc<Dataset>>,
+    text: TextFiles,
     configs: &[&TrialConfig],
     cache_dir: &std::path::Path,
     progress: &Progress,
@@ -223,7 +276,11 @@ fn prepare_features(
             audio.insert(id.clone(), extract_audio(ds, &needed, cache_dir, progress)?);
         }
     }
-    Ok(Prepared { datasets, audio })
+    Ok(Prepared {
+        datasets,
+        audio,
+        text,
+    })
 }
 
 /// One unit of work: a trial row to claim and run.
@@ -245,6 +302,7 @@ pub fn sweep(plan: &Plan, store: &Store, opts: &SweepOptions) -> Result<SweepSum
         &ctx,
         &progress,
     )?;
+    let text_files = TextFiles::load(plan.trials.iter().map(|t| &t.config))?;
 
     let experiment_id =
         store.ensure_experiment(&plan.experiment.name, &plan.experiment.description)?;
@@ -280,7 +338,11 @@ pub fn sweep(plan: &Plan, store: &Store, opts: &SweepOptions) -> Result<SweepSum
         let new: Vec<NewTrial> = mine
             .iter()
             .map(|t| NewTrial {
-                key: TrialKey::new(&t.config, &ds.fingerprint).0,
+                key: TrialKey::new(
+                    &t.config,
+                    &text_files.inputs_fingerprint(&t.config, &ds.fingerprint),
+                )
+                .0,
                 modality: t.config.modality.as_str().into(),
                 architecture: t.config.architecture.as_str().into(),
                 labels: t.config.labels.to_string(),
@@ -359,7 +421,7 @@ pub fn sweep(plan: &Plan, store: &Store, opts: &SweepOptions) -> Result<SweepSum
     }
 
     let configs: Vec<&TrialConfig> = work.iter().map(|w| &w.config).collect();
-    let prepared = prepare_features(datasets, &configs, &opts.cache_dir, &progress)?;
+    let prepared = prepare_features(datasets, text_files, &configs, &opts.cache_dir, &progress)?;
 
     let outcome = run_work(store, &work, &prepared, opts, &progress, |cfg, fp| {
         provenance::for_plan(plan, cfg, fp, opts.jobs)
@@ -620,7 +682,19 @@ pub fn rerun(store: &Store, query: &str, opts: &SweepOptions) -> Result<RerunRep
             now: ds.fingerprint.clone(),
         });
     }
-    let prepared = prepare_features(datasets, &[&config], &opts.cache_dir, &progress)?;
+    let text_files = TextFiles::load(std::iter::once(&config))?;
+    let key = TrialKey::new(
+        &config,
+        &text_files.inputs_fingerprint(&config, &ds.fingerprint),
+    );
+    if key.0 != origin.key {
+        return Err(RunError::InputsChanged {
+            trial: origin.id,
+            recorded: origin.key.clone(),
+            now: key.0,
+        });
+    }
+    let prepared = prepare_features(datasets, text_files, &[&config], &opts.cache_dir, &progress)?;
     let row = store.add_rerun(&origin, TrialReason::Rerun, None)?;
     let recorded_provenance = store.provenance(origin.id)?;
     let work = [Work {

@@ -31,6 +31,9 @@ pub type AudioColumn = Vec<Result<Vec<f32>, String>>;
 pub struct TrialData {
     pub dataset: Arc<Dataset>,
     pub audio: BTreeMap<String, Arc<AudioColumn>>,
+    /// The lexicon / embeddings file the trial's text features read, loaded
+    /// once per sweep.
+    pub text: Arc<text::TextResources>,
 }
 
 /// Why a trial failed. The text is stored with the trial.
@@ -168,13 +171,6 @@ pub fn run_trial(cfg: &TrialConfig, data: &TrialData) -> Result<TrialResult, Tri
             usable[i] = false;
             skips.add(&t.id, "audio", why.clone());
         }
-        if let Some(tc) = text_cfg {
-            let has_lyrics = t.lyrics.as_deref().is_some_and(|l| !l.trim().is_empty());
-            if !has_lyrics && tc.drops_missing_lyrics() {
-                usable[i] = false;
-                skips.add(&t.id, "lyrics", "no lyrics");
-            }
-        }
     }
 
     let folds = splits::make_folds(
@@ -210,7 +206,7 @@ pub fn run_trial(cfg: &TrialConfig, data: &TrialData) -> Result<TrialResult, Tri
         )
         .map_err(|source| TrialError::Labels {
             fold: fold_index,
-            scheme: cfg.labels.clone(),
+            scheme: cfg.labels,
             source,
         })?;
 
@@ -234,7 +230,7 @@ pub fn run_trial(cfg: &TrialConfig, data: &TrialData) -> Result<TrialResult, Tri
                         if cfg.label_options.unlabelled == UnlabelledPolicy::Fail {
                             return Err(TrialError::Unlabelled {
                                 track: t.id.clone(),
-                                scheme: cfg.labels.clone(),
+                                scheme: cfg.labels,
                                 why,
                             });
                         }
@@ -257,15 +253,41 @@ pub fn run_trial(cfg: &TrialConfig, data: &TrialData) -> Result<TrialResult, Tri
             });
         }
 
-        let (mut x_train, mut x_test) = features(
-            cfg,
+        let fm = features(
             tracks,
             audio.as_deref(),
             text_cfg,
+            &data.text,
             &train_idx,
             &test_idx,
         )
         .map_err(|e| e.at_fold(fold_index))?;
+        // Tracks without usable lyrics leave the trial under
+        // `missing_lyrics = "drop"` (with "zero" they keep a zero vector).
+        let drop_missing = text_cfg.is_some_and(|t| t.missing_lyrics == text::MissingLyrics::Drop);
+        let keep =
+            |x: Matrix, idx: Vec<usize>, y: Vec<Target>, present: &[bool], skips: &mut Skips| {
+                if !drop_missing || present.iter().all(|&p| p) {
+                    return (x, idx, y);
+                }
+                let rows: Vec<usize> = (0..idx.len()).filter(|&r| present[r]).collect();
+                for r in (0..idx.len()).filter(|&r| !present[r]) {
+                    skips.add(&tracks[idx[r]].id, "lyrics", "no lyrics");
+                }
+                let pick = |v: &[usize]| rows.iter().map(|&r| v[r]).collect::<Vec<_>>();
+                let y = rows.iter().map(|&r| y[r].clone()).collect();
+                (x.select(&rows), pick(&idx), y)
+            };
+        let (mut x_train, train_idx, y_train) =
+            keep(fm.train, train_idx, y_train, &fm.train_present, &mut skips);
+        let (mut x_test, test_idx, y_test) =
+            keep(fm.test, test_idx, y_test, &fm.test_present, &mut skips);
+        if train_idx.is_empty() || test_idx.is_empty() {
+            return Err(TrialError::Data {
+                fold: fold_index,
+                what: "no training or test track has lyrics".into(),
+            });
+        }
         let scaler = StandardScaler::fit(&x_train);
         scaler.transform(&mut x_train);
         scaler.transform(&mut x_test);
@@ -464,18 +486,28 @@ impl FeatureError {
     }
 }
 
+/// A fold's feature matrices, and which rows have lyrics.
+struct FoldMatrices {
+    train: Matrix,
+    test: Matrix,
+    train_present: Vec<bool>,
+    test_present: Vec<bool>,
+}
+
 /// The training and test matrices: audio vectors and/or lyrics vectors
 /// (fitted on the training tracks), concatenated for fusion.
 fn features(
-    _cfg: &TrialConfig,
     tracks: &[Track],
     audio: Option<&AudioColumn>,
     text_cfg: Option<&text::TextFeatureConfig>,
+    resources: &text::TextResources,
     train_idx: &[usize],
     test_idx: &[usize],
-) -> Result<(Matrix, Matrix), FeatureError> {
+) -> Result<FoldMatrices, FeatureError> {
     let mut train_rows: Vec<Vec<f64>> = vec![Vec::new(); train_idx.len()];
     let mut test_rows: Vec<Vec<f64>> = vec![Vec::new(); test_idx.len()];
+    let mut train_present = vec![true; train_idx.len()];
+    let mut test_present = vec![true; test_idx.len()];
     if let Some(col) = audio {
         for (rows, idx) in [(&mut train_rows, train_idx), (&mut test_rows, test_idx)] {
             for (row, &i) in rows.iter_mut().zip(idx) {
@@ -490,21 +522,33 @@ fn features(
         };
         let ids =
             |idx: &[usize]| -> Vec<&str> { idx.iter().map(|&i| tracks[i].id.as_str()).collect() };
-        let fitted = text::fit(tc, &docs(train_idx), &ids(train_idx))
+        let fitted = text::fit_with(tc, resources, &docs(train_idx), &ids(train_idx))
             .map_err(|e| FeatureError(TrialErrorKind::Text(e)))?;
-        for (rows, idx) in [(&mut train_rows, train_idx), (&mut test_rows, test_idx)] {
+        for (rows, present, idx) in [
+            (&mut train_rows, &mut train_present, train_idx),
+            (&mut test_rows, &mut test_present, test_idx),
+        ] {
             let tf = fitted
                 .transform(&docs(idx), &ids(idx))
                 .map_err(|e| FeatureError(TrialErrorKind::Text(e)))?;
             for (r, row) in rows.iter_mut().enumerate() {
-                row.extend(tf.row(r).iter().map(|&x| f64::from(x)));
+                let v = tf
+                    .dense_row(r)
+                    .expect("vector representations give dense rows");
+                row.extend(v.iter().map(|&x| f64::from(x)));
             }
+            present.copy_from_slice(&tf.mask);
         }
     }
     let to_matrix = |rows: &[Vec<f64>]| {
         Matrix::from_rows(rows).map_err(|e| FeatureError(TrialErrorKind::Shape(e)))
     };
-    Ok((to_matrix(&train_rows)?, to_matrix(&test_rows)?))
+    Ok(FoldMatrices {
+        train: to_matrix(&train_rows)?,
+        test: to_matrix(&test_rows)?,
+        train_present,
+        test_present,
+    })
 }
 
 /// The folds as track ids, stored once per split hash so a re-run can check

@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::audio::AudioFeatureConfig;
 use crate::data::DatasetConfig;
+use crate::data::config::MergeSubset;
 use crate::data::splits::EvaluationConfig;
 use crate::labels::LabelScheme;
 pub use crate::model::{Architecture, Modality, Task};
@@ -307,6 +308,16 @@ impl TrialConfig {
             ids.push(a.extractor_id());
         }
         if let Some(t) = &self.features.text {
+            // Without file locations: a lexicon or embeddings file is
+            // identified by its content hash (see `TrialKey::new`).
+            let mut t = t.clone();
+            if let Some(l) = &mut t.lexicon {
+                l.path = PathBuf::new();
+            }
+            if let Some(e) = &mut t.embeddings {
+                e.path = PathBuf::new();
+                e.ids = None;
+            }
             ids.push(t.extractor_id());
         }
         ids
@@ -340,17 +351,31 @@ impl TrialConfig {
 pub struct TrialKey(pub String);
 
 impl TrialKey {
-    pub fn new(config: &TrialConfig, dataset_fingerprint: &str) -> TrialKey {
+    /// `inputs_fingerprint` identifies the data the trial reads: the
+    /// dataset's content fingerprint, plus the content hash of any lexicon or
+    /// embeddings file (see `run`), so file locations never enter the key.
+    pub fn new(config: &TrialConfig, inputs_fingerprint: &str) -> TrialKey {
         let mut value = serde_json::to_value(config).expect("trial configs serialise");
         if let Some(obj) = value.as_object_mut() {
             obj.remove("dataset");
+        }
+        if let Some(text) = value
+            .pointer_mut("/features/text")
+            .and_then(|t| t.as_object_mut())
+        {
+            for section in ["lexicon", "embeddings"] {
+                if let Some(sec) = text.get_mut(section).and_then(|s| s.as_object_mut()) {
+                    sec.remove("path");
+                    sec.remove("ids");
+                }
+            }
         }
         let mut h = blake3::Hasher::new();
         h.update(TRIAL_KEY_VERSION.as_bytes());
         h.update(b"\n");
         h.update(value.to_string().as_bytes());
         h.update(b"\n");
-        h.update(dataset_fingerprint.as_bytes());
+        h.update(inputs_fingerprint.as_bytes());
         for id in config.extractor_ids() {
             h.update(b"\n");
             h.update(id.as_bytes());
@@ -437,6 +462,8 @@ pub struct Provides {
     pub valence_arousal: bool,
     pub categories: bool,
     pub genres: bool,
+    /// Mood tags (binary tasks can read them instead of V/A regions).
+    pub tags: bool,
 }
 
 /// A combination that cannot run: its description, why, and the exclude
@@ -673,7 +700,7 @@ impl Spec {
                                 out.push(Combination {
                                     modality,
                                     architecture,
-                                    labels: labels.clone(),
+                                    labels: *labels,
                                     task,
                                     seed,
                                     params,
@@ -710,6 +737,43 @@ impl Spec {
                 })?;
         let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
         settings.dataset.resolve_paths(&cwd);
+        match settings.dataset.validate() {
+            Ok(()) => {}
+            Err(crate::data::DataError::Config { key, message }) => return Err((key, message)),
+            Err(other) => return Err(("dataset".into(), other.to_string())),
+        }
+        if let Err(e) = settings.features.audio.validate() {
+            return Err(("features.audio".into(), e.to_string()));
+        }
+        // Lexicon / embedding files: absolute, like dataset paths.
+        if let Some(l) = &mut settings.features.text.lexicon {
+            l.path = crate::data::config::resolve_path(&l.path, &cwd);
+        }
+        if let Some(e) = &mut settings.features.text.embeddings {
+            e.path = crate::data::config::resolve_path(&e.path, &cwd);
+            if let Some(ids) = &mut e.ids {
+                *ids = crate::data::config::resolve_path(ids, &cwd);
+            }
+        }
+        match settings.features.text.resolved() {
+            Ok(t) => settings.features.text = t,
+            Err(crate::text::TextError::Config { key, rule }) => {
+                // The text module names its keys from its own table.
+                let key = match key.strip_prefix("text") {
+                    Some(rest) => format!("features.text{rest}"),
+                    None => key,
+                };
+                return Err((key, rule));
+            }
+            Err(other) => return Err(("features.text".into(), other.to_string())),
+        }
+        match settings.evaluation.validate() {
+            Ok(()) => {}
+            Err(crate::data::splits::SplitError::Config { key, message }) => {
+                return Err((format!("evaluation.{key}"), message));
+            }
+            Err(other) => return Err(("evaluation".into(), other.to_string())),
+        }
         Ok(settings)
     }
 }
@@ -810,6 +874,9 @@ fn check_combination(
     let labels_ok = match &c.labels {
         LabelScheme::Categorical => provides.categories,
         LabelScheme::Genre => provides.genres,
+        // Quadrants read V/A signs or a Q1..Q4 category.
+        LabelScheme::Quadrants => provides.valence_arousal || provides.categories,
+        LabelScheme::Binary(_) => provides.valence_arousal || provides.tags,
         l if l.requires_va() => provides.valence_arousal,
         _ => true,
     };
@@ -821,6 +888,8 @@ fn check_combination(
                 match &c.labels {
                     LabelScheme::Categorical => "categorical emotion labels",
                     LabelScheme::Genre => "genre labels",
+                    LabelScheme::Quadrants => "valence/arousal or Q1..Q4 categories",
+                    LabelScheme::Binary(_) => "valence/arousal or mood tags",
                     _ => "valence/arousal annotations",
                 }
             ),
@@ -831,16 +900,44 @@ fn check_combination(
 }
 
 /// What each dataset kind provides. Known from the configuration alone so a
-/// spec is checked before any data is read.
+/// spec is checked before any data is read; a generic manifest may hold
+/// anything, and its missing columns surface as skipped tracks.
 pub fn dataset_provides(cfg: &DatasetConfig) -> Provides {
+    let p = |audio, lyrics, valence_arousal, categories, genres, tags| Provides {
+        audio,
+        lyrics,
+        valence_arousal,
+        categories,
+        genres,
+        tags,
+    };
     match cfg {
-        DatasetConfig::Synthetic(_) => Provides {
-            audio: true,
-            lyrics: true,
-            valence_arousal: true,
-            categories: true,
-            genres: true,
-        },
+        DatasetConfig::Synthetic(_) | DatasetConfig::Manifest(_) => {
+            p(true, true, true, true, true, true)
+        }
+        DatasetConfig::Deam(_) => p(true, false, true, false, true, false),
+        DatasetConfig::Pmemo(_) => p(true, true, true, false, false, false),
+        // 4Q: the quadrant folder is the category.
+        DatasetConfig::FourQ(_) => p(true, false, false, true, false, false),
+        DatasetConfig::Merge(c) => p(
+            c.subset != MergeSubset::Lyrics,
+            c.subset != MergeSubset::Audio,
+            true,
+            true,
+            false,
+            false,
+        ),
+        DatasetConfig::Emotify(_) => p(true, false, false, true, true, false),
+        DatasetConfig::MtgJamendo(_) => p(true, false, false, false, false, true),
+        DatasetConfig::Gtzan(c) => p(true, c.lyrics.is_some(), false, false, true, false),
+        DatasetConfig::Deezer(c) => p(
+            c.audio_dir.is_some(),
+            !c.musixmatch.is_empty(),
+            true,
+            false,
+            false,
+            false,
+        ),
     }
 }
 
@@ -853,7 +950,7 @@ fn build_trial_config(c: &Combination, s: &Settings) -> TrialConfig {
         experiment: s.experiment.name.clone(),
         modality: c.modality,
         architecture: c.architecture,
-        labels: c.labels.clone(),
+        labels: c.labels,
         task: c.task,
         seed: c.seed,
         dataset: s.dataset.clone(),

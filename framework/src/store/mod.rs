@@ -307,7 +307,7 @@ pub struct PredictionRow {
 }
 
 /// A track left out of a trial, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct SkippedTrack {
     pub track_id: String,
     pub stage: String,
@@ -315,7 +315,7 @@ pub struct SkippedTrack {
 }
 
 /// A file a trial produced (e.g. model weights).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct ArtifactRow {
     pub fold: Option<i64>,
     pub kind: String,
@@ -389,7 +389,7 @@ pub enum SweepStatus {
 }
 
 /// An experiment and how many trials it holds per status.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 pub struct ExperimentRow {
     pub id: i64,
     pub name: String,
@@ -699,8 +699,7 @@ impl Store {
     /// Experiments with their trial counts, by name.
     pub fn experiments(&self) -> Result<Vec<ExperimentRow>, StoreError> {
         self.rt.block_on(async {
-            let what = "list experiments";
-            let rows = sqlx::query(
+            sqlx::query_as(
                 "SELECT e.id, e.name, e.description, e.created_at,
                         COUNT(t.id) AS trials,
                         COALESCE(SUM(t.status = 'completed'), 0) AS completed,
@@ -711,21 +710,7 @@ impl Store {
             )
             .fetch_all(&self.pool)
             .await
-            .map_err(self.q(what))?;
-            rows.iter()
-                .map(|r| {
-                    Ok(ExperimentRow {
-                        id: r.try_get("id")?,
-                        name: r.try_get("name")?,
-                        description: r.try_get("description")?,
-                        created_at: r.try_get("created_at")?,
-                        trials: r.try_get("trials")?,
-                        completed: r.try_get("completed")?,
-                        failed: r.try_get("failed")?,
-                    })
-                })
-                .collect::<Result<_, sqlx::Error>>()
-                .map_err(self.q(what))
+            .map_err(self.q("list experiments"))
         })
     }
 
@@ -1472,51 +1457,27 @@ impl Store {
     /// Tracks a trial left out, and why.
     pub fn skipped_tracks(&self, trial_id: i64) -> Result<Vec<SkippedTrack>, StoreError> {
         self.rt.block_on(async {
-            let what = "read skipped tracks";
-            let rows = sqlx::query(
+            sqlx::query_as(
                 "SELECT track_id, stage, reason FROM skipped_tracks WHERE trial_id = ?
                  ORDER BY stage, track_id",
             )
             .bind(trial_id)
             .fetch_all(&self.pool)
             .await
-            .map_err(self.q(what))?;
-            rows.iter()
-                .map(|r| {
-                    Ok(SkippedTrack {
-                        track_id: r.try_get("track_id")?,
-                        stage: r.try_get("stage")?,
-                        reason: r.try_get("reason")?,
-                    })
-                })
-                .collect::<Result<_, sqlx::Error>>()
-                .map_err(self.q(what))
+            .map_err(self.q("read skipped tracks"))
         })
     }
 
     /// Artifacts of a trial.
     pub fn artifacts(&self, trial_id: i64) -> Result<Vec<ArtifactRow>, StoreError> {
         self.rt.block_on(async {
-            let what = "read artifacts";
-            let rows = sqlx::query(
+            sqlx::query_as(
                 "SELECT fold, kind, path, sha256, bytes FROM artifacts WHERE trial_id = ? ORDER BY id",
             )
             .bind(trial_id)
             .fetch_all(&self.pool)
             .await
-            .map_err(self.q(what))?;
-            rows.iter()
-                .map(|r| {
-                    Ok(ArtifactRow {
-                        fold: r.try_get("fold")?,
-                        kind: r.try_get("kind")?,
-                        path: r.try_get("path")?,
-                        sha256: r.try_get("sha256")?,
-                        bytes: r.try_get("bytes")?,
-                    })
-                })
-                .collect::<Result<_, sqlx::Error>>()
-                .map_err(self.q(what))
+            .map_err(self.q("read artifacts"))
         })
     }
 

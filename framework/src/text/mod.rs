@@ -2,54 +2,52 @@
 //! embeddings and discriminative keywords.
 //!
 //! Owns: turning raw lyrics text into numeric features fitted on a training
-//! fold only. Leaves reading lyrics files to `data`.
+//! fold only. Leaves reading lyrics files to `data` (with
+//! [`clean::decode_lyrics_bytes`] as the helper that reports bad bytes),
+//! dropping masked tracks to the executor, and models to `model`.
+//!
+//! * [`clean`]: Unicode normalisation, LRC/section markup removal, the `mer`
+//!   and `sklearn` tokenizers, stopwords, Snowball stemming, n-grams.
+//! * [`config`]: the `[text]` spec section ([`TextFeatureConfig`]).
+//! * [`fit`] / [`fit_with`] -> [`FittedText`] -> [`FittedText::transform`]
+//!   -> [`TextFeatures`] (rows + mask + counts for the trial record).
+//! * [`tfidf`], [`lexicon`], [`embeddings`], [`token_ids`]: the four
+//!   representations.
+//! * [`keywords`](mod@keywords): top discriminative words per class for
+//!   reports.
+//!
+//! mer's default cleaning differs from scikit-learn's (NFKC, markup removal,
+//! contractions kept whole, one-letter words kept, English stopwords
+//! removed); `clean.tokenizer = "sklearn"`, `clean.strip_markup = false`,
+//! `tfidf.stopwords = "none"`, `tfidf.min_df = 1` and
+//! `tfidf.max_features` above the vocabulary size give `TfidfVectorizer()`'s
+//! defaults (tested against scikit-learn, `tests/text_tfidf.rs`).
 
-// PROVISIONAL: replaced by the text branch (issue 6).
+pub mod clean;
+pub mod config;
+pub mod embeddings;
+mod error;
+mod features;
+pub mod keywords;
+pub mod lexicon;
+pub mod tfidf;
+pub mod token_ids;
 
-use serde::{Deserialize, Serialize};
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct TextFeatureConfig {
-    pub representation: String,
-}
-
-impl Default for TextFeatureConfig {
-    fn default() -> Self {
-        TextFeatureConfig {
-            representation: "tfidf".into(),
-        }
-    }
-}
-
-impl TextFeatureConfig {
-    pub fn extractor_id(&self) -> String {
-        format!(
-            "text/0/{}",
-            serde_json::to_string(self).expect("serialises")
-        )
-    }
-}
-#[derive(Debug, thiserror::Error)]
-#[error("text")]
-pub struct TextError;
-pub struct FittedText;
-pub struct TextFeatures;
-impl TextFeatures {
-    pub fn row(&self, _: usize) -> &[f32] {
-        unimplemented!()
-    }
-}
-impl FittedText {
-    pub fn transform(&self, _: &[Option<&str>], _: &[&str]) -> Result<TextFeatures, TextError> {
-        unimplemented!()
-    }
-}
-pub fn fit(_: &TextFeatureConfig, _: &[Option<&str>], _: &[&str]) -> Result<FittedText, TextError> {
-    unimplemented!()
-}
-impl TextFeatureConfig {
-    pub fn drops_missing_lyrics(&self) -> bool {
-        unimplemented!()
-    }
-}
+pub use clean::{
+    Analyzer, AnalyzerOptions, Stopwords, Tokenizer, decode_lyrics_bytes, read_lyrics_file,
+};
+pub use config::{
+    CleanConfig, DocFreq, EmbeddingsConfig, LexiconConfig, MissingLyrics, Norm, Representation,
+    TEXT_FEATURES_VERSION, TextFeatureConfig, TfidfConfig, TokenIdsConfig,
+};
+pub use embeddings::{EmbeddingCoverage, EmbeddingTable};
+pub use error::TextError;
+pub use features::{
+    FeatureMatrix, FittedText, TextFeatures, TextResources, TextStats, fit, fit_with,
+};
+pub use keywords::{
+    ClassKeywords, Keyword, KeywordMethod, KeywordOptions, keywords, keywords_with,
+};
+pub use lexicon::{Lexicon, LexiconCoverage};
+pub use tfidf::TfidfModel;
+pub use token_ids::TokenVocabulary;

@@ -3,4 +3,5 @@
 //!
 //! Everything here is fitted on the training fold only.
 
+pub mod imbalance;
 pub mod scaler;
