@@ -1,0 +1,283 @@
+//! EDA numbers against scikit-learn / numpy (fixture written by
+//! `tools/report_pca_fixture.py`), and the EDA files written from in-memory
+//! inputs.
+
+use std::path::Path;
+
+use mer::report::eda::{
+    EdaInput, FeatureMatrix, VaInput, centroid_distances, class_counts, correlation, relative,
+    write_eda,
+};
+use mer::report::pca::{pca, standardize};
+use mer::report::plot::Regions;
+use serde_json::Value;
+
+/// The fixture's input matrix (same expression as the Python script).
+fn matrix(n: usize, d: usize) -> Vec<Vec<f64>> {
+    (0..n)
+        .map(|i| {
+            (0..d)
+                .map(|j| {
+                    (i % 7) as f64 * (j as f64 + 1.0).sin()
+                        + 0.5 * (i % 11) as f64 * (2.0 * j as f64).cos()
+                        + 0.1 * (0.013 * i as f64 * j as f64).sin()
+                        + 0.01 * j as f64
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn labels(n: usize, k: usize) -> Vec<Option<usize>> {
+    (0..n).map(|i| Some((i + i / 4) % k)).collect()
+}
+
+fn fixture() -> Value {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/report/eda.json");
+    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+}
+
+fn vec1(v: &Value) -> Vec<f64> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect()
+}
+
+fn vec2(v: &Value) -> Vec<Vec<f64>> {
+    v.as_array().unwrap().iter().map(vec1).collect()
+}
+
+fn close(a: f64, b: f64, tol: f64, what: &str) {
+    assert!(
+        (a - b).abs() <= tol * (1.0 + b.abs()),
+        "{what}: {a} vs reference {b} (tolerance {tol})"
+    );
+}
+
+#[test]
+fn pca_matches_scikit_learn_on_all_three_solver_paths() {
+    let f = fixture();
+    // Tolerances: the exact (Jacobi) paths agree to rounding; subspace
+    // iteration converges to 1e-13 in the eigenvalues.
+    for (case, tol) in [("tall", 1e-9), ("wide", 1e-9), ("big", 1e-7)] {
+        let r = &f["pca"][case];
+        let (n, d) = (
+            r["n"].as_u64().unwrap() as usize,
+            r["d"].as_u64().unwrap() as usize,
+        );
+        let x = matrix(n, d);
+        let p = pca(&x, 2).unwrap();
+        for (a, b) in p.mean.iter().zip(vec1(&r["mean"])) {
+            close(*a, b, 1e-12, &format!("{case} mean"));
+        }
+        for (a, b) in p
+            .explained_variance
+            .iter()
+            .zip(vec1(&r["explained_variance"]))
+        {
+            close(*a, b, tol, &format!("{case} explained variance"));
+        }
+        for (a, b) in p
+            .explained_variance_ratio
+            .iter()
+            .zip(vec1(&r["explained_variance_ratio"]))
+        {
+            close(*a, b, tol, &format!("{case} explained variance ratio"));
+        }
+        // Components including their sign (svd_flip).
+        for (c, (a, b)) in p.components.iter().zip(vec2(&r["components"])).enumerate() {
+            for (x, y) in a.iter().zip(b) {
+                close(*x, y, tol * 10.0, &format!("{case} component {c}"));
+            }
+        }
+        let t = p.transform(&x[..5]);
+        for (a, b) in t.iter().zip(vec2(&r["transform_head"])) {
+            for (x, y) in a.iter().zip(b) {
+                close(*x, y, tol * 10.0, &format!("{case} transform"));
+            }
+        }
+    }
+}
+
+#[test]
+fn standardize_correlation_and_centroids_match_numpy() {
+    let f = fixture();
+    let x = matrix(60, 8);
+    let mut z = x.clone();
+    standardize(&mut z);
+    for (a, b) in z.iter().zip(vec2(&f["standardize"]["head"])) {
+        for (p, q) in a.iter().zip(b) {
+            close(*p, q, 1e-12, "StandardScaler");
+        }
+    }
+    let c = correlation(&x);
+    for (a, b) in c.iter().zip(vec2(&f["correlation"]["matrix"])) {
+        for (p, q) in a.iter().zip(b) {
+            close(*p, q, 1e-12, "corrcoef");
+        }
+    }
+    let d = centroid_distances(&x, &labels(60, 4), 4);
+    for (a, b) in d.iter().zip(vec2(&f["centroids"]["distances"])) {
+        for (p, q) in a.iter().zip(b) {
+            close(*p, q, 1e-12, "centroid distance");
+        }
+    }
+    // Relative distances: the mean off-diagonal entry becomes 1.
+    let r = relative(&d);
+    let off: Vec<f64> = (0..4)
+        .flat_map(|i| (0..4).filter(move |&j| j != i).map(move |j| (i, j)))
+        .map(|(i, j)| r[i][j])
+        .collect();
+    close(
+        off.iter().sum::<f64>() / off.len() as f64,
+        1.0,
+        1e-12,
+        "mean relative",
+    );
+    // Unlabelled tracks and empty classes.
+    assert_eq!(
+        class_counts(&[Some(0), None, Some(2), Some(2)], 3),
+        vec![1, 0, 2]
+    );
+    let d = centroid_distances(&x[..4], &[Some(0), Some(0), Some(1), None], 3);
+    assert!(d[0][2].is_nan() && d[0][1].is_finite());
+}
+
+/// A dataset where classes 2 and 3 (the "quiet" pair) share their audio
+/// and differ in their lyrics features.
+fn quiet_emotion_input() -> EdaInput {
+    let n = 160;
+    let classes: Vec<String> = ["Q1 happy", "Q2 angry", "Q3 sad", "Q4 calm"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let labels: Vec<Option<usize>> = (0..n)
+        .map(|i| if i == 7 { None } else { Some(i % 4) })
+        .collect();
+    let wiggle = |i: usize, j: usize| ((i * 31 + j * 17) % 23) as f64 / 23.0 - 0.5;
+    let audio_centre = [
+        [2.0, 2.0, 0.0],
+        [-2.0, 2.0, 0.5],
+        [0.0, -2.0, 0.0],
+        [0.2, -2.1, 0.1],
+    ];
+    let text_centre = [
+        [1.0, 0.0, 0.0, 0.0],
+        [0.0, 1.0, 0.0, 0.0],
+        [0.0, 0.0, 1.0, 0.0],
+        [0.0, 0.0, 0.0, 1.0],
+    ];
+    let audio = FeatureMatrix {
+        modality: "audio".into(),
+        names: vec!["rms".into(), "tempo".into(), "mfcc_1".into()],
+        rows: (0..n)
+            .map(|i| {
+                (0..3)
+                    .map(|j| audio_centre[i % 4][j] + wiggle(i, j))
+                    .collect()
+            })
+            .collect(),
+    };
+    let text = FeatureMatrix {
+        modality: "lyrics".into(),
+        names: vec!["gone".into(), "love".into(), "hurt".into(), "peace".into()],
+        rows: (0..n)
+            .map(|i| {
+                (0..4)
+                    .map(|j| 2.0 * text_centre[i % 4][j] + 0.5 * wiggle(i, j + 5))
+                    .collect()
+            })
+            .collect(),
+    };
+    let va: Vec<(f64, f64)> = (0..n)
+        .map(|i| {
+            let (v, a) = [(0.5, 0.5), (-0.5, 0.5), (-0.5, -0.5), (0.5, -0.5)][i % 4];
+            (v + 0.4 * wiggle(i, 1), a + 0.4 * wiggle(i, 2))
+        })
+        .collect();
+    EdaInput {
+        dataset: "synthetic quadrants".into(),
+        classes,
+        labels,
+        features: vec![audio, text],
+        keywords: vec![
+            vec![("love".into(), 0.31), ("dance".into(), 0.2)],
+            vec![("fight".into(), 0.28), ("burn".into(), 0.21)],
+            vec![
+                ("gone".into(), 0.3),
+                ("hurt".into(), 0.25),
+                ("cry".into(), 0.2),
+            ],
+            vec![
+                ("peace".into(), 0.29),
+                ("angel".into(), 0.22),
+                ("star".into(), 0.12),
+            ],
+        ],
+        va: Some(VaInput {
+            points: va,
+            regions: Regions::equal_grid(2, (-1.0, 1.0), (-1.0, 1.0)),
+            valence_range: Some((-1.0, 1.0)),
+            arousal_range: Some((-1.0, 1.0)),
+            scheme: "2 × 2 grid (Russell quadrants)".into(),
+        }),
+    }
+}
+
+#[test]
+fn eda_writes_every_view_and_finds_the_quiet_pair() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = quiet_emotion_input();
+    let out = dir.path().join("eda");
+    write_eda(&input, &out).unwrap();
+    if let Ok(keep) = std::env::var("MER_KEEP_REPORT") {
+        write_eda(&input, &Path::new(&keep).join("eda")).unwrap();
+    }
+    for f in [
+        "index.html",
+        "eda.md",
+        "figures/class-distribution.png",
+        "figures/correlation-audio.svg",
+        "figures/correlation-lyrics.png",
+        "figures/centroids-audio.png",
+        "figures/centroids-lyrics.svg",
+        "figures/centroids-by-modality.png",
+        "figures/keywords.png",
+        "figures/pca-audio.png",
+        "figures/pca-lyrics.svg",
+        "figures/valence-arousal.png",
+    ] {
+        assert!(out.join(f).exists(), "{f} missing");
+    }
+    let md = std::fs::read_to_string(out.join("eda.md")).unwrap();
+    // Counts: 40 per class, one track of class 3 unlabelled.
+    assert!(md.contains("| Q4 calm | 39 |"), "{md}");
+    assert!(md.contains("1 without a label"));
+    // The quiet pair is the closest in audio, and far apart in lyrics.
+    assert!(
+        md.contains("Closest pair in audio: Q3 sad – Q4 calm"),
+        "{md}"
+    );
+    let line = md
+        .lines()
+        .find(|l| l.starts_with("| Q3 sad – Q4 calm |"))
+        .unwrap();
+    let cells: Vec<f64> = line
+        .split('|')
+        .filter_map(|c| c.trim().parse::<f64>().ok())
+        .collect();
+    // audio distance, audio relative, lyrics distance, lyrics relative
+    assert_eq!(cells.len(), 4, "{line}");
+    assert!(cells[1] < 0.3 && cells[3] > 0.9, "{line}");
+    assert!(md.contains("gone (0.300), hurt (0.250), cry (0.200)"));
+    assert!(md.contains("PC1 and PC2 explain"));
+    // Regenerating is byte-identical.
+    let before = std::fs::read(out.join("figures/pca-audio.png")).unwrap();
+    write_eda(&input, &out).unwrap();
+    assert_eq!(
+        std::fs::read(out.join("figures/pca-audio.png")).unwrap(),
+        before
+    );
+}
