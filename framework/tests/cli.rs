@@ -502,3 +502,107 @@ fn embedding_files_count_by_content_not_location() {
         text(&o)
     );
 }
+
+/// Every neural architecture and the ensemble, tiny, in one sweep.
+const EVERY_NETWORK: &str = r#"
+[experiment]
+name = "nets"
+
+[dataset]
+kind = "synthetic"
+tracks = 48
+duration_s = 2.0
+
+[evaluation]
+folds = 2
+
+[features.sequence]
+frames = 32
+[features.mel]
+n_mels = 16
+frames = 32
+[features.waveform]
+samples = 4096
+[features.tokens]
+max_len = 32
+
+[train]
+epochs = 2
+batch_size = 16
+
+[model.conv_gru_transformer]
+input = "waveform"
+frame = 256
+
+[model.ensemble]
+members = ["lstm_cnn", "cnn2d_specaug"]
+method = "stacking"
+
+[sweep]
+modality = ["audio", "text", "fusion"]
+architecture = ["residual_mlp", "gated_fusion", "text_projection", "text_bilstm", "text_cnn",
+                "lstm_cnn", "bilstm_cnn", "cnn2d", "cnn2d_specaug", "concat_lstm",
+                "conv_gru_transformer", "ensemble"]
+labels = ["quadrants"]
+
+[[sweep.exclude]]
+architecture = ["gated_fusion", "concat_lstm"]
+modality = ["audio", "text"]
+[[sweep.exclude]]
+architecture = ["text_projection", "text_bilstm", "text_cnn"]
+modality = ["audio", "fusion"]
+[[sweep.exclude]]
+architecture = ["lstm_cnn", "bilstm_cnn", "cnn2d", "cnn2d_specaug", "conv_gru_transformer", "ensemble"]
+modality = ["text", "fusion"]
+[[sweep.exclude]]
+architecture = "residual_mlp"
+modality = ["text", "fusion"]
+"#;
+
+#[test]
+fn every_network_trains_records_its_curves_and_reruns_identically() {
+    let s = Scratch::new();
+    let spec = s.write("nets.toml", EVERY_NETWORK);
+    let o = s.run(&["sweep", spec.to_str().unwrap(), "--quiet"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let store = s.store();
+    let trials = store.trials(&TrialFilter::default()).unwrap();
+    assert_eq!(trials.len(), 12, "{}", text(&o));
+    for t in &trials {
+        assert_eq!(
+            t.status,
+            TrialStatus::Completed,
+            "{} {}: {:?}",
+            t.id,
+            t.architecture,
+            t.error
+        );
+        let metrics = store.metrics(t.id).unwrap();
+        if t.architecture != "ensemble" {
+            // Per-epoch curves, and the weights of each fold with their hash.
+            assert!(
+                metrics
+                    .iter()
+                    .any(|m| m.epoch == Some(2) && m.split == mer::store::Split::Validation),
+                "{}: no validation curve",
+                t.architecture
+            );
+            let artifacts = store.artifacts(t.id).unwrap();
+            assert_eq!(artifacts.iter().filter(|a| a.kind == "weights").count(), 2);
+            for a in &artifacts {
+                let bytes =
+                    std::fs::read(s.path().join("results.artifacts").join(&a.path)).unwrap();
+                assert_eq!(bytes.len() as i64, a.bytes);
+            }
+        }
+        let o = s.run(&["rerun", &t.id.to_string(), "--quiet"]);
+        assert!(
+            o.status.success(),
+            "{} {}: {}",
+            t.id,
+            t.architecture,
+            text(&o)
+        );
+        assert!(String::from_utf8_lossy(&o.stdout).contains("IDENTICAL"));
+    }
+}

@@ -11,6 +11,8 @@
 //! goes on. Killing a sweep at any moment loses at most the trials in flight,
 //! which the next sweep re-runs.
 
+mod ensemble;
+mod neural;
 pub mod pipeline;
 pub mod progress;
 pub mod provenance;
@@ -192,7 +194,7 @@ fn extract_audio(
             column.push(match p {
                 None => Err("the track has no audio file".to_string()),
                 Some(_) => match results.next().expect("one result per path") {
-                    Ok(f) => Ok(f.data),
+                    Ok(f) => Ok(f),
                     Err(e) if cfg.on_bad_audio == audio::OnBadAudio::Skip => Err(e.to_string()),
                     Err(e) => return Err(RunError::Audio(e)),
                 },
@@ -208,6 +210,8 @@ struct Prepared {
     datasets: BTreeMap<String, Arc<Dataset>>,
     audio: BTreeMap<String, BTreeMap<String, Arc<AudioColumn>>>,
     text: TextFiles,
+    /// Threads each neural network trains on.
+    threads: usize,
 }
 
 impl Prepared {
@@ -217,6 +221,8 @@ impl Prepared {
             dataset: self.datasets[&id].clone(),
             audio: self.audio.get(&id).cloned().unwrap_or_default(),
             text: self.text.for_config(cfg),
+            members: Vec::new(),
+            threads: self.threads,
         }
     }
 }
@@ -280,6 +286,7 @@ fn prepare_features(
         datasets,
         audio,
         text,
+        threads: 1,
     })
 }
 
@@ -420,8 +427,12 @@ pub fn sweep(plan: &Plan, store: &Store, opts: &SweepOptions) -> Result<SweepSum
         progress.log(&format!("warning: {w}"));
     }
 
+    // Ensembles read their members' results: they run last.
+    work.sort_by_key(|w| w.config.architecture == crate::model::Architecture::Ensemble);
     let configs: Vec<&TrialConfig> = work.iter().map(|w| &w.config).collect();
-    let prepared = prepare_features(datasets, text_files, &configs, &opts.cache_dir, &progress)?;
+    let mut prepared =
+        prepare_features(datasets, text_files, &configs, &opts.cache_dir, &progress)?;
+    prepared.threads = neural_threads(opts.jobs);
 
     let outcome = run_work(store, &work, &prepared, opts, &progress, |cfg, fp| {
         provenance::for_plan(plan, cfg, fp, opts.jobs)
@@ -437,6 +448,12 @@ pub fn sweep(plan: &Plan, store: &Store, opts: &SweepOptions) -> Result<SweepSum
     store.finish_sweep(sweep_id, status)?;
     summary.elapsed = started.elapsed();
     Ok(summary)
+}
+
+/// Threads per neural network when `jobs` trials run at once.
+fn neural_threads(jobs: usize) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    (cores / jobs.max(1)).max(1)
 }
 
 struct WorkOutcome {
@@ -555,24 +572,53 @@ fn run_one(
     if !store.claim(w.row.id, worker)? {
         return Ok(One::Elsewhere);
     }
-    let data = prepared.trial_data(&w.config);
-    store.record_provenance(
-        w.row.id,
-        &provenance_of(&w.config, &data.dataset.fingerprint),
-    )?;
+    let mut data = prepared.trial_data(&w.config);
+    let mut provenance = provenance_of(&w.config, &data.dataset.fingerprint);
+    if w.config.architecture.is_neural() {
+        provenance.backend = "burn-flex (cpu)".into();
+        provenance.threads = data.threads as i64;
+    }
+    store.record_provenance(w.row.id, &provenance)?;
     let started = Instant::now();
+    if !w.config.members.is_empty() {
+        let fp = data.dataset.fingerprint.clone();
+        match member_results(store, &w.config, |m| {
+            prepared.text.inputs_fingerprint(m, &fp)
+        }) {
+            Ok(m) => data.members = m,
+            Err(msg) => {
+                store.fail_trial(w.row.id, worker, &msg, 0.0)?;
+                return Ok(One::Failed(msg));
+            }
+        }
+    }
     let result =
         std::panic::catch_unwind(AssertUnwindSafe(|| pipeline::run_trial(&w.config, &data)));
     let elapsed = started.elapsed().as_secs_f64();
     match result {
-        Ok(Ok(r)) => {
+        Ok(Ok(out)) => {
             let line = format!(
                 "done  trial {:>4} {:<48} {}  ({:.1} s)",
                 w.row.id,
                 w.config.summary(),
-                headline(&r.metrics),
+                headline(&out.result.metrics),
                 elapsed
             );
+            let mut r = out.result;
+            match save_models(
+                store,
+                w.row.id,
+                &w.config,
+                r.classes.as_deref(),
+                &out.models,
+            ) {
+                Ok(rows) => r.artifacts = rows,
+                Err(e) => {
+                    let msg = format!("saving the trained weights: {e}");
+                    store.fail_trial(w.row.id, worker, &msg, elapsed)?;
+                    return Ok(One::Failed(msg));
+                }
+            }
             store.complete_trial(w.row.id, worker, &r)?;
             Ok(One::Completed(line))
         }
@@ -592,6 +638,115 @@ fn run_one(
             Ok(One::Failed(msg))
         }
     }
+}
+
+/// How long an ensemble waits for member trials another process runs.
+const MEMBER_WAIT: Duration = Duration::from_secs(3600);
+
+/// The recorded results of an ensemble's members (by their keys), waiting
+/// for members another process is still running. `Err` is the ensemble's
+/// failure message.
+fn member_results(
+    store: &Store,
+    cfg: &TrialConfig,
+    inputs_fingerprint: impl Fn(&TrialConfig) -> String,
+) -> Result<Vec<pipeline::MemberResult>, String> {
+    let started = Instant::now();
+    let mut out = Vec::new();
+    for m in &cfg.members {
+        let key = TrialKey::new(m, &inputs_fingerprint(m));
+        loop {
+            let rows = store.trials_by_key(&key.0).map_err(|e| e.to_string())?;
+            let done = rows
+                .iter()
+                .filter(|t| t.status == TrialStatus::Completed && t.reason != TrialReason::Rerun)
+                .max_by_key(|t| t.id);
+            if let Some(t) = done {
+                out.push(pipeline::MemberResult {
+                    trial_id: t.id,
+                    config: m.clone(),
+                    classes: t.classes.clone(),
+                    predictions: store.predictions(t.id).map_err(|e| e.to_string())?,
+                });
+                break;
+            }
+            let running = rows.iter().any(|t| t.status == TrialStatus::Running);
+            if !running || started.elapsed() > MEMBER_WAIT {
+                let state = rows
+                    .iter()
+                    .max_by_key(|t| t.id)
+                    .map(|t| format!("trial {} is {}", t.id, t.status))
+                    .unwrap_or_else(|| "it has no trial".into());
+                return Err(format!(
+                    "member {} ({}) has no completed trial: {state}; fix it and run the sweep again",
+                    m.architecture,
+                    m.summary()
+                ));
+            }
+            std::thread::sleep(Duration::from_secs(2));
+        }
+    }
+    Ok(out)
+}
+
+/// Where a store's artifacts live: `results.db` -> `results.artifacts/`.
+pub fn artifacts_root(store: &Store) -> PathBuf {
+    let p = store.path();
+    let stem = p
+        .file_stem()
+        .map_or_else(|| "results".into(), |s| s.to_string_lossy().into_owned());
+    p.with_file_name(format!("{stem}.artifacts"))
+}
+
+/// Writes each fold's trained weights and a `model.json` describing them
+/// (for `mer predict`) under `<artifacts>/<trial>/`, atomically.
+fn save_models(
+    store: &Store,
+    trial_id: i64,
+    cfg: &TrialConfig,
+    classes: Option<&[String]>,
+    models: &[pipeline::FoldModel],
+) -> std::io::Result<Vec<crate::store::ArtifactRow>> {
+    if models.is_empty() {
+        return Ok(Vec::new());
+    }
+    let root = artifacts_root(store);
+    let dir = root.join(trial_id.to_string());
+    std::fs::create_dir_all(&dir)?;
+    let write = |name: &str, bytes: &[u8], fold: Option<i64>, kind: &str| {
+        let path = dir.join(name);
+        let tmp = dir.join(format!(".{name}.tmp"));
+        std::fs::write(&tmp, bytes)?;
+        std::fs::rename(&tmp, &path)?;
+        use sha2::Digest;
+        Ok::<_, std::io::Error>(crate::store::ArtifactRow {
+            fold,
+            kind: kind.to_string(),
+            path: format!("{trial_id}/{name}"),
+            sha256: format!("{:x}", sha2::Sha256::digest(bytes)),
+            bytes: bytes.len() as i64,
+        })
+    };
+    let mut rows = Vec::new();
+    let mut folds = Vec::new();
+    for m in models {
+        let name = format!("fold{}.bpk", m.fold);
+        rows.push(write(&name, &m.weights, Some(m.fold as i64), "weights")?);
+        folds.push(serde_json::json!({
+            "fold": m.fold,
+            "weights": name,
+            "dims": m.dims,
+            "best_epoch": m.best_epoch,
+        }));
+    }
+    let meta = serde_json::json!({
+        "config": cfg,
+        "classes": classes,
+        "folds": folds,
+    });
+    let text = serde_json::to_string_pretty(&meta).expect("model metadata serialises");
+    rows.push(write("model.json", text.as_bytes(), None, "model")?);
+    Ok(rows)
 }
 
 /// `error: cause: cause`, the whole `source()` chain on one line.

@@ -1,32 +1,39 @@
 //! One trial, start to finish, in memory: folds -> labels fitted on the
-//! training fold -> features (lyrics fitted on the training fold) -> scaler
-//! fitted on the training fold -> model -> predictions and metrics.
+//! training fold -> features (lyrics fitted on the training fold) ->
+//! normalisation and class balancing fitted on the training fold -> model ->
+//! predictions and metrics.
 //!
-//! Pure given its inputs (the dataset and pre-extracted audio features), so
-//! the same trial run twice gives bit-identical results: every random choice
-//! is seeded from the trial seed and the fold index.
+//! Pure given its inputs (the dataset, pre-extracted audio features, and for
+//! ensembles the members' recorded predictions), so the same trial run twice
+//! gives bit-identical results: every random choice is seeded from the trial
+//! seed and the fold index.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use crate::audio::Features;
 use crate::data::splits::{self, Fold};
 use crate::data::{Dataset, Track};
-use crate::labels::{self, LabelScheme};
+use crate::labels::{self, FittedLabels, LabelScheme};
 use crate::metrics;
-use crate::model::classical::{self, Matrix};
-use crate::model::{InputKind, Task};
+use crate::model::classical::{self, ClassPrediction, Matrix};
+use crate::model::neural::InputDims;
+use crate::model::{InputKind, ModelConfig, Task};
 use crate::spec::{TrialConfig, UnlabelledPolicy};
 use crate::store::{MetricRow, PredictionRow, SkippedTrack, Split, TrialResult};
 use crate::text;
+use crate::train::imbalance::{self, Balancing};
 use crate::train::scaler::StandardScaler;
 
-/// Audio features of every track of a dataset for one extractor: the
-/// feature vector, or why the track has none (e.g. undecodable audio that the
-/// `on_bad_audio = "skip"` policy let through).
-pub type AudioColumn = Vec<Result<Vec<f32>, String>>;
+use super::{ensemble, neural};
 
-/// What a trial reads: the dataset and its pre-extracted audio features,
-/// keyed by extractor id.
+/// Audio features of every track of a dataset for one extractor: the
+/// features, or why the track has none (e.g. undecodable audio that the
+/// `on_bad_audio = "skip"` policy let through).
+pub type AudioColumn = Vec<Result<Features, String>>;
+
+/// What a trial reads: the dataset, its pre-extracted audio features keyed by
+/// extractor id, its lyrics resources, and (ensembles) its members' results.
 #[derive(Debug, Clone)]
 pub struct TrialData {
     pub dataset: Arc<Dataset>,
@@ -34,6 +41,37 @@ pub struct TrialData {
     /// The lexicon / embeddings file the trial's text features read, loaded
     /// once per sweep.
     pub text: Arc<text::TextResources>,
+    /// Ensembles: each member's recorded test predictions and class names,
+    /// in member order.
+    pub members: Vec<MemberResult>,
+    /// Threads a neural network trains on.
+    pub threads: usize,
+}
+
+/// A finished member trial of an ensemble, as recorded.
+#[derive(Debug, Clone)]
+pub struct MemberResult {
+    pub trial_id: i64,
+    pub config: TrialConfig,
+    pub classes: Option<Vec<String>>,
+    pub predictions: Vec<PredictionRow>,
+}
+
+/// A trained network of one fold, to save as an artifact.
+#[derive(Debug, Clone)]
+pub struct FoldModel {
+    pub fold: usize,
+    /// burn's burnpack bytes.
+    pub weights: Vec<u8>,
+    pub dims: InputDims,
+    pub best_epoch: usize,
+}
+
+/// A trial's results and the networks it trained.
+#[derive(Debug, Clone, Default)]
+pub struct TrialOutput {
+    pub result: TrialResult,
+    pub models: Vec<FoldModel>,
 }
 
 /// Why a trial failed. The text is stored with the trial.
@@ -68,6 +106,18 @@ pub enum TrialError {
         #[source]
         source: classical::ModelError,
     },
+    #[error("fold {fold}: {source}")]
+    Neural {
+        fold: usize,
+        #[source]
+        source: crate::model::neural::NeuralError,
+    },
+    #[error("fold {fold}: class balancing: {source}")]
+    Balancing {
+        fold: usize,
+        #[source]
+        source: imbalance::ImbalanceError,
+    },
     #[error("fold {fold}, {split}: metrics: {source}")]
     Metrics {
         fold: usize,
@@ -79,10 +129,12 @@ pub enum TrialError {
     Data { fold: usize, what: String },
     #[error("audio features `{0}` were not extracted before the trial ran")]
     MissingFeatures(String),
+    #[error("ensemble: {0}")]
+    Ensemble(String),
 }
 
 /// Per-trial seed for a purpose and fold: independent streams from one seed.
-fn derive_seed(seed: u64, purpose: &str, fold: usize) -> u64 {
+pub(crate) fn derive_seed(seed: u64, purpose: &str, fold: usize) -> u64 {
     let mut h = blake3::Hasher::new();
     h.update(&seed.to_le_bytes());
     h.update(purpose.as_bytes());
@@ -117,16 +169,16 @@ fn strata(scheme: &LabelScheme, tracks: &[Track]) -> Vec<usize> {
 
 /// Skipped tracks, deduplicated by (track, stage).
 #[derive(Default)]
-struct Skips(BTreeMap<(String, String), String>);
+pub(crate) struct Skips(BTreeMap<(String, String), String>);
 
 impl Skips {
-    fn add(&mut self, track: &str, stage: &str, reason: impl Into<String>) {
+    pub(crate) fn add(&mut self, track: &str, stage: &str, reason: impl Into<String>) {
         self.0
             .entry((track.to_string(), stage.to_string()))
             .or_insert_with(|| reason.into());
     }
 
-    fn into_rows(self) -> Vec<SkippedTrack> {
+    pub(crate) fn into_rows(self) -> Vec<SkippedTrack> {
         self.0
             .into_iter()
             .map(|((track_id, stage), reason)| SkippedTrack {
@@ -138,16 +190,100 @@ impl Skips {
     }
 }
 
+/// A label: a class index or continuous targets.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Target {
+    Class(usize),
+    Values(Vec<f64>),
+}
+
+impl Target {
+    pub(crate) fn class(&self) -> usize {
+        match self {
+            Target::Class(c) => *c,
+            Target::Values(_) => unreachable!("classification targets are classes"),
+        }
+    }
+
+    pub(crate) fn values(&self) -> &[f64] {
+        match self {
+            Target::Values(v) => v,
+            Target::Class(_) => unreachable!("regression targets are values"),
+        }
+    }
+}
+
+/// One split of a fold: the tracks (indices into the dataset) and targets.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Part {
+    pub idx: Vec<usize>,
+    pub y: Vec<Target>,
+}
+
+impl Part {
+    /// The rows where `keep` holds.
+    pub(crate) fn filter(&self, keep: &[bool]) -> Part {
+        let rows: Vec<usize> = (0..self.idx.len()).filter(|&r| keep[r]).collect();
+        Part {
+            idx: rows.iter().map(|&r| self.idx[r]).collect(),
+            y: rows.iter().map(|&r| self.y[r].clone()).collect(),
+        }
+    }
+
+    pub(crate) fn classes(&self) -> Vec<usize> {
+        self.y.iter().map(Target::class).collect()
+    }
+
+    pub(crate) fn values(&self) -> Vec<Vec<f64>> {
+        self.y.iter().map(|t| t.values().to_vec()).collect()
+    }
+}
+
+/// What a model predicted for the rows of one split.
+#[derive(Debug, Clone)]
+pub(crate) enum Output {
+    Classes(ClassPrediction),
+    Values(Vec<Vec<f64>>),
+}
+
+/// Everything a fold's model needs, prepared by the shared pipeline.
+pub(crate) struct FoldInput<'a> {
+    pub fold: usize,
+    pub cfg: &'a TrialConfig,
+    pub tracks: &'a [Track],
+    pub audio: Option<&'a AudioColumn>,
+    pub text_cfg: Option<&'a text::TextFeatureConfig>,
+    pub resources: &'a text::TextResources,
+    pub train: Part,
+    pub validation: Part,
+    pub test: Part,
+    pub n_classes: usize,
+    pub n_targets: usize,
+    pub threads: usize,
+}
+
+/// What a fold's model produced.
+pub(crate) struct FoldOutput {
+    pub train: (Part, Output),
+    pub test: (Part, Output),
+    /// Gated fusion: the lyrics weight per test row.
+    pub test_alphas: Option<Vec<f32>>,
+    pub epochs: Vec<MetricRow>,
+    pub model: Option<FoldModel>,
+}
+
 /// Runs one trial on `data`.
-pub fn run_trial(cfg: &TrialConfig, data: &TrialData) -> Result<TrialResult, TrialError> {
+pub fn run_trial(cfg: &TrialConfig, data: &TrialData) -> Result<TrialOutput, TrialError> {
+    if matches!(cfg.model, ModelConfig::Ensemble(_)) {
+        return ensemble::run(cfg, data);
+    }
     let started = std::time::Instant::now();
     let tracks = &data.dataset.tracks;
     let inputs = cfg.inputs();
     let mut skips = Skips::default();
 
-    // Which tracks can enter this trial at all.
     let audio: Option<Arc<AudioColumn>> = match &cfg.features.audio {
-        Some(a) if inputs.contains(&InputKind::AudioVector) => {
+        Some(a) => {
             let id = a.extractor_id();
             Some(
                 data.audio
@@ -156,13 +292,11 @@ pub fn run_trial(cfg: &TrialConfig, data: &TrialData) -> Result<TrialResult, Tri
                     .ok_or(TrialError::MissingFeatures(id))?,
             )
         }
-        _ => None,
+        None => None,
     };
-    let text_cfg = cfg
-        .features
-        .text
-        .as_ref()
-        .filter(|_| inputs.contains(&InputKind::TextVector));
+    let text_cfg = cfg.features.text.as_ref().filter(|_| {
+        inputs.contains(&InputKind::TextVector) || inputs.contains(&InputKind::TextTokens)
+    });
     let mut usable = vec![true; tracks.len()];
     for (i, t) in tracks.iter().enumerate() {
         if let Some(col) = &audio
@@ -173,31 +307,29 @@ pub fn run_trial(cfg: &TrialConfig, data: &TrialData) -> Result<TrialResult, Tri
         }
     }
 
-    let folds = splits::make_folds(
-        &cfg.evaluation,
-        tracks,
-        Some(&strata(&cfg.labels, tracks)),
-        derive_seed(cfg.seed, "split", 0),
-    )
-    .map_err(TrialError::Split)?;
-    let split_hash = splits::split_hash(&folds);
-    let manifest = split_manifest(&folds, tracks);
-
+    let folds = make_folds(cfg, tracks)?;
     let mut result = TrialResult {
-        split: Some((split_hash, manifest)),
+        split: Some((splits::split_hash(&folds), split_manifest(&folds, tracks))),
         ..TrialResult::default()
     };
+    let mut models = Vec::new();
     let mut classes: Option<Vec<String>> = None;
+    let neural = cfg.architecture.is_neural();
 
     for (fold_index, fold) in folds.iter().enumerate() {
-        let train_idx: Vec<usize> = fold
-            .train
-            .iter()
-            .chain(&fold.validation)
-            .copied()
-            .filter(|&i| usable[i])
-            .collect();
-        let test_idx: Vec<usize> = fold.test.iter().copied().filter(|&i| usable[i]).collect();
+        let keep =
+            |v: &[usize]| -> Vec<usize> { v.iter().copied().filter(|&i| usable[i]).collect() };
+        // Classical models have no early stopping: the validation tracks
+        // train with the rest.
+        let (train_idx, val_idx) = if neural {
+            (keep(&fold.train), keep(&fold.validation))
+        } else {
+            let mut all = keep(&fold.train);
+            all.extend(keep(&fold.validation));
+            all.sort_unstable();
+            (all, Vec::new())
+        };
+        let test_idx = keep(&fold.test);
         let train_tracks: Vec<&Track> = train_idx.iter().map(|&i| &tracks[i]).collect();
         let fitted = labels::fit(
             &cfg.labels,
@@ -209,253 +341,145 @@ pub fn run_trial(cfg: &TrialConfig, data: &TrialData) -> Result<TrialResult, Tri
             scheme: cfg.labels,
             source,
         })?;
-
-        // Targets; tracks the scheme cannot label are skipped (or fail).
-        let mut label_of = |idx: &[usize]| -> Result<(Vec<usize>, Vec<Target>), TrialError> {
-            let mut kept = Vec::new();
-            let mut targets = Vec::new();
-            for &i in idx {
-                let t = &tracks[i];
-                let target = match cfg.task {
-                    Task::Classification => fitted.class_of(t).map(Target::Class),
-                    Task::Regression => fitted.targets_of(t).map(Target::Values),
-                };
-                match target {
-                    Some(y) => {
-                        kept.push(i);
-                        targets.push(y);
-                    }
-                    None => {
-                        let why = unlabelled_reason(&cfg.labels, t);
-                        if cfg.label_options.unlabelled == UnlabelledPolicy::Fail {
-                            return Err(TrialError::Unlabelled {
-                                track: t.id.clone(),
-                                scheme: cfg.labels,
-                                why,
-                            });
-                        }
-                        skips.add(&t.id, "labels", why);
-                    }
-                }
-            }
-            Ok((kept, targets))
-        };
-        let (train_idx, y_train) = label_of(&train_idx)?;
-        let (test_idx, y_test) = label_of(&test_idx)?;
-        if train_idx.is_empty() || test_idx.is_empty() {
+        let train = label_part(cfg, tracks, &fitted, &train_idx, &mut skips)?;
+        let validation = label_part(cfg, tracks, &fitted, &val_idx, &mut skips)?;
+        let test = label_part(cfg, tracks, &fitted, &test_idx, &mut skips)?;
+        if train.idx.is_empty() || test.idx.is_empty() {
             return Err(TrialError::Data {
                 fold: fold_index,
                 what: format!(
                     "{} training and {} test tracks are left after skipping unusable tracks",
-                    train_idx.len(),
-                    test_idx.len()
+                    train.idx.len(),
+                    test.idx.len()
                 ),
             });
         }
-
-        let fm = features(
+        if cfg.task == Task::Classification {
+            let fold_classes = fitted.classes().to_vec();
+            match &classes {
+                None => classes = Some(fold_classes),
+                Some(c) if *c != fold_classes => {
+                    return Err(TrialError::Data {
+                        fold: fold_index,
+                        what: format!(
+                            "the label scheme produced classes {fold_classes:?}, fold 0 had {c:?}"
+                        ),
+                    });
+                }
+                Some(_) => {}
+            }
+        }
+        let input = FoldInput {
+            fold: fold_index,
+            cfg,
             tracks,
-            audio.as_deref(),
+            audio: audio.as_deref(),
             text_cfg,
-            &data.text,
-            &train_idx,
-            &test_idx,
-        )
-        .map_err(|e| e.at_fold(fold_index))?;
-        // Tracks without usable lyrics leave the trial under
-        // `missing_lyrics = "drop"` (with "zero" they keep a zero vector).
-        let drop_missing = text_cfg.is_some_and(|t| t.missing_lyrics == text::MissingLyrics::Drop);
-        let keep =
-            |x: Matrix, idx: Vec<usize>, y: Vec<Target>, present: &[bool], skips: &mut Skips| {
-                if !drop_missing || present.iter().all(|&p| p) {
-                    return (x, idx, y);
-                }
-                let rows: Vec<usize> = (0..idx.len()).filter(|&r| present[r]).collect();
-                for r in (0..idx.len()).filter(|&r| !present[r]) {
-                    skips.add(&tracks[idx[r]].id, "lyrics", "no lyrics");
-                }
-                let pick = |v: &[usize]| rows.iter().map(|&r| v[r]).collect::<Vec<_>>();
-                let y = rows.iter().map(|&r| y[r].clone()).collect();
-                (x.select(&rows), pick(&idx), y)
-            };
-        let (mut x_train, train_idx, y_train) =
-            keep(fm.train, train_idx, y_train, &fm.train_present, &mut skips);
-        let (mut x_test, test_idx, y_test) =
-            keep(fm.test, test_idx, y_test, &fm.test_present, &mut skips);
-        if train_idx.is_empty() || test_idx.is_empty() {
-            return Err(TrialError::Data {
-                fold: fold_index,
-                what: "no training or test track has lyrics".into(),
-            });
-        }
-        let scaler = StandardScaler::fit(&x_train);
-        scaler.transform(&mut x_train);
-        scaler.transform(&mut x_test);
-        let model_seed = derive_seed(cfg.seed, "model", fold_index);
+            resources: &data.text,
+            train,
+            validation,
+            test,
+            n_classes: fitted.classes().len(),
+            n_targets: fitted.target_names().len(),
+            threads: data.threads,
+        };
+        let out = if neural {
+            neural::fold(input, &mut skips)?
+        } else {
+            classical_fold(input, &mut skips)?
+        };
         let fold_no = fold_index as i64;
-
-        match cfg.task {
-            Task::Classification => {
-                let fold_classes = fitted.classes().to_vec();
-                match &classes {
-                    None => classes = Some(fold_classes.clone()),
-                    Some(c) if *c != fold_classes => {
-                        return Err(TrialError::Data {
-                            fold: fold_index,
-                            what: format!(
-                                "the label scheme produced classes {fold_classes:?}, fold 0 had {c:?}"
-                            ),
-                        });
-                    }
-                    Some(_) => {}
-                }
-                let n_classes = fold_classes.len();
-                let ytr: Vec<usize> = y_train.iter().map(Target::class).collect();
-                let yte: Vec<usize> = y_test.iter().map(Target::class).collect();
-                let out = classical::fit_predict_classes(
-                    &cfg.model,
-                    &x_train,
-                    &ytr,
-                    n_classes,
-                    &[&x_train, &x_test],
-                    model_seed,
-                )
-                .map_err(|source| TrialError::Model {
-                    fold: fold_index,
-                    source,
-                })?;
-                for (split, truth, pred, idx) in [
-                    (Split::Train, &ytr, &out[0], &train_idx),
-                    (Split::Test, &yte, &out[1], &test_idx),
-                ] {
-                    let m = metrics::classification(truth, &pred.labels, n_classes).map_err(
-                        |source| TrialError::Metrics {
-                            fold: fold_index,
-                            split: split.as_str(),
-                            source,
-                        },
-                    )?;
-                    for (name, value) in m.scalars() {
-                        result.metrics.push(MetricRow {
-                            split,
-                            fold: fold_no,
-                            epoch: None,
-                            name,
-                            value,
-                        });
-                    }
-                    if split == Split::Test {
-                        for (r, &i) in idx.iter().enumerate() {
-                            result.predictions.push(PredictionRow {
-                                fold: fold_no,
-                                track_id: tracks[i].id.clone(),
-                                target: "class".into(),
-                                y_true: truth[r] as f64,
-                                y_pred: pred.labels[r] as f64,
-                                scores: pred.scores.as_ref().map(|s| s[r].clone()),
-                                extra: None,
-                            });
-                        }
-                    }
-                }
-            }
-            Task::Regression => {
-                let names = fitted.target_names();
-                let ytr: Vec<Vec<f64>> = y_train.iter().map(|t| t.values().to_vec()).collect();
-                let yte: Vec<Vec<f64>> = y_test.iter().map(|t| t.values().to_vec()).collect();
-                let out = classical::fit_predict_values(
-                    &cfg.model,
-                    &x_train,
-                    &ytr,
-                    &[&x_train, &x_test],
-                    model_seed,
-                )
-                .map_err(|source| TrialError::Model {
-                    fold: fold_index,
-                    source,
-                })?;
-                for (split, truth, pred, idx) in [
-                    (Split::Train, &ytr, &out[0], &train_idx),
-                    (Split::Test, &yte, &out[1], &test_idx),
-                ] {
-                    let mut per_metric: BTreeMap<&'static str, Vec<f64>> = BTreeMap::new();
-                    for (t, name) in names.iter().enumerate() {
-                        let yt: Vec<f64> = truth.iter().map(|r| r[t]).collect();
-                        let yp: Vec<f64> = pred.iter().map(|r| r[t]).collect();
-                        let m = metrics::regression(&yt, &yp).map_err(|source| {
-                            TrialError::Metrics {
-                                fold: fold_index,
-                                split: split.as_str(),
-                                source,
-                            }
-                        })?;
-                        for (metric, value) in m.scalars() {
-                            per_metric.entry(metric).or_default().push(value);
-                            result.metrics.push(MetricRow {
-                                split,
-                                fold: fold_no,
-                                epoch: None,
-                                name: format!("{metric}_{name}"),
-                                value,
-                            });
-                        }
-                    }
-                    // The headline metric is the mean over targets.
-                    for (metric, values) in per_metric {
-                        result.metrics.push(MetricRow {
-                            split,
-                            fold: fold_no,
-                            epoch: None,
-                            name: metric.to_string(),
-                            value: values.iter().sum::<f64>() / values.len() as f64,
-                        });
-                    }
-                    if split == Split::Test {
-                        for (r, &i) in idx.iter().enumerate() {
-                            for (t, name) in names.iter().enumerate() {
-                                result.predictions.push(PredictionRow {
-                                    fold: fold_no,
-                                    track_id: tracks[i].id.clone(),
-                                    target: name.clone(),
-                                    y_true: truth[r][t],
-                                    y_pred: pred[r][t],
-                                    scores: None,
-                                    extra: None,
-                                });
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        let n_classes = fitted.classes().len();
+        record_split(
+            &mut result,
+            fold_no,
+            Split::Train,
+            &out.train.0,
+            &out.train.1,
+            None,
+            n_classes,
+            fitted.target_names(),
+            tracks,
+            cfg.task,
+        )
+        .map_err(|source| TrialError::Metrics {
+            fold: fold_index,
+            split: "train",
+            source,
+        })?;
+        record_split(
+            &mut result,
+            fold_no,
+            Split::Test,
+            &out.test.0,
+            &out.test.1,
+            out.test_alphas.as_deref(),
+            n_classes,
+            fitted.target_names(),
+            tracks,
+            cfg.task,
+        )
+        .map_err(|source| TrialError::Metrics {
+            fold: fold_index,
+            split: "test",
+            source,
+        })?;
+        result.metrics.extend(out.epochs);
+        models.extend(out.model);
     }
     result.classes = classes;
     result.skipped = skips.into_rows();
     result.duration_s = started.elapsed().as_secs_f64();
-    Ok(result)
+    Ok(TrialOutput { result, models })
 }
 
-/// A label: a class index or continuous targets.
-#[derive(Debug, Clone, PartialEq)]
-enum Target {
-    Class(usize),
-    Values(Vec<f64>),
+/// The trial's folds: the same for every trial of a dataset, protocol, seed
+/// and scheme family.
+pub(crate) fn make_folds(cfg: &TrialConfig, tracks: &[Track]) -> Result<Vec<Fold>, TrialError> {
+    splits::make_folds(
+        &cfg.evaluation,
+        tracks,
+        Some(&strata(&cfg.labels, tracks)),
+        derive_seed(cfg.seed, "split", 0),
+    )
+    .map_err(TrialError::Split)
 }
 
-impl Target {
-    fn class(&self) -> usize {
-        match self {
-            Target::Class(c) => *c,
-            Target::Values(_) => unreachable!("classification targets are classes"),
+/// Targets of the tracks `idx`; tracks the scheme cannot label are skipped
+/// (or fail the trial, per `[labels] unlabelled`).
+fn label_part(
+    cfg: &TrialConfig,
+    tracks: &[Track],
+    fitted: &FittedLabels,
+    idx: &[usize],
+    skips: &mut Skips,
+) -> Result<Part, TrialError> {
+    let mut part = Part::default();
+    for &i in idx {
+        let t = &tracks[i];
+        let target = match cfg.task {
+            Task::Classification => fitted.class_of(t).map(Target::Class),
+            Task::Regression => fitted.targets_of(t).map(Target::Values),
+        };
+        match target {
+            Some(y) => {
+                part.idx.push(i);
+                part.y.push(y);
+            }
+            None => {
+                let why = unlabelled_reason(&cfg.labels, t);
+                if cfg.label_options.unlabelled == UnlabelledPolicy::Fail {
+                    return Err(TrialError::Unlabelled {
+                        track: t.id.clone(),
+                        scheme: cfg.labels,
+                        why,
+                    });
+                }
+                skips.add(&t.id, "labels", why);
+            }
         }
     }
-
-    fn values(&self) -> &[f64] {
-        match self {
-            Target::Values(v) => v,
-            Target::Class(_) => unreachable!("regression targets are values"),
-        }
-    }
+    Ok(part)
 }
 
 fn unlabelled_reason(scheme: &LabelScheme, t: &Track) -> String {
@@ -469,91 +493,277 @@ fn unlabelled_reason(scheme: &LabelScheme, t: &Track) -> String {
     }
 }
 
-/// A fold-less feature error; the caller adds the fold.
-struct FeatureError(TrialErrorKind);
-
-enum TrialErrorKind {
-    Text(text::TextError),
-    Shape(classical::ModelError),
-}
-
-impl FeatureError {
-    fn at_fold(self, fold: usize) -> TrialError {
-        match self.0 {
-            TrialErrorKind::Text(source) => TrialError::Text { fold, source },
-            TrialErrorKind::Shape(source) => TrialError::Model { fold, source },
-        }
-    }
-}
-
-/// A fold's feature matrices, and which rows have lyrics.
-struct FoldMatrices {
-    train: Matrix,
-    test: Matrix,
-    train_present: Vec<bool>,
-    test_present: Vec<bool>,
-}
-
-/// The training and test matrices: audio vectors and/or lyrics vectors
-/// (fitted on the training tracks), concatenated for fusion.
-fn features(
+/// Metrics and (test) predictions of one split.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn record_split(
+    result: &mut TrialResult,
+    fold: i64,
+    split: Split,
+    part: &Part,
+    output: &Output,
+    alphas: Option<&[f32]>,
+    n_classes: usize,
+    target_names: &[String],
     tracks: &[Track],
-    audio: Option<&AudioColumn>,
-    text_cfg: Option<&text::TextFeatureConfig>,
-    resources: &text::TextResources,
-    train_idx: &[usize],
-    test_idx: &[usize],
-) -> Result<FoldMatrices, FeatureError> {
-    let mut train_rows: Vec<Vec<f64>> = vec![Vec::new(); train_idx.len()];
-    let mut test_rows: Vec<Vec<f64>> = vec![Vec::new(); test_idx.len()];
-    let mut train_present = vec![true; train_idx.len()];
-    let mut test_present = vec![true; test_idx.len()];
-    if let Some(col) = audio {
-        for (rows, idx) in [(&mut train_rows, train_idx), (&mut test_rows, test_idx)] {
-            for (row, &i) in rows.iter_mut().zip(idx) {
-                let v = col[i].as_ref().expect("unusable tracks were filtered out");
-                row.extend(v.iter().map(|&x| f64::from(x)));
+    task: Task,
+) -> Result<(), metrics::MetricsError> {
+    let metric = |name: String, value: f64| MetricRow {
+        split,
+        fold,
+        epoch: None,
+        name,
+        value,
+    };
+    match (task, output) {
+        (Task::Classification, Output::Classes(pred)) => {
+            let truth = part.classes();
+            let m = metrics::classification(&truth, &pred.labels, n_classes)?;
+            for (name, value) in m.scalars() {
+                result.metrics.push(metric(name, value));
+            }
+            if split == Split::Test {
+                for (r, &i) in part.idx.iter().enumerate() {
+                    result.predictions.push(PredictionRow {
+                        fold,
+                        track_id: tracks[i].id.clone(),
+                        target: "class".into(),
+                        y_true: truth[r] as f64,
+                        y_pred: pred.labels[r] as f64,
+                        scores: pred.scores.as_ref().map(|s| s[r].clone()),
+                        extra: alphas.map(|a| serde_json::json!({ "alpha": a[r] })),
+                    });
+                }
             }
         }
+        (Task::Regression, Output::Values(pred)) => {
+            let truth = part.values();
+            let mut per_metric: BTreeMap<&'static str, Vec<f64>> = BTreeMap::new();
+            for (t, name) in target_names.iter().enumerate() {
+                let yt: Vec<f64> = truth.iter().map(|r| r[t]).collect();
+                let yp: Vec<f64> = pred.iter().map(|r| r[t]).collect();
+                let m = metrics::regression(&yt, &yp)?;
+                for (metric_name, value) in m.scalars() {
+                    per_metric.entry(metric_name).or_default().push(value);
+                    result
+                        .metrics
+                        .push(metric(format!("{metric_name}_{name}"), value));
+                }
+            }
+            // The headline metric is the mean over targets.
+            for (metric_name, values) in per_metric {
+                let mean = values.iter().sum::<f64>() / values.len() as f64;
+                result.metrics.push(metric(metric_name.to_string(), mean));
+            }
+            if split == Split::Test {
+                for (r, &i) in part.idx.iter().enumerate() {
+                    for (t, name) in target_names.iter().enumerate() {
+                        result.predictions.push(PredictionRow {
+                            fold,
+                            track_id: tracks[i].id.clone(),
+                            target: name.clone(),
+                            y_true: truth[r][t],
+                            y_pred: pred[r][t],
+                            scores: None,
+                            extra: alphas.map(|a| serde_json::json!({ "alpha": a[r] })),
+                        });
+                    }
+                }
+            }
+        }
+        _ => unreachable!("outputs match the task"),
     }
-    if let Some(tc) = text_cfg {
-        let docs = |idx: &[usize]| -> Vec<Option<&str>> {
-            idx.iter().map(|&i| tracks[i].lyrics.as_deref()).collect()
-        };
-        let ids =
-            |idx: &[usize]| -> Vec<&str> { idx.iter().map(|&i| tracks[i].id.as_str()).collect() };
-        let fitted = text::fit_with(tc, resources, &docs(train_idx), &ids(train_idx))
-            .map_err(|e| FeatureError(TrialErrorKind::Text(e)))?;
-        for (rows, present, idx) in [
-            (&mut train_rows, &mut train_present, train_idx),
-            (&mut test_rows, &mut test_present, test_idx),
-        ] {
-            let tf = fitted
-                .transform(&docs(idx), &ids(idx))
-                .map_err(|e| FeatureError(TrialErrorKind::Text(e)))?;
+    Ok(())
+}
+
+/// Lyrics features of a fold, fitted on its training tracks.
+pub(crate) struct FoldText {
+    pub train: text::TextFeatures,
+    pub validation: text::TextFeatures,
+    pub test: text::TextFeatures,
+    pub vocab_size: usize,
+}
+
+pub(crate) fn fold_text(
+    input: &FoldInput,
+    tc: &text::TextFeatureConfig,
+) -> Result<FoldText, TrialError> {
+    let tracks = input.tracks;
+    let docs = |p: &Part| -> Vec<Option<&str>> {
+        p.idx.iter().map(|&i| tracks[i].lyrics.as_deref()).collect()
+    };
+    let ids = |p: &Part| -> Vec<&str> { p.idx.iter().map(|&i| tracks[i].id.as_str()).collect() };
+    let err = |source| TrialError::Text {
+        fold: input.fold,
+        source,
+    };
+    let fitted = text::fit_with(tc, input.resources, &docs(&input.train), &ids(&input.train))
+        .map_err(err)?;
+    let tf = |p: &Part| fitted.transform(&docs(p), &ids(p)).map_err(err);
+    Ok(FoldText {
+        train: tf(&input.train)?,
+        validation: tf(&input.validation)?,
+        test: tf(&input.test)?,
+        vocab_size: fitted.vocabulary().map_or(0, |v| v.len()),
+    })
+}
+
+/// Under `missing_lyrics = "drop"`, the rows without lyrics leave the trial
+/// (recorded); returns which rows stay.
+pub(crate) fn lyrics_kept(
+    tc: &text::TextFeatureConfig,
+    part: &Part,
+    mask: &[bool],
+    tracks: &[Track],
+    skips: &mut Skips,
+) -> Vec<bool> {
+    if tc.missing_lyrics != text::MissingLyrics::Drop {
+        return vec![true; part.idx.len()];
+    }
+    for (r, &present) in mask.iter().enumerate() {
+        if !present {
+            skips.add(&tracks[part.idx[r]].id, "lyrics", "no lyrics");
+        }
+    }
+    mask.to_vec()
+}
+
+/// Oversampling or SMOTE of training rows (classification only); class
+/// weights are the neural loss's business. Only training rows are seen.
+pub(crate) fn rebalance(
+    balancing: Balancing,
+    rows: Vec<Vec<f32>>,
+    y: Vec<usize>,
+    seed: u64,
+    fold: usize,
+) -> Result<(Vec<Vec<f32>>, Vec<usize>), TrialError> {
+    let err = |source| TrialError::Balancing { fold, source };
+    match balancing {
+        Balancing::Oversample => imbalance::oversample(rows, y, seed).map_err(err),
+        Balancing::Smote { k } => imbalance::smote(rows, y, k, seed).map_err(err),
+        Balancing::None | Balancing::ClassWeights => Ok((rows, y)),
+    }
+}
+
+/// A classical baseline on one fold: track-level vectors (lyrics fitted on
+/// the training tracks), standardised on the training fold, balanced.
+fn classical_fold(input: FoldInput, skips: &mut Skips) -> Result<FoldOutput, TrialError> {
+    let fold = input.fold;
+    let mut train = input.train.clone();
+    let mut test = input.test.clone();
+    let vectors = |p: &Part| -> Vec<Vec<f64>> {
+        p.idx
+            .iter()
+            .map(|&i| match input.audio {
+                Some(col) => {
+                    let f = col[i].as_ref().expect("unusable tracks were filtered out");
+                    f.data.iter().map(|&x| f64::from(x)).collect()
+                }
+                None => Vec::new(),
+            })
+            .collect()
+    };
+    let mut train_rows = vectors(&train);
+    let mut test_rows = vectors(&test);
+    if let Some(tc) = input.text_cfg {
+        let ft = fold_text(&input, tc)?;
+        for (rows, feats) in [(&mut train_rows, &ft.train), (&mut test_rows, &ft.test)] {
             for (r, row) in rows.iter_mut().enumerate() {
-                let v = tf
+                let v = feats
                     .dense_row(r)
                     .expect("vector representations give dense rows");
                 row.extend(v.iter().map(|&x| f64::from(x)));
             }
-            present.copy_from_slice(&tf.mask);
+        }
+        let keep_train = lyrics_kept(tc, &train, &ft.train.mask, input.tracks, skips);
+        let keep_test = lyrics_kept(tc, &test, &ft.test.mask, input.tracks, skips);
+        let pick = |rows: Vec<Vec<f64>>, keep: &[bool]| -> Vec<Vec<f64>> {
+            rows.into_iter()
+                .zip(keep)
+                .filter(|(_, k)| **k)
+                .map(|(r, _)| r)
+                .collect()
+        };
+        train_rows = pick(train_rows, &keep_train);
+        test_rows = pick(test_rows, &keep_test);
+        train = train.filter(&keep_train);
+        test = test.filter(&keep_test);
+        if train.idx.is_empty() || test.idx.is_empty() {
+            return Err(TrialError::Data {
+                fold,
+                what: "no training or test track has lyrics".into(),
+            });
         }
     }
-    let to_matrix = |rows: &[Vec<f64>]| {
-        Matrix::from_rows(rows).map_err(|e| FeatureError(TrialErrorKind::Shape(e)))
+    let shape = |e| TrialError::Model { fold, source: e };
+    let mut x_train = Matrix::from_rows(&train_rows).map_err(shape)?;
+    let mut x_test = Matrix::from_rows(&test_rows).map_err(shape)?;
+    let scaler = StandardScaler::fit(&x_train);
+    scaler.transform(&mut x_train);
+    scaler.transform(&mut x_test);
+    let seed = derive_seed(input.cfg.seed, "model", fold);
+    let model_err = |source| TrialError::Model { fold, source };
+    let (train_out, test_out) = match input.cfg.task {
+        Task::Classification => {
+            // Balanced copies train the model; metrics stay on the real rows.
+            let (x_fit, y_fit) = match input.cfg.label_options.balancing {
+                Balancing::None | Balancing::ClassWeights => (x_train.clone(), train.classes()),
+                b => {
+                    let rows: Vec<Vec<f32>> = (0..x_train.rows)
+                        .map(|r| x_train.row(r).iter().map(|&v| v as f32).collect())
+                        .collect();
+                    let (rows, y) = rebalance(
+                        b,
+                        rows,
+                        train.classes(),
+                        derive_seed(input.cfg.seed, "balance", fold),
+                        fold,
+                    )?;
+                    let rows: Vec<Vec<f64>> = rows
+                        .into_iter()
+                        .map(|r| r.into_iter().map(f64::from).collect())
+                        .collect();
+                    (Matrix::from_rows(&rows).map_err(shape)?, y)
+                }
+            };
+            let mut out = classical::fit_predict_classes(
+                &input.cfg.model,
+                &x_fit,
+                &y_fit,
+                input.n_classes,
+                &[&x_train, &x_test],
+                seed,
+            )
+            .map_err(model_err)?;
+            let test_out = out.pop().expect("two outputs");
+            let train_out = out.pop().expect("two outputs");
+            (Output::Classes(train_out), Output::Classes(test_out))
+        }
+        Task::Regression => {
+            let mut out = classical::fit_predict_values(
+                &input.cfg.model,
+                &x_train,
+                &train.values(),
+                &[&x_train, &x_test],
+                seed,
+            )
+            .map_err(model_err)?;
+            let test_out = out.pop().expect("two outputs");
+            let train_out = out.pop().expect("two outputs");
+            (Output::Values(train_out), Output::Values(test_out))
+        }
     };
-    Ok(FoldMatrices {
-        train: to_matrix(&train_rows)?,
-        test: to_matrix(&test_rows)?,
-        train_present,
-        test_present,
+    Ok(FoldOutput {
+        train: (train, train_out),
+        test: (test, test_out),
+        test_alphas: None,
+        epochs: Vec::new(),
+        model: None,
     })
 }
 
 /// The folds as track ids, stored once per split hash so a re-run can check
 /// it uses exactly the same tracks.
-fn split_manifest(folds: &[Fold], tracks: &[Track]) -> String {
+pub(crate) fn split_manifest(folds: &[Fold], tracks: &[Track]) -> String {
     let ids = |idx: &[usize]| -> Vec<&str> { idx.iter().map(|&i| tracks[i].id.as_str()).collect() };
     let folds: Vec<serde_json::Value> = folds
         .iter()

@@ -1287,6 +1287,23 @@ impl Store {
         }
     }
 
+    /// Every row of a trial key (its primary row and its re-runs), by id.
+    pub fn trials_by_key(&self, key: &str) -> Result<Vec<TrialRow>, StoreError> {
+        self.rt.block_on(async {
+            let rows = sqlx::query(
+                "SELECT t.*, e.name AS experiment, d.fingerprint AS fingerprint
+                 FROM trials t JOIN experiments e ON e.id = t.experiment_id
+                 JOIN datasets d ON d.id = t.dataset_id
+                 WHERE t.key = ? ORDER BY t.id",
+            )
+            .bind(key)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(self.q("find trials by key"))?;
+            rows.iter().map(|r| self.trial_from_row(r)).collect()
+        })
+    }
+
     /// Trials matching a filter, by id.
     pub fn trials(&self, filter: &TrialFilter) -> Result<Vec<TrialRow>, StoreError> {
         if let Some(name) = &filter.experiment {

@@ -1,0 +1,423 @@
+//! A neural network on one fold: the fold's tracks become plain arrays
+//! ([`NeuralData`]), normalised with statistics of the training tracks only,
+//! balanced inside the training fold, and trained with early stopping on the
+//! fold's validation tracks. The network sees no test track until it
+//! predicts.
+
+use std::ops::ControlFlow;
+
+use crate::model::classical::{ClassPrediction, argmax};
+use crate::model::neural::{
+    self, AudioInput, NeuralConfig, NeuralData, NeuralRuntime, Targets, TextInput,
+};
+use crate::model::{InputKind, ModelConfig, Task};
+use crate::store::{MetricRow, Split};
+use crate::text::FeatureMatrix;
+use crate::train::EpochRecord;
+use crate::train::imbalance::Balancing;
+
+use super::pipeline::{
+    FoldInput, FoldModel, FoldOutput, Output, Part, Skips, TrialError, derive_seed, fold_text,
+    lyrics_kept, rebalance,
+};
+
+/// Per-channel mean and standard deviation of training items, applied to
+/// every split: per feature for vectors, per MFCC(+delta) coefficient for
+/// sequences `[frames, dims]`, per mel band for patches `[n_mels, frames]`.
+/// Waveforms are left as decoded (already in [-1, 1]).
+struct Normaliser {
+    mean: Vec<f64>,
+    std: Vec<f64>,
+    channel_of: ChannelOf,
+    shape: Vec<usize>,
+}
+
+/// Which channel value `i` of an item of shape `shape` belongs to.
+type ChannelOf = fn(usize, &[usize]) -> usize;
+
+fn channel_vector(i: usize, _: &[usize]) -> usize {
+    i
+}
+fn channel_sequence(i: usize, shape: &[usize]) -> usize {
+    i % shape[1]
+}
+fn channel_mel(i: usize, shape: &[usize]) -> usize {
+    i / shape[1]
+}
+
+impl Normaliser {
+    fn fit(kind: InputKind, shape: &[usize], items: &[&[f32]]) -> Option<Normaliser> {
+        let (channels, channel_of): (usize, ChannelOf) = match kind {
+            InputKind::AudioVector => (shape[0], channel_vector),
+            InputKind::AudioSequence => (shape[1], channel_sequence),
+            InputKind::AudioMel => (shape[0], channel_mel),
+            _ => return None,
+        };
+        let mut sum = vec![0.0f64; channels];
+        let mut sq = vec![0.0f64; channels];
+        let mut n = vec![0usize; channels];
+        for item in items {
+            for (i, &v) in item.iter().enumerate() {
+                let c = channel_of(i, shape);
+                sum[c] += f64::from(v);
+                sq[c] += f64::from(v) * f64::from(v);
+                n[c] += 1;
+            }
+        }
+        let mean: Vec<f64> = sum
+            .iter()
+            .zip(&n)
+            .map(|(s, &k)| s / k.max(1) as f64)
+            .collect();
+        let std = sq
+            .iter()
+            .zip(&n)
+            .zip(&mean)
+            .map(|((q, &k), m)| {
+                let var = (q / k.max(1) as f64 - m * m).max(0.0);
+                // As scikit-learn's StandardScaler: constant channels keep scale 1.
+                if var.sqrt() > 1e-8 { var.sqrt() } else { 1.0 }
+            })
+            .collect();
+        Some(Normaliser {
+            mean,
+            std,
+            channel_of,
+            shape: shape.to_vec(),
+        })
+    }
+
+    fn apply(&self, item: &[f32], out: &mut Vec<f32>) {
+        for (i, &v) in item.iter().enumerate() {
+            let c = (self.channel_of)(i, &self.shape);
+            out.push(((f64::from(v) - self.mean[c]) / self.std[c]) as f32);
+        }
+    }
+}
+
+/// The network of `input.cfg` trained and evaluated on one fold.
+pub(crate) fn fold(input: FoldInput, skips: &mut Skips) -> Result<FoldOutput, TrialError> {
+    let fold = input.fold;
+    let cfg = input.cfg;
+    let ModelConfig::Neural(net) = &cfg.model else {
+        unreachable!("only neural configs come here")
+    };
+    let mut train_cfg = cfg.train.clone().unwrap_or_default();
+    let balancing = if cfg.task == Task::Classification {
+        cfg.label_options.balancing
+    } else {
+        Balancing::None
+    };
+    if balancing == Balancing::ClassWeights {
+        train_cfg.class_weights = true;
+    }
+    let kinds = cfg.inputs();
+    let audio_kind = kinds.iter().copied().find(|k| {
+        matches!(
+            k,
+            InputKind::AudioVector
+                | InputKind::AudioSequence
+                | InputKind::AudioMel
+                | InputKind::AudioWaveform
+        )
+    });
+    let text_kind = kinds
+        .iter()
+        .copied()
+        .find(|k| matches!(k, InputKind::TextVector | InputKind::TextTokens));
+    // The residual MLP on fusion reads the audio and lyrics vectors as one.
+    let concat =
+        matches!(net, NeuralConfig::ResidualMlp(_)) && audio_kind.is_some() && text_kind.is_some();
+
+    let mut train = input.train.clone();
+    let mut validation = input.validation.clone();
+    let mut test = input.test.clone();
+
+    // Lyrics: fitted on the training tracks; rows without lyrics leave the
+    // trial under missing_lyrics = "drop".
+    let mut text_rows: [Vec<Vec<f32>>; 3] = Default::default();
+    let mut text_present: [Vec<bool>; 3] = Default::default();
+    let mut token_shape = (0usize, 0usize);
+    if let (Some(tc), Some(kind)) = (input.text_cfg, text_kind) {
+        let ft = fold_text(&input, tc)?;
+        token_shape.1 = ft.vocab_size;
+        for (s, (part, feats)) in [
+            (&mut train, &ft.train),
+            (&mut validation, &ft.validation),
+            (&mut test, &ft.test),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let keep = lyrics_kept(tc, part, &feats.mask, input.tracks, skips);
+            let rows: Vec<Vec<f32>> = match (&feats.matrix, kind) {
+                (FeatureMatrix::Dense { dim, values, .. }, InputKind::TextVector) => {
+                    values.chunks(*dim.max(&1)).map(<[f32]>::to_vec).collect()
+                }
+                (FeatureMatrix::TokenIds { max_len, ids, .. }, InputKind::TextTokens) => {
+                    token_shape.0 = *max_len;
+                    ids.chunks(*max_len.max(&1))
+                        .map(|c| c.iter().map(|&i| i as f32).collect())
+                        .collect()
+                }
+                _ => {
+                    return Err(TrialError::Data {
+                        fold,
+                        what: format!("lyrics features do not match the {kind} input"),
+                    });
+                }
+            };
+            text_present[s] = feats
+                .mask
+                .iter()
+                .zip(&keep)
+                .filter(|(_, k)| **k)
+                .map(|(m, _)| *m)
+                .collect();
+            text_rows[s] = rows
+                .into_iter()
+                .zip(&keep)
+                .filter(|(_, k)| **k)
+                .map(|(r, _)| r)
+                .collect();
+            *part = part.filter(&keep);
+        }
+        if train.idx.is_empty() || test.idx.is_empty() {
+            return Err(TrialError::Data {
+                fold,
+                what: "no training or test track has lyrics".into(),
+            });
+        }
+    }
+
+    // Audio: the representation the network reads, normalised on the
+    // training tracks.
+    let mut audio_rows: [Vec<Vec<f32>>; 3] = Default::default();
+    let mut audio_shape: Vec<usize> = Vec::new();
+    if let (Some(col), Some(kind)) = (input.audio, audio_kind) {
+        let items = |p: &Part| -> Vec<&crate::audio::Features> {
+            p.idx
+                .iter()
+                .map(|&i| col[i].as_ref().expect("unusable tracks were filtered out"))
+                .collect()
+        };
+        let parts = [items(&train), items(&validation), items(&test)];
+        audio_shape = parts[0][0].shape.clone();
+        let train_data: Vec<&[f32]> = parts[0].iter().map(|f| f.data.as_slice()).collect();
+        let norm = Normaliser::fit(kind, &audio_shape, &train_data);
+        for (s, part) in parts.iter().enumerate() {
+            audio_rows[s] = part
+                .iter()
+                .map(|f| match &norm {
+                    Some(n) => {
+                        let mut out = Vec::with_capacity(f.data.len());
+                        n.apply(&f.data, &mut out);
+                        out
+                    }
+                    None => f.data.clone(),
+                })
+                .collect();
+        }
+    }
+    if concat {
+        for s in 0..3 {
+            for (a, t) in audio_rows[s].iter_mut().zip(&text_rows[s]) {
+                a.extend_from_slice(t);
+            }
+        }
+        audio_shape = vec![audio_rows[0][0].len()];
+    }
+
+    // Balanced copies of the training rows (oversampling or SMOTE) train the
+    // network; the real rows are what train metrics are computed on.
+    let mut fit_rows = (audio_rows[0].clone(), text_rows[0].clone(), train.y.clone());
+    if matches!(balancing, Balancing::Oversample | Balancing::Smote { .. }) {
+        let a_len = audio_rows[0].first().map_or(0, Vec::len);
+        let rows: Vec<Vec<f32>> = (0..train.idx.len())
+            .map(|r| {
+                let mut row = audio_rows[0].get(r).cloned().unwrap_or_default();
+                if !concat {
+                    row.extend(text_rows[0].get(r).cloned().unwrap_or_default());
+                }
+                row
+            })
+            .collect();
+        let (rows, y) = rebalance(
+            balancing,
+            rows,
+            train.classes(),
+            derive_seed(cfg.seed, "balance", fold),
+            fold,
+        )?;
+        let (a, t): (Vec<Vec<f32>>, Vec<Vec<f32>>) = rows
+            .into_iter()
+            .map(|mut r| {
+                let t = r.split_off(a_len.min(r.len()));
+                (r, t)
+            })
+            .unzip();
+        fit_rows = (
+            a,
+            if concat { Vec::new() } else { t },
+            y.into_iter().map(super::pipeline::Target::Class).collect(),
+        );
+    }
+
+    let task = match cfg.task {
+        Task::Classification => neural::Task::Classification {
+            n_classes: input.n_classes,
+        },
+        Task::Regression => neural::Task::Regression {
+            n_targets: input.n_targets,
+        },
+    };
+    let build = |audio: &[Vec<f32>],
+                 text: &[Vec<f32>],
+                 present: Option<&[bool]>,
+                 y: Option<&[super::pipeline::Target]>|
+     -> NeuralData {
+        let audio = audio_kind.map(|kind| {
+            let data: Vec<f32> = audio.concat();
+            match kind {
+                InputKind::AudioVector => AudioInput::Vector {
+                    dims: audio_shape[0],
+                    data,
+                },
+                InputKind::AudioSequence => AudioInput::Sequence {
+                    frames: audio_shape[0],
+                    dims: audio_shape[1],
+                    data,
+                },
+                InputKind::AudioMel => AudioInput::Mel {
+                    n_mels: audio_shape[0],
+                    frames: audio_shape[1],
+                    data,
+                },
+                _ => AudioInput::Waveform {
+                    samples: audio_shape[0],
+                    data,
+                },
+            }
+        });
+        let text = match text_kind {
+            Some(_) if concat => None,
+            Some(InputKind::TextVector) => {
+                let dims = text.first().map_or(0, Vec::len);
+                let present = present.map_or_else(
+                    || text.iter().map(|r| r.iter().any(|v| *v != 0.0)).collect(),
+                    <[bool]>::to_vec,
+                );
+                Some(TextInput::Vector {
+                    dims,
+                    data: text.concat(),
+                    present,
+                })
+            }
+            Some(_) => Some(TextInput::Tokens {
+                max_len: token_shape.0,
+                vocab_size: token_shape.1.max(2),
+                ids: text.iter().flatten().map(|&v| v as u32).collect(),
+            }),
+            None => None,
+        };
+        let targets = y.map(|y| match cfg.task {
+            Task::Classification => {
+                Targets::Classes(y.iter().map(super::pipeline::Target::class).collect())
+            }
+            Task::Regression => Targets::Values {
+                n_targets: input.n_targets,
+                data: y
+                    .iter()
+                    .flat_map(|t| t.values().iter().map(|&v| v as f32))
+                    .collect(),
+            },
+        });
+        NeuralData {
+            audio,
+            text,
+            targets,
+        }
+    };
+    let fit_data = build(&fit_rows.0, &fit_rows.1, None, Some(&fit_rows.2));
+    let train_data = build(
+        &audio_rows[0],
+        &text_rows[0],
+        Some(&text_present[0]),
+        Some(&train.y),
+    );
+    let val_data = build(
+        &audio_rows[1],
+        &text_rows[1],
+        Some(&text_present[1]),
+        Some(&validation.y),
+    );
+    let test_data = build(&audio_rows[2], &text_rows[2], Some(&text_present[2]), None);
+
+    let mut records: Vec<EpochRecord> = Vec::new();
+    let mut observer = |r: &EpochRecord| {
+        records.push(r.clone());
+        ControlFlow::Continue(())
+    };
+    let outcome = neural::fit_predict(
+        net,
+        &train_cfg,
+        task,
+        &fit_data,
+        (!validation.idx.is_empty()).then_some(&val_data),
+        &[&train_data, &test_data],
+        derive_seed(cfg.seed, "model", fold),
+        NeuralRuntime {
+            threads: input.threads,
+            ..NeuralRuntime::default()
+        },
+        &mut observer,
+    )
+    .map_err(|source| TrialError::Neural { fold, source })?;
+
+    let fold_no = fold as i64;
+    let mut epochs = Vec::new();
+    for r in &records {
+        let row = |split, name: &str, value| MetricRow {
+            split,
+            fold: fold_no,
+            epoch: Some(r.epoch as i64),
+            name: name.to_string(),
+            value,
+        };
+        epochs.push(row(Split::Train, "loss", r.train_loss));
+        epochs.push(row(Split::Train, "lr", r.lr));
+        if let Some(v) = r.validation_loss {
+            epochs.push(row(Split::Validation, "loss", v));
+        }
+        for (name, v) in &r.validation_metrics {
+            epochs.push(row(Split::Validation, name, *v));
+        }
+    }
+    let to_output = |p: &neural::Predictions| -> Output {
+        let rows: Vec<Vec<f64>> = p
+            .outputs
+            .chunks(p.n_outputs.max(1))
+            .map(|c| c.iter().map(|&v| f64::from(v)).collect())
+            .collect();
+        match cfg.task {
+            Task::Classification => Output::Classes(ClassPrediction {
+                labels: rows.iter().map(|r| argmax(r)).collect(),
+                scores: Some(rows),
+            }),
+            Task::Regression => Output::Values(rows),
+        }
+    };
+    let [train_pred, test_pred] = [&outcome.predictions[0], &outcome.predictions[1]];
+    Ok(FoldOutput {
+        train: (train, to_output(train_pred)),
+        test_alphas: test_pred.alphas.clone(),
+        test: (test, to_output(test_pred)),
+        epochs,
+        model: Some(FoldModel {
+            fold,
+            weights: outcome.weights,
+            dims: outcome.dims,
+            best_epoch: outcome.best_epoch,
+        }),
+    })
+}
