@@ -341,6 +341,21 @@ pub struct Sweep {
     pub task: Option<Vec<Task>>,
     pub exclude: Vec<ExcludeRule>,
     pub params: Vec<ParamAxis>,
+    /// Combinations the dataset cannot serve (no lyrics, no valence/arousal,
+    /// ...): `"error"` (the default) or `"skip"` them, listed as warnings.
+    pub unavailable: Unavailable,
+}
+
+/// `[sweep] unavailable`: what to do with combinations the dataset cannot
+/// serve.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unavailable {
+    /// They make the spec invalid (the default).
+    Error,
+    /// They are left out and listed as warnings, so one spec can run on
+    /// datasets with and without (say) lyrics.
+    Skip,
 }
 
 /// Sections whose settings can be swept.
@@ -588,6 +603,34 @@ pub struct Provides {
     pub tags: bool,
 }
 
+/// Why a combination cannot run, the axes involved (to suggest an exclude
+/// rule), and whether it is only that the dataset lacks something (lyrics,
+/// audio, annotations), which `unavailable = "skip"` tolerates.
+#[derive(Debug, Clone)]
+struct Reason {
+    why: String,
+    axes: Vec<Axis>,
+    dataset: bool,
+}
+
+impl Reason {
+    fn rule(why: String, axes: Vec<Axis>) -> Reason {
+        Reason {
+            why,
+            axes,
+            dataset: false,
+        }
+    }
+
+    fn dataset(why: String, axes: Vec<Axis>) -> Reason {
+        Reason {
+            why,
+            axes,
+            dataset: true,
+        }
+    }
+}
+
 /// A combination that cannot run: its description, why, and the exclude
 /// rules (axis = value pairs) that would leave it out.
 type InvalidCombination = (String, String, Vec<Vec<(Axis, String)>>);
@@ -688,6 +731,7 @@ impl Spec {
         let mut invalid: Vec<InvalidCombination> = Vec::new();
         let mut excluded = 0;
         let mut duplicates = 0;
+        let mut unavailable: Vec<String> = Vec::new();
         let mut rule_hits = vec![0usize; self.sweep.exclude.len()];
         let tasks_given = self.sweep.task.is_some();
 
@@ -702,11 +746,21 @@ impl Spec {
             };
             let reasons = check_combination(&combo, settings, &provides, tasks_given);
             if !reasons.is_empty() {
-                let whys = reasons.iter().map(|(w, _)| w.as_str()).collect::<Vec<_>>();
+                let whys = reasons.iter().map(|r| r.why.as_str()).collect::<Vec<_>>();
+                if self.sweep.unavailable == Unavailable::Skip && reasons.iter().all(|r| r.dataset)
+                {
+                    unavailable.push(format!(
+                        "{}: {}",
+                        combo.describe(&param_sets[combo.params]),
+                        whys.join("; ")
+                    ));
+                    continue;
+                }
                 let suggestions = reasons
                     .iter()
-                    .map(|(_, axes)| {
-                        axes.iter()
+                    .map(|r| {
+                        r.axes
+                            .iter()
                             .map(|a| (*a, axis_value(&combo, *a)))
                             .collect::<Vec<_>>()
                     })
@@ -768,6 +822,16 @@ impl Spec {
         }
 
         let mut warnings = Vec::new();
+        if !unavailable.is_empty() {
+            let mut w = format!(
+                "{} combination(s) skipped because the dataset cannot serve them (sweep.unavailable = \"skip\"):",
+                unavailable.len()
+            );
+            for u in &unavailable {
+                w.push_str(&format!("\n  - {u}"));
+            }
+            warnings.push(w);
+        }
         for (i, hits) in rule_hits.iter().enumerate() {
             if *hits == 0 {
                 let (line, col) = self.locator.find_or_parent(&format!("sweep.exclude[{i}]"));
@@ -969,18 +1033,18 @@ fn check_combination(
     s: &Settings,
     provides: &Provides,
     tasks_given: bool,
-) -> Vec<(String, Vec<Axis>)> {
+) -> Vec<Reason> {
     let mut out = Vec::new();
     if tasks_given {
         match (c.task, c.labels.is_regression()) {
-            (Task::Regression, false) => out.push((
+            (Task::Regression, false) => out.push(Reason::rule(
                 format!(
                     "regression needs a continuous target (valence, arousal or va), `{}` is a set of classes",
                     c.labels
                 ),
                 vec![Axis::Labels, Axis::Task],
             )),
-            (Task::Classification, true) => out.push((
+            (Task::Classification, true) => out.push(Reason::rule(
                 format!(
                     "classification needs classes, `{}` is a continuous target (use a grid, k-means, categorical or binary scheme)",
                     c.labels
@@ -991,12 +1055,12 @@ fn check_combination(
         }
     }
     if let Err(why) = c.architecture.check_task(c.task) {
-        out.push((why, vec![Axis::Architecture, Axis::Task]));
+        out.push(Reason::rule(why, vec![Axis::Architecture, Axis::Task]));
     }
     let inputs = match c.architecture.inputs(c.modality, &s.model) {
         Ok(i) => i,
         Err(why) => {
-            out.push((why, vec![Axis::Architecture, Axis::Modality]));
+            out.push(Reason::rule(why, vec![Axis::Architecture, Axis::Modality]));
             Vec::new()
         }
     };
@@ -1005,7 +1069,7 @@ fn check_combination(
             Balancing::ClassWeights
                 if !c.architecture.is_neural() && c.architecture != Architecture::Ensemble =>
             {
-                out.push((
+                out.push(Reason::rule(
                     format!(
                         "balancing = \"class_weights\" weights a neural network's loss and {} has none; use \"oversample\" or \"smote\"",
                         c.architecture
@@ -1013,7 +1077,7 @@ fn check_combination(
                     vec![Axis::Architecture],
                 ))
             }
-            Balancing::Smote { .. } if inputs.contains(&InputKind::TextTokens) => out.push((
+            Balancing::Smote { .. } if inputs.contains(&InputKind::TextTokens) => out.push(Reason::rule(
                 format!(
                     "SMOTE interpolates feature vectors and cannot make token ids, which {} reads; use \"oversample\"",
                     c.architecture
@@ -1032,16 +1096,17 @@ fn check_combination(
                 architecture: m,
                 ..c.clone()
             };
-            for (why, mut axes) in check_combination(&member, s, provides, tasks_given) {
-                if !axes.contains(&Axis::Architecture) {
-                    axes.push(Axis::Architecture);
+            for mut r in check_combination(&member, s, provides, tasks_given) {
+                if !r.axes.contains(&Axis::Architecture) {
+                    r.axes.push(Axis::Architecture);
                 }
-                out.push((format!("member {m}: {why}"), axes));
+                r.why = format!("member {m}: {}", r.why);
+                out.push(r);
             }
         }
     }
     if c.modality.uses_text() && !provides.lyrics {
-        out.push((
+        out.push(Reason::dataset(
             format!(
                 "the {} modality needs lyrics, and this dataset has none",
                 c.modality.as_str()
@@ -1050,7 +1115,7 @@ fn check_combination(
         ));
     }
     if c.modality.uses_audio() && !provides.audio {
-        out.push((
+        out.push(Reason::dataset(
             format!(
                 "the {} modality needs audio, and this dataset has none",
                 c.modality.as_str()
@@ -1068,7 +1133,7 @@ fn check_combination(
         _ => true,
     };
     if !labels_ok {
-        out.push((
+        out.push(Reason::dataset(
             format!(
                 "the `{}` labels need {}, which this dataset does not provide",
                 c.labels,
@@ -1451,7 +1516,7 @@ fn parse_sweep(t: &toml::Table, problems: &mut Problems) -> Option<Sweep> {
     for (k, v) in t {
         if matches!(
             k.as_str(),
-            "modality" | "architecture" | "labels" | "task" | "exclude"
+            "modality" | "architecture" | "labels" | "task" | "exclude" | "unavailable"
         ) {
             continue;
         }
@@ -1460,6 +1525,16 @@ fn parse_sweep(t: &toml::Table, problems: &mut Problems) -> Option<Sweep> {
     if problems.len() > before {
         return None;
     }
+    let unavailable = match t.get("unavailable") {
+        None => Unavailable::Error,
+        Some(v) => match v.clone().try_into::<Unavailable>() {
+            Ok(u) => u,
+            Err(e) => {
+                problems.at("sweep.unavailable", &clean_serde_message(e.message()));
+                return None;
+            }
+        },
+    };
     Some(Sweep {
         modality,
         architecture: architecture.unwrap_or_default(),
@@ -1467,6 +1542,7 @@ fn parse_sweep(t: &toml::Table, problems: &mut Problems) -> Option<Sweep> {
         task,
         exclude,
         params,
+        unavailable,
     })
 }
 

@@ -307,3 +307,47 @@ fn shipped_experiments_are_valid() {
     }
     assert!(n >= 2);
 }
+
+#[test]
+fn combinations_the_dataset_cannot_serve_are_errors_or_skipped_on_request() {
+    let base = r#"[experiment]
+name = "x"
+[dataset]
+kind = "deam"
+root = "/data/DEAM"
+[sweep]
+modality = ["audio", "text"]
+architecture = ["svm"]
+labels = ["quadrants"]
+"#;
+    // By default a missing modality is an error naming the reason.
+    let p = problems(base);
+    assert!(
+        p[0].message
+            .contains("the text modality needs lyrics, and this dataset has none"),
+        "{}",
+        p[0]
+    );
+    // With `unavailable = "skip"` the text trials are left out and listed.
+    let v = parse(&format!("{base}unavailable = \"skip\"\n")).unwrap();
+    let plan = v.plan();
+    assert!(!plan.trials.is_empty());
+    assert!(
+        plan.trials
+            .iter()
+            .all(|t| t.config.modality == Modality::Audio)
+    );
+    let w = plan.warnings.join("\n");
+    assert!(
+        w.contains("1 combination(s) skipped because the dataset cannot serve them")
+            && w.contains("modality=text"),
+        "{w}"
+    );
+    // Rule violations (not the dataset's fault) stay errors even so.
+    let broken = base.replace("[\"svm\"]", "[\"svm\", \"ridge\"]");
+    let p = problems(&format!("{broken}unavailable = \"skip\"\n"));
+    assert!(p[0].message.contains("ridge"), "{}", p[0]);
+    // A bad value is named with its position.
+    let p = problems(&format!("{base}unavailable = \"ignore\"\n"));
+    assert_eq!(p[0].key, "sweep.unavailable");
+}
