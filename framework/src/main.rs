@@ -122,14 +122,84 @@ enum Command {
     /// Datasets: check that a spec's dataset reads, and summarise it.
     #[command(subcommand)]
     Data(DataCommand),
-    /// Write an experiment's report (Markdown and CSV tables).
-    Report {
-        /// Experiment name, or a spec file naming it.
-        experiment: String,
-        /// Output folder; defaults to reports/<experiment>/.
+    /// Write an experiment's report: tables (Markdown, LaTeX, CSV) with
+    /// mean ± std, intervals and paired significance tests, figures (SVG and
+    /// PNG) and an index.html.
+    ///
+    /// Regenerating from the same database gives byte-identical files.
+    Report(ReportArgs),
+    /// Explore a spec's dataset: class distribution, feature correlations,
+    /// class-centroid distances per modality, top keywords per class, PCA
+    /// projections and the valence-arousal plane.
+    ///
+    /// Uses the spec's [dataset], [features.audio] (a track-level set) and
+    /// [features.text] settings; labels are fitted on every track. Writes
+    /// index.html, eda.md and figures/ under reports/<experiment>/eda/.
+    Eda {
+        /// The experiment spec (TOML).
+        spec: PathBuf,
+        /// Label scheme to colour by (e.g. quadrants, grid16, kmeans4,
+        /// categorical); defaults to the spec's first classification scheme.
+        #[arg(long)]
+        labels: Option<String>,
+        /// Output folder; defaults to reports/<experiment>/eda/.
         #[arg(long)]
         out: Option<PathBuf>,
     },
+}
+
+#[derive(Args)]
+struct ReportArgs {
+    /// Experiment name, or a spec file naming it.
+    experiment: String,
+    /// Output folder; defaults to reports/<experiment>/.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Configuration every other one is compared with (paired tests on the
+    /// same folds and seeds), as KEY=VALUE pairs, e.g.
+    /// `modality=audio,architecture=svm`; default: the best of each column.
+    #[arg(long)]
+    baseline: Option<mer::report::ConfigSelector>,
+    /// Significance level of the markers and of the critical difference.
+    #[arg(long, default_value_t = 0.05)]
+    alpha: f64,
+    /// Print the 95 % t-interval in every table cell.
+    #[arg(long)]
+    ci: bool,
+    /// Extra pivot table `ROWS x COLS[:METRIC[:SPLIT]]`, e.g.
+    /// `model.svm.c x modality:accuracy`; repeatable. Every group already
+    /// gets `architecture x modality` on its headline metric.
+    #[arg(long)]
+    pivot: Vec<mer::report::PivotSpec>,
+    /// Headline metric of classification tables and figures.
+    #[arg(long, default_value = "macro_f1")]
+    headline: String,
+    /// Headline metric of regression tables and figures.
+    #[arg(long, default_value = "r2")]
+    headline_regression: String,
+    /// Tables only: draw no figures.
+    #[arg(long)]
+    no_figures: bool,
+}
+
+impl ReportArgs {
+    fn options(&self) -> Result<mer::report::ReportOptions> {
+        anyhow::ensure!(
+            self.alpha > 0.0 && self.alpha < 1.0,
+            "--alpha must be between 0 and 1, got {}",
+            self.alpha
+        );
+        Ok(mer::report::ReportOptions {
+            baseline: self.baseline.clone(),
+            alpha: self.alpha,
+            ci: self.ci,
+            pivots: self.pivot.clone(),
+            headline_classification: self.headline.clone(),
+            headline_regression: self.headline_regression.clone(),
+            figures: !self.no_figures,
+            ..Default::default()
+        })
+    }
 }
 
 #[derive(Subcommand)]
@@ -345,22 +415,67 @@ fn dispatch(cli: Cli) -> Result<u8> {
             print!("{summary}");
             Ok(exit::OK)
         }
-        Command::Report { experiment, out } => {
+        Command::Report(a) => {
             let store = open_existing(g)?;
-            let name = experiment_name(experiment)?;
-            let dir = out
+            let name = experiment_name(&a.experiment)?;
+            let dir = a
+                .out
                 .clone()
                 .unwrap_or_else(|| Path::new("reports").join(&name));
-            let files = mer::report::write_report(&store, &name, &dir)?;
+            let files = mer::report::write_report_with(&store, &name, &dir, &a.options()?)?;
             println!(
-                "report of `{name}` ({} trials) written to {}",
+                "report of `{name}` ({} trials): {} files in {}",
                 files.trials,
+                files.files.len(),
                 files.dir.display()
             );
-            for f in &files.files {
-                println!("  {}", f.display());
-            }
+            print_entry_points(&files);
             Ok(exit::OK)
+        }
+        Command::Eda { spec, labels, out } => {
+            let spec = spec::Spec::load(spec)?;
+            let labels = labels
+                .as_deref()
+                .map(|l| {
+                    l.parse::<mer::labels::LabelScheme>()
+                        .map_err(|e| anyhow::anyhow!("--labels: {e}"))
+                })
+                .transpose()?;
+            let opts = run::eda::EdaOptions {
+                labels,
+                cache_dir: g.cache.clone(),
+                progress: !g.quiet,
+            };
+            let input = run::eda::eda_input(&spec, &opts)?;
+            let dir = out.clone().unwrap_or_else(|| {
+                Path::new("reports")
+                    .join(&spec.settings.experiment.name)
+                    .join("eda")
+            });
+            let files = mer::report::eda::write_eda(&input, &dir)?;
+            println!(
+                "EDA of {}: {} files in {}",
+                input.dataset,
+                files.files.len(),
+                files.dir.display()
+            );
+            print_entry_points(&files);
+            Ok(exit::OK)
+        }
+    }
+}
+
+/// The files a reader opens first: index.html and the Markdown/LaTeX
+/// tables (figures are linked from index.html).
+fn print_entry_points(files: &mer::report::ReportFiles) {
+    for f in &files.files {
+        let top_level = f
+            .strip_prefix(&files.dir)
+            .map(|r| r.components().count() == 1)
+            .unwrap_or(true);
+        let ext = f.extension().and_then(|e| e.to_str()).unwrap_or("");
+        if top_level && matches!(ext, "html" | "md" | "tex" | "csv") {
+            println!("  {}", f.display());
         }
     }
 }
@@ -422,10 +537,12 @@ fn sweep(g: &Global, a: &SweepArgs) -> Result<u8> {
             &Path::new("reports").join(&s.experiment),
         ) {
             Ok(files) => {
-                println!("report written to {}", files.dir.display());
-                for f in &files.files {
-                    println!("  {}", f.display());
-                }
+                println!(
+                    "report: {} files in {}",
+                    files.files.len(),
+                    files.dir.display()
+                );
+                print_entry_points(&files);
             }
             Err(e) => eprintln!("warning: no report: {e}"),
         }

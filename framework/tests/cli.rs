@@ -433,6 +433,74 @@ fn listings_show_the_plan_runs_and_one_trial() {
     ] {
         assert!(out.contains(needle), "missing `{needle}` in\n{out}");
     }
+
+    // The report's options reach the tables.
+    let o = s.run(&[
+        "report",
+        "list",
+        "--out",
+        "rep",
+        "--baseline",
+        "modality=audio,architecture=svm",
+        "--ci",
+        "--pivot",
+        "architecture x labels:accuracy",
+        "--no-figures",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let md = std::fs::read_to_string(s.path().join("rep/results.md")).unwrap();
+    for needle in [
+        "svm (baseline)",
+        "in brackets the 95 % Student-t interval of the mean",
+        "architecture \\ labels",
+    ] {
+        assert!(md.contains(needle), "missing `{needle}` in\n{md}");
+    }
+    assert!(!s.path().join("rep/figures").exists(), "--no-figures");
+    let o = s.run(&["report", "list", "--baseline", "modality"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("is not KEY=VALUE"));
+}
+
+#[test]
+fn eda_shows_the_quiet_pair_close_in_audio_and_apart_in_lyrics() {
+    let s = Scratch::new();
+    let spec = s.write(
+        "eda.toml",
+        &SMALL
+            .replace("name = \"small\"", "name = \"explore\"")
+            .replace("tracks = 48", "tracks = 120"),
+    );
+    let o = s.run(&["eda", spec.to_str().unwrap(), "--quiet"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let out = s.path().join("reports/explore/eda");
+    for f in ["index.html", "eda.md", "figures/valence-arousal.png"] {
+        assert!(out.join(f).exists(), "{f} missing");
+    }
+    let md = std::fs::read_to_string(out.join("eda.md")).unwrap();
+    // The synthetic benchmark is built so that Q3 and Q4 sound alike and
+    // differ in their lyrics.
+    assert!(
+        md.contains("Closest pair in audio: Q3_sad – Q4_calm"),
+        "{md}"
+    );
+    assert!(md.contains("| Q1_happy |"), "{md}");
+    assert!(md.contains("log-odds ratio"), "{md}");
+
+    // A regression-only spec needs --labels; a regression scheme is refused.
+    let va = s.write(
+        "va.toml",
+        "[experiment]\nname = \"va\"\n[sweep]\narchitecture = [\"ridge\"]\nlabels = [\"va\"]\n",
+    );
+    let o = s.run(&["eda", va.to_str().unwrap(), "--quiet"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("pass --labels"));
+    let o = s.run(&["eda", va.to_str().unwrap(), "--labels", "arousal"]);
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("continuous target"),
+        "{}",
+        text(&o)
+    );
 }
 
 #[test]

@@ -216,6 +216,7 @@ fn quiet_emotion_input() -> EdaInput {
                 ("star".into(), 0.12),
             ],
         ],
+        keyword_method: "Mean TF-IDF of the word in the class's lyrics.".into(),
         va: Some(VaInput {
             points: va,
             regions: Regions::equal_grid(2, (-1.0, 1.0), (-1.0, 1.0)),
@@ -279,5 +280,47 @@ fn eda_writes_every_view_and_finds_the_quiet_pair() {
     assert_eq!(
         std::fs::read(out.join("figures/pca-audio.png")).unwrap(),
         before
+    );
+}
+
+#[test]
+fn tracks_without_a_modality_are_left_out_of_its_views_only() {
+    let mut input = quiet_emotion_input();
+    // Tracks 0, 4, 8, ... (class Q1) lose every fourth one's lyrics, and one
+    // track has no valence/arousal.
+    let gone: Vec<usize> = (0..160).filter(|i| i % 16 == 0).collect();
+    for &i in &gone {
+        input.features[1].rows[i].clear();
+    }
+    input.va.as_mut().unwrap().points[3] = (f64::NAN, f64::NAN);
+    let (rows, labels) = input.features[1].present(&input.labels);
+    assert_eq!(rows.len(), 160 - gone.len());
+    let expected = mer::report::eda::centroid_distances(&rows, &labels, 4);
+    let dir = tempfile::tempdir().unwrap();
+    write_eda(&input, dir.path()).unwrap();
+    let md = std::fs::read_to_string(dir.path().join("eda.md")).unwrap();
+    assert!(
+        md.contains(&format!(
+            "lyrics features (all 4 features) over {} tracks",
+            160 - gone.len()
+        )),
+        "{md}"
+    );
+    // Audio still sees all 160 tracks, and the class counts are unchanged.
+    assert!(
+        md.contains("audio features (all 3 features) over 160 tracks"),
+        "{md}"
+    );
+    assert!(md.contains("| Q4 calm | 39 |"), "{md}");
+    // The lyrics distances are those of the present tracks.
+    assert!(
+        md.contains(&format!("{:.3}", expected[0][1])),
+        "Q1-Q2 lyrics distance {:.3} missing:\n{md}",
+        expected[0][1]
+    );
+    // The point without valence/arousal is not drawn (158 labelled, finite).
+    assert!(
+        md.contains("158 labelled tracks in the valence-arousal plane"),
+        "{md}"
     );
 }

@@ -26,14 +26,28 @@ pub struct FeatureMatrix {
     /// `"audio"`, `"lyrics"`, ...
     pub modality: String,
     pub names: Vec<String>,
-    /// `[n_tracks][n_features]`.
+    /// `[n_tracks][n_features]`; an empty row is a track without this
+    /// modality (no lyrics, undecodable audio), left out of its views.
     pub rows: Vec<Vec<f64>>,
+}
+
+impl FeatureMatrix {
+    /// The rows of the tracks that have this modality, and their labels.
+    pub fn present(&self, labels: &[Option<usize>]) -> (Vec<Vec<f64>>, Vec<Option<usize>>) {
+        self.rows
+            .iter()
+            .zip(labels)
+            .filter(|(r, _)| !r.is_empty())
+            .map(|(r, l)| (r.clone(), *l))
+            .unzip()
+    }
 }
 
 /// Tracks in the valence-arousal plane with the regions that label them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VaInput {
-    /// `(valence, arousal)` per track, in track order.
+    /// `(valence, arousal)` per track, in track order; NaN for a track
+    /// without them.
     pub points: Vec<(f64, f64)>,
     pub regions: Regions,
     pub valence_range: Option<(f64, f64)>,
@@ -54,6 +68,8 @@ pub struct EdaInput {
     pub features: Vec<FeatureMatrix>,
     /// Top keywords per class: `(word, score)` best first (empty: none).
     pub keywords: Vec<Vec<(String, f64)>>,
+    /// What the keyword scores are, for the table's legend.
+    pub keyword_method: String,
     /// The valence-arousal plane, when the dataset has it.
     pub va: Option<VaInput>,
 }
@@ -253,12 +269,12 @@ pub fn plan(input: &EdaInput) -> Result<Vec<Section>, PcaError> {
     let mut pca_figs = Vec::new();
     let mut pca_notes = Vec::new();
     for fm in &input.features {
-        if fm.rows.is_empty() || fm.names.is_empty() {
+        let (rows, labels) = fm.present(&input.labels);
+        if rows.is_empty() || fm.names.is_empty() {
             continue;
         }
-        let keep = most_variable(&fm.rows, MAX_HEATMAP_FEATURES);
-        let sub: Vec<Vec<f64>> = fm
-            .rows
+        let keep = most_variable(&rows, MAX_HEATMAP_FEATURES);
+        let sub: Vec<Vec<f64>> = rows
             .iter()
             .map(|r| keep.iter().map(|&j| r[j]).collect())
             .collect();
@@ -277,7 +293,7 @@ pub fn plan(input: &EdaInput) -> Result<Vec<Section>, PcaError> {
             caption: format!(
                 "Pearson correlation between the {} features ({shown}) over {} tracks.",
                 fm.modality,
-                fm.rows.len()
+                rows.len()
             ),
             figure: AnyFigure::Heatmap(Heatmap {
                 title: format!("Feature correlation: {}", fm.modality),
@@ -289,13 +305,13 @@ pub fn plan(input: &EdaInput) -> Result<Vec<Section>, PcaError> {
                 scale: ColorScale::Diverging { limit: 1.0 },
                 annotate: (keep.len() <= 12).then_some(2),
                 colorbar: "Pearson r".into(),
-                note: format!("{shown}; {} tracks", fm.rows.len()),
+                note: format!("{shown}; {} tracks", rows.len()),
             }),
         });
         // PCA of the z-scored labelled tracks.
         let mut z: Vec<Vec<f64>> = Vec::new();
         let mut groups: Vec<usize> = Vec::new();
-        for (r, l) in fm.rows.iter().zip(&input.labels) {
+        for (r, l) in rows.iter().zip(&labels) {
             if let Some(l) = l.filter(|l| *l < k) {
                 z.push(r.clone());
                 groups.push(l);
@@ -349,8 +365,12 @@ pub fn plan(input: &EdaInput) -> Result<Vec<Section>, PcaError> {
         // (modality, distances [k][k], relative distances [k][k])
         type PerModality = (String, Vec<Vec<f64>>, Vec<Vec<f64>>);
         let mut per_mod: Vec<PerModality> = Vec::new();
-        for fm in input.features.iter().filter(|f| !f.rows.is_empty()) {
-            let d = centroid_distances(&fm.rows, &input.labels, k);
+        for fm in input.features.iter() {
+            let (rows, labels) = fm.present(&input.labels);
+            if rows.is_empty() {
+                continue;
+            }
+            let d = centroid_distances(&rows, &labels, k);
             let r = relative(&d);
             figs.push(PlannedFigure {
                 stem: format!("figures/centroids-{}", slug(&fm.modality)),
@@ -490,7 +510,7 @@ pub fn plan(input: &EdaInput) -> Result<Vec<Section>, PcaError> {
             columns: Vec::new(),
             spans: Vec::new(),
             rows: Vec::new(),
-            legend: vec!["Words in order of their score for the class, as computed by the caller (e.g. mean TF-IDF in the class's lyrics).".into()],
+            legend: vec![input.keyword_method.clone()],
         };
         for (c, kw) in &panels {
             t.rows.push(Row {
@@ -538,6 +558,7 @@ pub fn plan(input: &EdaInput) -> Result<Vec<Section>, PcaError> {
             .points
             .iter()
             .zip(&input.labels)
+            .filter(|(p, _)| p.0.is_finite() && p.1.is_finite())
             .filter_map(|(p, l)| l.filter(|l| *l < k).map(|l| (*p, l)))
             .unzip();
         if !points.is_empty() {

@@ -11,6 +11,7 @@
 //! goes on. Killing a sweep at any moment loses at most the trials in flight,
 //! which the next sweep re-runs.
 
+pub mod eda;
 mod ensemble;
 mod neural;
 pub mod pipeline;
