@@ -96,6 +96,28 @@ enum Command {
         /// Trial id or unique key prefix.
         trial: String,
     },
+    /// Score new audio (and lyrics) with a stored trial's trained networks.
+    ///
+    /// Each file goes through the trial's own feature settings and each
+    /// fold's saved preprocessing; the folds' outputs are averaged. Prints
+    /// the label and class probabilities, or the valence/arousal values.
+    /// Neural trials only: classical baselines keep no weights.
+    Predict {
+        /// Trial id or unique key prefix.
+        #[arg(long)]
+        trial: String,
+        /// Audio files to score (none for a lyrics-only model).
+        files: Vec<PathBuf>,
+        /// Lyrics file of each audio file, in the same order (repeat the
+        /// flag); a lyrics-only model takes only these.
+        #[arg(long)]
+        lyrics: Vec<PathBuf>,
+        /// Use only this fold's network instead of averaging all folds.
+        #[arg(long)]
+        fold: Option<usize>,
+        #[arg(long, value_enum, default_value_t = FeatFormat::Json)]
+        format: FeatFormat,
+    },
     /// Print the audio features of files, through the code path sweeps use.
     Features {
         /// Audio files (WAV, mp3, flac, ogg, au).
@@ -430,6 +452,82 @@ fn dispatch(cli: Cli) -> Result<u8> {
                 files.dir.display()
             );
             print_entry_points(&files);
+            Ok(exit::OK)
+        }
+        Command::Predict {
+            trial,
+            files,
+            lyrics,
+            fold,
+            format,
+        } => {
+            let store = open_existing(g)?;
+            if !files.is_empty() && !lyrics.is_empty() && lyrics.len() != files.len() {
+                anyhow::bail!(
+                    "{} audio file(s) but {} --lyrics file(s): give one lyrics file per audio file, in the same order",
+                    files.len(),
+                    lyrics.len()
+                );
+            }
+            let n = files.len().max(lyrics.len());
+            anyhow::ensure!(
+                n > 0,
+                "nothing to score: give audio files and/or --lyrics files"
+            );
+            let tracks: Vec<run::predict::NewTrack> = (0..n)
+                .map(|i| run::predict::NewTrack {
+                    audio: files.get(i).cloned(),
+                    lyrics: lyrics.get(i).cloned(),
+                })
+                .collect();
+            let p = run::predict::predict(&store, trial, &tracks, *fold)?;
+            match format {
+                FeatFormat::Json => {
+                    let rows: Vec<serde_json::Value> = p
+                        .tracks
+                        .iter()
+                        .map(|t| {
+                            let values: serde_json::Map<String, serde_json::Value> = p
+                                .outputs
+                                .iter()
+                                .zip(&t.values)
+                                .map(|(k, v)| (k.clone(), serde_json::json!(v)))
+                                .collect();
+                            serde_json::json!({
+                                "track": t.track,
+                                "label": t.label,
+                                (if p.task == mer::model::Task::Classification { "probabilities" } else { "values" }): values,
+                                "lyrics_weight": t.alpha,
+                            })
+                        })
+                        .collect();
+                    println!(
+                        "{}",
+                        serde_json::to_string_pretty(&serde_json::json!({
+                            "trial": p.trial,
+                            "architecture": p.architecture,
+                            "folds": p.folds,
+                            "predictions": rows,
+                        }))?
+                    );
+                }
+                FeatFormat::Csv => {
+                    let mut head = vec!["track".to_string()];
+                    if p.task == mer::model::Task::Classification {
+                        head.push("label".into());
+                    }
+                    head.extend(p.outputs.iter().cloned());
+                    println!("{}", head.join(","));
+                    for t in &p.tracks {
+                        let mut row = vec![format!("\"{}\"", t.track.replace('"', "\"\""))];
+                        if let Some(l) = &t.label {
+                            row.push(l.clone());
+                        }
+                        row.extend(t.values.iter().map(|v| format!("{v:.6}")));
+                        println!("{}", row.join(","));
+                    }
+                }
+            }
             Ok(exit::OK)
         }
         Command::Eda { spec, labels, out } => {

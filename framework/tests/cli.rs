@@ -457,6 +457,14 @@ fn listings_show_the_plan_runs_and_one_trial() {
         assert!(md.contains(needle), "missing `{needle}` in\n{md}");
     }
     assert!(!s.path().join("rep/figures").exists(), "--no-figures");
+    // A classical trial keeps no network to predict with.
+    let o = s.run(&["predict", "--trial", &id, "x.wav"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("keeps no trained weights"),
+        "{}",
+        text(&o)
+    );
     let o = s.run(&["report", "list", "--baseline", "modality"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(String::from_utf8_lossy(&o.stderr).contains("is not KEY=VALUE"));
@@ -672,5 +680,63 @@ fn every_network_trains_records_its_curves_and_reruns_identically() {
             text(&o)
         );
         assert!(String::from_utf8_lossy(&o.stdout).contains("IDENTICAL"));
+    }
+
+    // `mer predict` with fold 0's network on a track of fold 0's test set
+    // gives the probabilities recorded for it: the saved preprocessing
+    // (normaliser, lyrics features) turns a file into the same input.
+    let mut cfg = mer::spec::Spec::load(&spec).unwrap().settings.dataset;
+    cfg.resolve_paths(s.path());
+    let ds = mer::data::load(
+        &cfg,
+        &mer::data::LoadContext {
+            cache_dir: s.shared_cache(),
+        },
+    )
+    .unwrap();
+    let lyrics_dir = tempfile::tempdir().unwrap();
+    for t in trials.iter().filter(|t| t.architecture != "ensemble") {
+        let preds = store.predictions(t.id).unwrap();
+        let row = preds
+            .iter()
+            .filter(|p| p.fold == 0)
+            .find(|p| {
+                let track = ds.tracks.iter().find(|x| x.id == p.track_id).unwrap();
+                track.lyrics.is_some() && track.audio.is_some()
+            })
+            .unwrap_or_else(|| panic!("{}: no test track with audio and lyrics", t.id));
+        let track = ds.tracks.iter().find(|x| x.id == row.track_id).unwrap();
+        let lyrics = lyrics_dir.path().join(format!("{}.txt", track.id));
+        std::fs::write(&lyrics, track.lyrics.as_ref().unwrap()).unwrap();
+        let o = s.run(&[
+            "predict",
+            "--trial",
+            &t.id.to_string(),
+            "--fold",
+            "0",
+            track.audio.as_ref().unwrap().to_str().unwrap(),
+            "--lyrics",
+            lyrics.to_str().unwrap(),
+        ]);
+        assert!(
+            o.status.success(),
+            "{} {}: {}",
+            t.id,
+            t.architecture,
+            text(&o)
+        );
+        let out: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let probs = &out["predictions"][0]["probabilities"];
+        let stored = row.scores.as_ref().unwrap();
+        let classes = ["Q1_happy", "Q2_angry", "Q3_sad", "Q4_calm"];
+        for (c, want) in classes.iter().zip(stored) {
+            let got = probs[c].as_f64().unwrap();
+            assert!(
+                (got - want).abs() < 1e-5,
+                "{} {}: P({c}) = {got}, recorded {want}",
+                t.id,
+                t.architecture
+            );
+        }
     }
 }

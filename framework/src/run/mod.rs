@@ -15,6 +15,7 @@ pub mod eda;
 mod ensemble;
 mod neural;
 pub mod pipeline;
+pub mod predict;
 pub mod progress;
 pub mod provenance;
 pub mod worker;
@@ -738,6 +739,7 @@ fn save_models(
             "weights": name,
             "dims": m.dims,
             "best_epoch": m.best_epoch,
+            "preprocess": m.preprocess,
         }));
     }
     let meta = serde_json::json!({

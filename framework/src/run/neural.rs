@@ -6,6 +6,8 @@
 
 use std::ops::ControlFlow;
 
+use serde::{Deserialize, Serialize};
+
 use crate::model::classical::{ClassPrediction, argmax};
 use crate::model::neural::{
     self, AudioInput, NeuralConfig, NeuralData, NeuralRuntime, Targets, TextInput,
@@ -24,33 +26,135 @@ use super::pipeline::{
 /// Per-channel mean and standard deviation of training items, applied to
 /// every split: per feature for vectors, per MFCC(+delta) coefficient for
 /// sequences `[frames, dims]`, per mel band for patches `[n_mels, frames]`.
-/// Waveforms are left as decoded (already in [-1, 1]).
-struct Normaliser {
+/// Waveforms are left as decoded (already in [-1, 1]). Saved with the
+/// network so that `mer predict` scales new tracks the same way.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Normaliser {
     mean: Vec<f64>,
     std: Vec<f64>,
-    channel_of: ChannelOf,
+    layout: Layout,
     shape: Vec<usize>,
 }
 
-/// Which channel value `i` of an item of shape `shape` belongs to.
-type ChannelOf = fn(usize, &[usize]) -> usize;
+/// How an item's values map to channels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Layout {
+    /// One channel per value.
+    Vector,
+    /// `[frames, dims]`: the channel is the coefficient.
+    Sequence,
+    /// `[n_mels, frames]`: the channel is the band.
+    Mel,
+}
 
-fn channel_vector(i: usize, _: &[usize]) -> usize {
-    i
+impl Layout {
+    fn channel(self, i: usize, shape: &[usize]) -> usize {
+        match self {
+            Layout::Vector => i,
+            Layout::Sequence => i % shape[1],
+            Layout::Mel => i / shape[1],
+        }
+    }
 }
-fn channel_sequence(i: usize, shape: &[usize]) -> usize {
-    i % shape[1]
+
+/// Everything that turns a track's features into a network's input, fitted
+/// on the training fold and saved with its weights.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Preprocess {
+    pub audio_kind: Option<InputKind>,
+    pub text_kind: Option<InputKind>,
+    /// The residual MLP on fusion reads audio and lyrics vectors as one.
+    pub concat: bool,
+    /// Shape of one audio item (after concatenation, for `concat`).
+    pub audio_shape: Vec<usize>,
+    /// Token ids: `(max_len, vocabulary size)`.
+    pub token_shape: (usize, usize),
+    pub audio_norm: Option<Normaliser>,
+    pub text: Option<crate::text::TextState>,
 }
-fn channel_mel(i: usize, shape: &[usize]) -> usize {
-    i / shape[1]
+
+impl Preprocess {
+    /// One audio item as the network reads it (normalised).
+    pub fn audio_row(&self, data: &[f32]) -> Vec<f32> {
+        match &self.audio_norm {
+            Some(n) => {
+                let mut out = Vec::with_capacity(data.len());
+                n.apply(data, &mut out);
+                out
+            }
+            None => data.to_vec(),
+        }
+    }
+
+    /// The network's input for rows of (normalised) audio and lyrics;
+    /// `present` says which rows have lyrics (default: a non-zero vector).
+    pub fn data(
+        &self,
+        audio: &[Vec<f32>],
+        text: &[Vec<f32>],
+        present: Option<&[bool]>,
+        targets: Option<Targets>,
+    ) -> NeuralData {
+        let audio = self.audio_kind.map(|kind| {
+            let data: Vec<f32> = audio.concat();
+            let shape = &self.audio_shape;
+            match kind {
+                InputKind::AudioVector => AudioInput::Vector {
+                    dims: shape[0],
+                    data,
+                },
+                InputKind::AudioSequence => AudioInput::Sequence {
+                    frames: shape[0],
+                    dims: shape[1],
+                    data,
+                },
+                InputKind::AudioMel => AudioInput::Mel {
+                    n_mels: shape[0],
+                    frames: shape[1],
+                    data,
+                },
+                _ => AudioInput::Waveform {
+                    samples: shape[0],
+                    data,
+                },
+            }
+        });
+        let text = match self.text_kind {
+            Some(_) if self.concat => None,
+            Some(InputKind::TextVector) => {
+                let dims = text.first().map_or(0, Vec::len);
+                let present = present.map_or_else(
+                    || text.iter().map(|r| r.iter().any(|v| *v != 0.0)).collect(),
+                    <[bool]>::to_vec,
+                );
+                Some(TextInput::Vector {
+                    dims,
+                    data: text.concat(),
+                    present,
+                })
+            }
+            Some(_) => Some(TextInput::Tokens {
+                max_len: self.token_shape.0,
+                vocab_size: self.token_shape.1.max(2),
+                ids: text.iter().flatten().map(|&v| v as u32).collect(),
+            }),
+            None => None,
+        };
+        NeuralData {
+            audio,
+            text,
+            targets,
+        }
+    }
 }
 
 impl Normaliser {
     fn fit(kind: InputKind, shape: &[usize], items: &[&[f32]]) -> Option<Normaliser> {
-        let (channels, channel_of): (usize, ChannelOf) = match kind {
-            InputKind::AudioVector => (shape[0], channel_vector),
-            InputKind::AudioSequence => (shape[1], channel_sequence),
-            InputKind::AudioMel => (shape[0], channel_mel),
+        let (channels, layout) = match kind {
+            InputKind::AudioVector => (shape[0], Layout::Vector),
+            InputKind::AudioSequence => (shape[1], Layout::Sequence),
+            InputKind::AudioMel => (shape[0], Layout::Mel),
             _ => return None,
         };
         let mut sum = vec![0.0f64; channels];
@@ -58,7 +162,7 @@ impl Normaliser {
         let mut n = vec![0usize; channels];
         for item in items {
             for (i, &v) in item.iter().enumerate() {
-                let c = channel_of(i, shape);
+                let c = layout.channel(i, shape);
                 sum[c] += f64::from(v);
                 sq[c] += f64::from(v) * f64::from(v);
                 n[c] += 1;
@@ -82,14 +186,14 @@ impl Normaliser {
         Some(Normaliser {
             mean,
             std,
-            channel_of,
+            layout,
             shape: shape.to_vec(),
         })
     }
 
     fn apply(&self, item: &[f32], out: &mut Vec<f32>) {
         for (i, &v) in item.iter().enumerate() {
-            let c = (self.channel_of)(i, &self.shape);
+            let c = self.layout.channel(i, &self.shape);
             out.push(((f64::from(v) - self.mean[c]) / self.std[c]) as f32);
         }
     }
@@ -138,9 +242,11 @@ pub(crate) fn fold(input: FoldInput, skips: &mut Skips) -> Result<FoldOutput, Tr
     let mut text_rows: [Vec<Vec<f32>>; 3] = Default::default();
     let mut text_present: [Vec<bool>; 3] = Default::default();
     let mut token_shape = (0usize, 0usize);
+    let mut text_state = None;
     if let (Some(tc), Some(kind)) = (input.text_cfg, text_kind) {
         let ft = fold_text(&input, tc)?;
         token_shape.1 = ft.vocab_size;
+        text_state = Some(ft.state.clone());
         for (s, (part, feats)) in [
             (&mut train, &ft.train),
             (&mut validation, &ft.validation),
@@ -194,6 +300,7 @@ pub(crate) fn fold(input: FoldInput, skips: &mut Skips) -> Result<FoldOutput, Tr
     // training tracks.
     let mut audio_rows: [Vec<Vec<f32>>; 3] = Default::default();
     let mut audio_shape: Vec<usize> = Vec::new();
+    let mut audio_norm = None;
     if let (Some(col), Some(kind)) = (input.audio, audio_kind) {
         let items = |p: &Part| -> Vec<&crate::audio::Features> {
             p.idx
@@ -204,17 +311,25 @@ pub(crate) fn fold(input: FoldInput, skips: &mut Skips) -> Result<FoldOutput, Tr
         let parts = [items(&train), items(&validation), items(&test)];
         audio_shape = parts[0][0].shape.clone();
         let train_data: Vec<&[f32]> = parts[0].iter().map(|f| f.data.as_slice()).collect();
-        let norm = Normaliser::fit(kind, &audio_shape, &train_data);
-        for (s, part) in parts.iter().enumerate() {
+        audio_norm = Normaliser::fit(kind, &audio_shape, &train_data);
+    }
+    let mut pre = Preprocess {
+        audio_kind,
+        text_kind,
+        concat,
+        audio_shape: audio_shape.clone(),
+        token_shape,
+        audio_norm,
+        text: text_state,
+    };
+    if let Some(col) = input.audio.filter(|_| audio_kind.is_some()) {
+        for (s, part) in [&train, &validation, &test].into_iter().enumerate() {
             audio_rows[s] = part
+                .idx
                 .iter()
-                .map(|f| match &norm {
-                    Some(n) => {
-                        let mut out = Vec::with_capacity(f.data.len());
-                        n.apply(&f.data, &mut out);
-                        out
-                    }
-                    None => f.data.clone(),
+                .map(|&i| {
+                    let f = col[i].as_ref().expect("unusable tracks were filtered out");
+                    pre.audio_row(&f.data)
                 })
                 .collect();
         }
@@ -226,6 +341,7 @@ pub(crate) fn fold(input: FoldInput, skips: &mut Skips) -> Result<FoldOutput, Tr
             }
         }
         audio_shape = vec![audio_rows[0][0].len()];
+        pre.audio_shape = audio_shape.clone();
     }
 
     // Balanced copies of the training rows (oversampling or SMOTE) train the
@@ -271,73 +387,23 @@ pub(crate) fn fold(input: FoldInput, skips: &mut Skips) -> Result<FoldOutput, Tr
             n_targets: input.n_targets,
         },
     };
+    let targets = |y: &[super::pipeline::Target]| match cfg.task {
+        Task::Classification => {
+            Targets::Classes(y.iter().map(super::pipeline::Target::class).collect())
+        }
+        Task::Regression => Targets::Values {
+            n_targets: input.n_targets,
+            data: y
+                .iter()
+                .flat_map(|t| t.values().iter().map(|&v| v as f32))
+                .collect(),
+        },
+    };
     let build = |audio: &[Vec<f32>],
                  text: &[Vec<f32>],
                  present: Option<&[bool]>,
                  y: Option<&[super::pipeline::Target]>|
-     -> NeuralData {
-        let audio = audio_kind.map(|kind| {
-            let data: Vec<f32> = audio.concat();
-            match kind {
-                InputKind::AudioVector => AudioInput::Vector {
-                    dims: audio_shape[0],
-                    data,
-                },
-                InputKind::AudioSequence => AudioInput::Sequence {
-                    frames: audio_shape[0],
-                    dims: audio_shape[1],
-                    data,
-                },
-                InputKind::AudioMel => AudioInput::Mel {
-                    n_mels: audio_shape[0],
-                    frames: audio_shape[1],
-                    data,
-                },
-                _ => AudioInput::Waveform {
-                    samples: audio_shape[0],
-                    data,
-                },
-            }
-        });
-        let text = match text_kind {
-            Some(_) if concat => None,
-            Some(InputKind::TextVector) => {
-                let dims = text.first().map_or(0, Vec::len);
-                let present = present.map_or_else(
-                    || text.iter().map(|r| r.iter().any(|v| *v != 0.0)).collect(),
-                    <[bool]>::to_vec,
-                );
-                Some(TextInput::Vector {
-                    dims,
-                    data: text.concat(),
-                    present,
-                })
-            }
-            Some(_) => Some(TextInput::Tokens {
-                max_len: token_shape.0,
-                vocab_size: token_shape.1.max(2),
-                ids: text.iter().flatten().map(|&v| v as u32).collect(),
-            }),
-            None => None,
-        };
-        let targets = y.map(|y| match cfg.task {
-            Task::Classification => {
-                Targets::Classes(y.iter().map(super::pipeline::Target::class).collect())
-            }
-            Task::Regression => Targets::Values {
-                n_targets: input.n_targets,
-                data: y
-                    .iter()
-                    .flat_map(|t| t.values().iter().map(|&v| v as f32))
-                    .collect(),
-            },
-        });
-        NeuralData {
-            audio,
-            text,
-            targets,
-        }
-    };
+     -> NeuralData { pre.data(audio, text, present, y.map(targets)) };
     let fit_data = build(&fit_rows.0, &fit_rows.1, None, Some(&fit_rows.2));
     let train_data = build(
         &audio_rows[0],
@@ -418,6 +484,7 @@ pub(crate) fn fold(input: FoldInput, skips: &mut Skips) -> Result<FoldOutput, Tr
             weights: outcome.weights,
             dims: outcome.dims,
             best_epoch: outcome.best_epoch,
+            preprocess: pre,
         }),
     })
 }

@@ -65,6 +65,8 @@ pub struct FoldModel {
     pub weights: Vec<u8>,
     pub dims: InputDims,
     pub best_epoch: usize,
+    /// How tracks become its input (normaliser, fitted lyrics features).
+    pub preprocess: super::neural::Preprocess,
 }
 
 /// A trial's results and the networks it trained.
@@ -581,6 +583,8 @@ pub(crate) struct FoldText {
     pub validation: text::TextFeatures,
     pub test: text::TextFeatures,
     pub vocab_size: usize,
+    /// What was fitted, to save with a network.
+    pub state: text::TextState,
 }
 
 pub(crate) fn fold_text(
@@ -604,6 +608,7 @@ pub(crate) fn fold_text(
         validation: tf(&input.validation)?,
         test: tf(&input.test)?,
         vocab_size: fitted.vocabulary().map_or(0, |v| v.len()),
+        state: fitted.state(),
     })
 }
 

@@ -27,6 +27,8 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use serde::{Deserialize, Serialize};
+
 use super::clean::Analyzer;
 use super::config::{MissingLyrics, Representation, TextFeatureConfig};
 use super::embeddings::EmbeddingTable;
@@ -342,7 +344,96 @@ pub fn fit_with(
     Ok(FittedText { config, model })
 }
 
+/// What a [`FittedText`] learnt from its training fold, in a form that
+/// serialises (saved next to a trained network so that `mer predict` turns
+/// new lyrics into the same features). Lexicons and embedding tables are
+/// not copied: they are read again from the config's paths.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TextState {
+    pub config: TextFeatureConfig,
+    pub fitted: FittedState,
+}
+
+/// The fitted part of a [`TextState`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum FittedState {
+    Tfidf {
+        vocabulary: Vec<String>,
+        idf: Vec<f64>,
+        n_train_docs: usize,
+    },
+    TokenIds {
+        tokens: Vec<String>,
+    },
+    /// Lexicon or embeddings: nothing fitted, the file is the model.
+    Resource,
+}
+
 impl FittedText {
+    /// The fitted state, to save with a model.
+    pub fn state(&self) -> TextState {
+        let fitted = match &self.model {
+            Model::Tfidf { model, .. } => FittedState::Tfidf {
+                vocabulary: model.vocabulary().to_vec(),
+                idf: model.idf().to_vec(),
+                n_train_docs: model.n_train_docs(),
+            },
+            Model::TokenIds { vocab, .. } => FittedState::TokenIds {
+                tokens: vocab.tokens().to_vec(),
+            },
+            Model::Lexicon { .. } | Model::Embeddings { .. } => FittedState::Resource,
+        };
+        TextState {
+            config: self.config.clone(),
+            fitted,
+        }
+    }
+
+    /// Rebuilds a fitted model from [`Self::state`]; `resources` supplies
+    /// the lexicon or embeddings a `Resource` state needs.
+    pub fn from_state(state: &TextState, resources: &TextResources) -> Result<Self, TextError> {
+        let config = state.config.resolved()?;
+        let analyzer = config.analyzer_options().map(Analyzer::new).transpose()?;
+        let bad = |rule: &str| TextError::Config {
+            key: "saved text state".into(),
+            rule: rule.into(),
+        };
+        let model = match (&state.fitted, config.representation) {
+            (
+                FittedState::Tfidf {
+                    vocabulary,
+                    idf,
+                    n_train_docs,
+                },
+                Representation::Tfidf,
+            ) => Model::Tfidf {
+                model: TfidfModel::from_parts(
+                    vocabulary.clone(),
+                    idf.clone(),
+                    *n_train_docs,
+                    config.tfidf.as_ref().expect("resolved tfidf section"),
+                )?,
+                analyzer: analyzer.expect("tfidf tokenises"),
+            },
+            (FittedState::TokenIds { tokens }, Representation::TokenIds) => Model::TokenIds {
+                vocab: TokenVocabulary::from_tokens(tokens.clone())
+                    .ok_or_else(|| bad("a token vocabulary starts with <pad> and <unk>"))?,
+                max_len: config
+                    .token_ids
+                    .as_ref()
+                    .expect("resolved token_ids section")
+                    .max_len,
+                analyzer: analyzer.expect("token_ids tokenises"),
+            },
+            (FittedState::Resource, Representation::Lexicon | Representation::Embeddings) => {
+                return fit_with(&config, resources, &[], &[]);
+            }
+            _ => return Err(bad("the fitted state does not match the representation")),
+        };
+        Ok(FittedText { config, model })
+    }
+
     /// The resolved config it was fitted with.
     pub fn config(&self) -> &TextFeatureConfig {
         &self.config

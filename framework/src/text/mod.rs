@@ -43,7 +43,8 @@ pub use config::{
 pub use embeddings::{EmbeddingCoverage, EmbeddingTable};
 pub use error::TextError;
 pub use features::{
-    FeatureMatrix, FittedText, TextFeatures, TextResources, TextStats, fit, fit_with,
+    FeatureMatrix, FittedState, FittedText, TextFeatures, TextResources, TextState, TextStats, fit,
+    fit_with,
 };
 pub use keywords::{
     ClassKeywords, Keyword, KeywordMethod, KeywordOptions, keywords, keywords_with,

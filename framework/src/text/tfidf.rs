@@ -133,6 +133,36 @@ impl TfidfModel {
         })
     }
 
+    /// A model from its fitted parts (as saved with a trained network):
+    /// the vocabulary in column order and its idf, with `cfg`'s weighting.
+    pub fn from_parts(
+        vocabulary: Vec<String>,
+        idf: Vec<f64>,
+        n_train_docs: usize,
+        cfg: &TfidfConfig,
+    ) -> Result<Self, TextError> {
+        if vocabulary.len() != idf.len() {
+            return Err(TextError::LengthMismatch {
+                what: "idf values (one per vocabulary term)".into(),
+                expected: vocabulary.len(),
+                found: idf.len(),
+            });
+        }
+        let index = vocabulary
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.clone(), i))
+            .collect();
+        Ok(TfidfModel {
+            vocabulary,
+            index,
+            idf,
+            sublinear_tf: cfg.sublinear_tf,
+            norm: cfg.norm,
+            n_train_docs,
+        })
+    }
+
     /// Terms in column order.
     pub fn vocabulary(&self) -> &[String] {
         &self.vocabulary

@@ -64,6 +64,21 @@ impl TokenVocabulary {
         TokenVocabulary { tokens, index }
     }
 
+    /// A vocabulary from its tokens in id order (as [`Self::tokens`]
+    /// returns them); the two reserved ids must come first.
+    pub fn from_tokens(tokens: Vec<String>) -> Option<Self> {
+        if tokens.len() < 2 || tokens[0] != PAD_TOKEN || tokens[1] != UNK_TOKEN {
+            return None;
+        }
+        let index = tokens
+            .iter()
+            .enumerate()
+            .skip(2)
+            .map(|(i, t)| (t.clone(), i as u32))
+            .collect();
+        Some(TokenVocabulary { tokens, index })
+    }
+
     /// `tokens()[id]` is the word of `id`.
     pub fn tokens(&self) -> &[String] {
         &self.tokens

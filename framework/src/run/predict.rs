@@ -1,0 +1,394 @@
+//! `mer predict`: score new audio (and lyrics) with a stored trial's
+//! networks.
+//!
+//! A neural trial saves, per fold, its weights and how tracks became the
+//! network's input (the audio normaliser and the lyrics features fitted on
+//! that training fold) under `<db>.artifacts/<trial>/`, each file's sha256
+//! recorded in the store. Prediction extracts the trial's audio
+//! representation from each file with the trial's own settings, applies each
+//! fold's preprocessing, runs each fold's network and averages the outputs
+//! (class probabilities or valence/arousal values) over the folds; `fold`
+//! picks one fold's network instead.
+//!
+//! Classical baselines and ensembles keep no weights, so they cannot
+//! predict; the error says so.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use sha2::Digest;
+
+use crate::audio;
+use crate::model::neural::{self, InputDims, NeuralConfig, NeuralRuntime};
+use crate::model::{InputKind, ModelConfig, Task};
+use crate::spec::TrialConfig;
+use crate::store::{Store, TrialStatus};
+use crate::text::{self, FeatureMatrix, FittedText, TextResources};
+
+use super::neural::Preprocess;
+
+/// Why a prediction could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum PredictError {
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error("trial {trial} is {status}; only completed trials have a model")]
+    NotCompleted { trial: i64, status: TrialStatus },
+    #[error(
+        "trial {trial} is a `{architecture}` trial, which keeps no trained weights; \
+         `mer predict` scores with neural networks (residual_mlp, gated_fusion, cnn2d, ...)"
+    )]
+    NotNeural { trial: i64, architecture: String },
+    #[error("trial {trial}: no saved model in the store (was it run before models were saved?)")]
+    NoModel { trial: i64 },
+    #[error("{path}: {message}")]
+    Artifact { path: PathBuf, message: String },
+    #[error("trial {trial} has no fold {fold}; its folds are {available:?}")]
+    NoFold {
+        trial: i64,
+        fold: usize,
+        available: Vec<usize>,
+    },
+    #[error("{0}")]
+    Inputs(String),
+    #[error(transparent)]
+    Audio(#[from] audio::AudioError),
+    #[error("lyrics: {0}")]
+    Text(#[from] text::TextError),
+    #[error("fold {fold}: {source}")]
+    Neural {
+        fold: usize,
+        #[source]
+        source: neural::NeuralError,
+    },
+}
+
+/// One fold's entry in `model.json`.
+#[derive(Debug, Deserialize)]
+struct SavedFold {
+    fold: usize,
+    weights: String,
+    dims: InputDims,
+    preprocess: Preprocess,
+}
+
+/// `model.json`.
+#[derive(Debug, Deserialize)]
+struct SavedModel {
+    config: TrialConfig,
+    classes: Option<Vec<String>>,
+    folds: Vec<SavedFold>,
+}
+
+/// One new track: an audio file, lyrics, or both.
+#[derive(Debug, Clone, Default)]
+pub struct NewTrack {
+    pub audio: Option<PathBuf>,
+    pub lyrics: Option<PathBuf>,
+}
+
+impl NewTrack {
+    /// How the track is named in output.
+    pub fn name(&self) -> String {
+        self.audio
+            .as_ref()
+            .or(self.lyrics.as_ref())
+            .map(|p| p.display().to_string())
+            .unwrap_or_default()
+    }
+}
+
+/// What the model says about one track.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrackPrediction {
+    pub track: String,
+    /// Classification: the most probable class.
+    pub label: Option<String>,
+    /// Class probabilities (classification) or target values (regression),
+    /// named by [`Prediction::outputs`].
+    pub values: Vec<f64>,
+    /// Gated fusion: the weight given to the lyrics.
+    pub alpha: Option<f64>,
+}
+
+/// Predictions of one trial's model for new tracks.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prediction {
+    pub trial: i64,
+    pub architecture: String,
+    pub task: Task,
+    /// Class names or target names, one per value.
+    pub outputs: Vec<String>,
+    /// Folds whose networks were averaged.
+    pub folds: Vec<usize>,
+    pub tracks: Vec<TrackPrediction>,
+}
+
+fn artifact_err(path: &Path, message: impl Into<String>) -> PredictError {
+    PredictError::Artifact {
+        path: path.to_path_buf(),
+        message: message.into(),
+    }
+}
+
+/// Reads an artifact and checks it against the hash the store recorded.
+fn read_checked(
+    root: &Path,
+    rows: &[crate::store::ArtifactRow],
+    rel: &str,
+) -> Result<Vec<u8>, PredictError> {
+    let path = root.join(rel);
+    let row = rows
+        .iter()
+        .find(|r| r.path == rel)
+        .ok_or_else(|| artifact_err(&path, "not recorded in the store's artifacts"))?;
+    let bytes =
+        std::fs::read(&path).map_err(|e| artifact_err(&path, format!("cannot read: {e}")))?;
+    let hash = format!("{:x}", sha2::Sha256::digest(&bytes));
+    if hash != row.sha256 {
+        return Err(artifact_err(
+            &path,
+            format!(
+                "sha256 {hash} differs from the recorded {}: the file was changed or damaged",
+                row.sha256
+            ),
+        ));
+    }
+    Ok(bytes)
+}
+
+/// Scores `tracks` with trial `query`'s networks (all folds averaged, or
+/// only `fold`).
+pub fn predict(
+    store: &Store,
+    query: &str,
+    tracks: &[NewTrack],
+    fold: Option<usize>,
+) -> Result<Prediction, PredictError> {
+    let trial = store.find_trial(query)?;
+    if trial.status != TrialStatus::Completed {
+        return Err(PredictError::NotCompleted {
+            trial: trial.id,
+            status: trial.status,
+        });
+    }
+    let rows = store.artifacts(trial.id)?;
+    let root = super::artifacts_root(store);
+    let Some(model_row) = rows.iter().find(|r| r.kind == "model") else {
+        let architecture = serde_json::from_str::<TrialConfig>(&trial.config_json)
+            .map(|c| c.architecture.to_string())
+            .unwrap_or_default();
+        let is_neural = serde_json::from_str::<TrialConfig>(&trial.config_json)
+            .map(|c| matches!(c.model, ModelConfig::Neural(_)))
+            .unwrap_or(false);
+        return Err(if is_neural {
+            PredictError::NoModel { trial: trial.id }
+        } else {
+            PredictError::NotNeural {
+                trial: trial.id,
+                architecture,
+            }
+        });
+    };
+    let meta_bytes = read_checked(&root, &rows, &model_row.path)?;
+    let meta_path = root.join(&model_row.path);
+    let saved: SavedModel = serde_json::from_slice(&meta_bytes).map_err(|e| {
+        artifact_err(
+            &meta_path,
+            format!("cannot be read as a saved model (saved by an older mer?): {e}"),
+        )
+    })?;
+    let cfg = &saved.config;
+    let ModelConfig::Neural(net) = &cfg.model else {
+        return Err(PredictError::NotNeural {
+            trial: trial.id,
+            architecture: cfg.architecture.to_string(),
+        });
+    };
+    let folds: Vec<&SavedFold> = match fold {
+        None => saved.folds.iter().collect(),
+        Some(k) => {
+            let f: Vec<&SavedFold> = saved.folds.iter().filter(|f| f.fold == k).collect();
+            if f.is_empty() {
+                return Err(PredictError::NoFold {
+                    trial: trial.id,
+                    fold: k,
+                    available: saved.folds.iter().map(|f| f.fold).collect(),
+                });
+            }
+            f
+        }
+    };
+    let first = folds
+        .first()
+        .ok_or(PredictError::NoModel { trial: trial.id })?;
+    let (task, outputs) = match cfg.task {
+        Task::Classification => {
+            let classes = saved.classes.clone().unwrap_or_default();
+            (
+                neural::Task::Classification {
+                    n_classes: classes.len(),
+                },
+                classes,
+            )
+        }
+        Task::Regression => {
+            let names: Vec<String> = match cfg.labels {
+                crate::labels::LabelScheme::Valence => vec!["valence".into()],
+                crate::labels::LabelScheme::Arousal => vec!["arousal".into()],
+                _ => vec!["valence".into(), "arousal".into()],
+            };
+            (
+                neural::Task::Regression {
+                    n_targets: names.len(),
+                },
+                names,
+            )
+        }
+    };
+
+    // Inputs shared by every fold: raw audio features and lyrics text.
+    let pre0 = &first.preprocess;
+    let audio_cfg = match (&cfg.features.audio, pre0.audio_kind) {
+        (Some(a), Some(_)) => Some(a),
+        _ => None,
+    };
+    let mut raw_audio: Vec<Vec<f32>> = Vec::new();
+    let mut docs: Vec<Option<String>> = Vec::new();
+    for t in tracks {
+        if let Some(a) = audio_cfg {
+            let path = t.audio.as_ref().ok_or_else(|| {
+                PredictError::Inputs(format!(
+                    "trial {} reads audio; {} has none",
+                    trial.id,
+                    t.name()
+                ))
+            })?;
+            let f = audio::extract_file(path, a)?;
+            raw_audio.push(f.data);
+        }
+        docs.push(match &t.lyrics {
+            Some(p) => Some(text::read_lyrics_file(p)?),
+            None => None,
+        });
+    }
+    if pre0.text_kind.is_some() && audio_cfg.is_none() && docs.iter().all(Option::is_none) {
+        return Err(PredictError::Inputs(format!(
+            "trial {} reads lyrics only; give them with --lyrics FILE",
+            trial.id
+        )));
+    }
+
+    let n = tracks.len();
+    let mut sum = vec![0.0f64; n * outputs.len()];
+    let mut alpha_sum: Option<Vec<f64>> = None;
+    for f in &folds {
+        let weights = read_checked(&root, &rows, &format!("{}/{}", trial.id, f.weights))?;
+        let data = fold_data(&f.preprocess, cfg, &raw_audio, &docs)?;
+        let predictor =
+            neural::load_predictor(net, task, f.dims, &weights, NeuralRuntime::default()).map_err(
+                |source| PredictError::Neural {
+                    fold: f.fold,
+                    source,
+                },
+            )?;
+        let p = predictor
+            .predict(&data)
+            .map_err(|source| PredictError::Neural {
+                fold: f.fold,
+                source,
+            })?;
+        for (s, v) in sum.iter_mut().zip(&p.outputs) {
+            *s += f64::from(*v);
+        }
+        if let Some(a) = &p.alphas {
+            let acc = alpha_sum.get_or_insert_with(|| vec![0.0; n]);
+            for (s, v) in acc.iter_mut().zip(a) {
+                *s += f64::from(*v);
+            }
+        }
+    }
+    let k = folds.len() as f64;
+    let width = outputs.len().max(1);
+    let tracks_out = tracks
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let values: Vec<f64> = sum[i * width..(i + 1) * width]
+                .iter()
+                .map(|v| v / k)
+                .collect();
+            let label = (cfg.task == Task::Classification).then(|| {
+                let best = crate::model::classical::argmax(&values);
+                outputs.get(best).cloned().unwrap_or_default()
+            });
+            TrackPrediction {
+                track: t.name(),
+                label,
+                values,
+                alpha: alpha_sum.as_ref().map(|a| a[i] / k),
+            }
+        })
+        .collect();
+    Ok(Prediction {
+        trial: trial.id,
+        architecture: net_name(net),
+        task: cfg.task,
+        outputs,
+        folds: folds.iter().map(|f| f.fold).collect(),
+        tracks: tracks_out,
+    })
+}
+
+fn net_name(net: &NeuralConfig) -> String {
+    serde_json::to_value(net)
+        .ok()
+        .and_then(|v| v.get("arch").and_then(|a| a.as_str()).map(str::to_string))
+        .unwrap_or_else(|| "neural".into())
+}
+
+/// One fold's network input for the new tracks.
+fn fold_data(
+    pre: &Preprocess,
+    cfg: &TrialConfig,
+    raw_audio: &[Vec<f32>],
+    docs: &[Option<String>],
+) -> Result<neural::NeuralData, PredictError> {
+    let mut audio: Vec<Vec<f32>> = raw_audio.iter().map(|a| pre.audio_row(a)).collect();
+    let mut text_rows: Vec<Vec<f32>> = Vec::new();
+    let mut present: Vec<bool> = Vec::new();
+    if let (Some(state), Some(kind)) = (&pre.text, pre.text_kind) {
+        let resources = match cfg.features.text.as_ref() {
+            Some(t) if matches!(state.fitted, text::FittedState::Resource) => {
+                TextResources::load(t, Path::new(""))?
+            }
+            _ => TextResources::default(),
+        };
+        let fitted = FittedText::from_state(state, &resources)?;
+        let names: Vec<String> = (0..docs.len()).map(|i| format!("new{i}")).collect();
+        let ids: Vec<&str> = names.iter().map(String::as_str).collect();
+        let d: Vec<Option<&str>> = docs.iter().map(Option::as_deref).collect();
+        let tf = fitted.transform(&d, &ids)?;
+        present = tf.mask.clone();
+        text_rows = match (&tf.matrix, kind) {
+            (FeatureMatrix::Dense { dim, values, .. }, InputKind::TextVector) => {
+                values.chunks(*dim.max(&1)).map(<[f32]>::to_vec).collect()
+            }
+            (FeatureMatrix::TokenIds { max_len, ids, .. }, InputKind::TextTokens) => ids
+                .chunks(*max_len.max(&1))
+                .map(|c| c.iter().map(|&i| i as f32).collect())
+                .collect(),
+            _ => {
+                return Err(PredictError::Inputs(format!(
+                    "saved lyrics features do not match the {kind} input"
+                )));
+            }
+        };
+        if pre.concat {
+            for (a, t) in audio.iter_mut().zip(&text_rows) {
+                a.extend_from_slice(t);
+            }
+        }
+    }
+    Ok(pre.data(&audio, &text_rows, Some(&present), None))
+}
