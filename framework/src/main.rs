@@ -49,6 +49,23 @@ struct Global {
     /// Print no progress (errors and results still print).
     #[arg(long, short, global = true)]
     quiet: bool,
+    /// Where neural networks train and predict: `cpu`, or `cuda` / `cuda:N`
+    /// (a build with `--features cuda`). Not part of a trial's identity;
+    /// recorded in its provenance.
+    #[arg(long, global = true, env = "MER_DEVICE", default_value = "cpu", value_parser = parse_device)]
+    device: run::ComputeDevice,
+}
+
+fn parse_device(s: &str) -> Result<run::ComputeDevice, String> {
+    match s {
+        "cpu" => Ok(run::ComputeDevice::Cpu),
+        "cuda" | "gpu" => Ok(run::ComputeDevice::Cuda(0)),
+        _ => s
+            .strip_prefix("cuda:")
+            .and_then(|i| i.parse().ok())
+            .map(run::ComputeDevice::Cuda)
+            .ok_or_else(|| format!("`{s}`: expected cpu, cuda or cuda:N")),
+    }
 }
 
 #[derive(Subcommand)]
@@ -383,6 +400,8 @@ fn dispatch(cli: Cli) -> Result<u8> {
             let store = open_existing(g)?;
             install_interrupt_handler(&g.db);
             let mut opts = SweepOptions::new(g.cache.clone());
+            opts.device = g.device;
+            opts.device = g.device;
             opts.progress = !g.quiet;
             let report = run::rerun(&store, trial, &opts)?;
             print!("{}", listing::rerun_listing(&report));
@@ -480,7 +499,7 @@ fn dispatch(cli: Cli) -> Result<u8> {
                     lyrics: lyrics.get(i).cloned(),
                 })
                 .collect();
-            let p = run::predict::predict(&store, trial, &tracks, *fold)?;
+            let p = run::predict::predict(&store, trial, &tracks, *fold, g.device)?;
             match format {
                 FeatFormat::Json => {
                     let rows: Vec<serde_json::Value> = p
@@ -592,6 +611,7 @@ fn sweep(g: &Global, a: &SweepArgs) -> Result<u8> {
     let store = open_store(g)?;
     install_interrupt_handler(&g.db);
     let mut opts = SweepOptions::new(g.cache.clone());
+    opts.device = g.device;
     if let Some(j) = a.jobs {
         anyhow::ensure!(j >= 1, "--jobs must be at least 1");
         opts.jobs = j;

@@ -740,3 +740,56 @@ fn every_network_trains_records_its_curves_and_reruns_identically() {
         }
     }
 }
+
+#[test]
+fn a_device_that_is_not_built_in_fails_its_trials_and_loses_nothing() {
+    let s = Scratch::new();
+    let o = s.run(&["--device", "tpu", "plan", "x.toml"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("expected cpu, cuda or cuda:N"));
+    if cfg!(feature = "cuda") {
+        return;
+    }
+    let spec = s.write(
+        "dev.toml",
+        r#"[experiment]
+name = "dev"
+[dataset]
+kind = "synthetic"
+tracks = 48
+duration_s = 2.0
+[evaluation]
+folds = 2
+[train]
+epochs = 2
+[sweep]
+architecture = ["residual_mlp", "svm"]
+labels = ["quadrants"]
+"#,
+    );
+    let o = s.run(&["--device", "cuda", "sweep", spec.to_str().unwrap(), "--quiet"]);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    let store = s.store();
+    let trials = store.trials(&TrialFilter::default()).unwrap();
+    let net = trials.iter().find(|t| t.architecture == "residual_mlp").unwrap();
+    assert_eq!(net.status, TrialStatus::Failed);
+    assert!(
+        net.error.as_deref().unwrap_or("").contains("cuda"),
+        "{:?}",
+        net.error
+    );
+    // The classical trial does not need the device and completed.
+    let svm = trials.iter().find(|t| t.architecture == "svm").unwrap();
+    assert_eq!(svm.status, TrialStatus::Completed);
+    // On the CPU, --retry-failed completes the network.
+    let o = s.run(&["sweep", spec.to_str().unwrap(), "--quiet", "--retry-failed"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let trials = store.trials(&TrialFilter::default()).unwrap();
+    assert_eq!(
+        trials
+            .iter()
+            .filter(|t| t.status == TrialStatus::Completed)
+            .count(),
+        2
+    );
+}

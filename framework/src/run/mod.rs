@@ -16,6 +16,8 @@ mod ensemble;
 mod neural;
 pub mod pipeline;
 pub mod predict;
+
+pub use crate::model::neural::ComputeDevice;
 pub mod progress;
 pub mod provenance;
 pub mod worker;
@@ -94,6 +96,9 @@ pub struct SweepOptions {
     pub cache_dir: PathBuf,
     /// Draw progress bars (when stderr is a terminal) and log lines.
     pub progress: bool,
+    /// Where neural networks train; defaults to the CPU. Not part of a
+    /// trial's identity; recorded in its provenance.
+    pub device: ComputeDevice,
 }
 
 impl SweepOptions {
@@ -107,6 +112,7 @@ impl SweepOptions {
             stale_after: Duration::from_secs(120),
             cache_dir,
             progress: true,
+            device: ComputeDevice::Cpu,
         }
     }
 }
@@ -214,6 +220,7 @@ struct Prepared {
     text: TextFiles,
     /// Threads each neural network trains on.
     threads: usize,
+    device: ComputeDevice,
 }
 
 impl Prepared {
@@ -225,6 +232,7 @@ impl Prepared {
             text: self.text.for_config(cfg),
             members: Vec::new(),
             threads: self.threads,
+            device: self.device,
         }
     }
 }
@@ -289,6 +297,7 @@ fn prepare_features(
         audio,
         text,
         threads: 1,
+        device: ComputeDevice::Cpu,
     })
 }
 
@@ -435,6 +444,7 @@ pub fn sweep(plan: &Plan, store: &Store, opts: &SweepOptions) -> Result<SweepSum
     let mut prepared =
         prepare_features(datasets, text_files, &configs, &opts.cache_dir, &progress)?;
     prepared.threads = neural_threads(opts.jobs);
+    prepared.device = opts.device;
 
     let outcome = run_work(store, &work, &prepared, opts, &progress, |cfg, fp| {
         provenance::for_plan(plan, cfg, fp, opts.jobs)
@@ -577,7 +587,10 @@ fn run_one(
     let mut data = prepared.trial_data(&w.config);
     let mut provenance = provenance_of(&w.config, &data.dataset.fingerprint);
     if w.config.architecture.is_neural() {
-        provenance.backend = "burn-flex (cpu)".into();
+        provenance.backend = match data.device {
+            ComputeDevice::Cpu => "burn-flex (cpu)".into(),
+            ComputeDevice::Cuda(i) => format!("burn-cuda (gpu {i})"),
+        };
         provenance.threads = data.threads as i64;
     }
     store.record_provenance(w.row.id, &provenance)?;
@@ -852,7 +865,9 @@ pub fn rerun(store: &Store, query: &str, opts: &SweepOptions) -> Result<RerunRep
             now: key.0,
         });
     }
-    let prepared = prepare_features(datasets, text_files, &[&config], &opts.cache_dir, &progress)?;
+    let mut prepared =
+        prepare_features(datasets, text_files, &[&config], &opts.cache_dir, &progress)?;
+    prepared.device = opts.device;
     let row = store.add_rerun(&origin, TrialReason::Rerun, None)?;
     let recorded_provenance = store.provenance(origin.id)?;
     let work = [Work {

@@ -434,7 +434,7 @@ pub(crate) fn fold(input: FoldInput, skips: &mut Skips) -> Result<FoldOutput, Tr
         derive_seed(cfg.seed, "model", fold),
         NeuralRuntime {
             threads: input.threads,
-            ..NeuralRuntime::default()
+            device: input.device,
         },
         &mut observer,
     )

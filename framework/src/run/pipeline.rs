@@ -46,6 +46,8 @@ pub struct TrialData {
     pub members: Vec<MemberResult>,
     /// Threads a neural network trains on.
     pub threads: usize,
+    /// Device a neural network trains on.
+    pub device: crate::model::neural::ComputeDevice,
 }
 
 /// A finished member trial of an ensemble, as recorded.
@@ -262,6 +264,7 @@ pub(crate) struct FoldInput<'a> {
     pub n_classes: usize,
     pub n_targets: usize,
     pub threads: usize,
+    pub device: crate::model::neural::ComputeDevice,
 }
 
 /// What a fold's model produced.
@@ -384,6 +387,7 @@ pub fn run_trial(cfg: &TrialConfig, data: &TrialData) -> Result<TrialOutput, Tri
             n_classes: fitted.classes().len(),
             n_targets: fitted.target_names().len(),
             threads: data.threads,
+            device: data.device,
         };
         let out = if neural {
             neural::fold(input, &mut skips)?

@@ -164,6 +164,7 @@ pub fn predict(
     query: &str,
     tracks: &[NewTrack],
     fold: Option<usize>,
+    device: neural::ComputeDevice,
 ) -> Result<Prediction, PredictError> {
     let trial = store.find_trial(query)?;
     if trial.status != TrialStatus::Completed {
@@ -285,13 +286,20 @@ pub fn predict(
     for f in &folds {
         let weights = read_checked(&root, &rows, &format!("{}/{}", trial.id, f.weights))?;
         let data = fold_data(&f.preprocess, cfg, &raw_audio, &docs)?;
-        let predictor =
-            neural::load_predictor(net, task, f.dims, &weights, NeuralRuntime::default()).map_err(
-                |source| PredictError::Neural {
-                    fold: f.fold,
-                    source,
-                },
-            )?;
+        let predictor = neural::load_predictor(
+            net,
+            task,
+            f.dims,
+            &weights,
+            NeuralRuntime {
+                device,
+                ..NeuralRuntime::default()
+            },
+        )
+        .map_err(|source| PredictError::Neural {
+            fold: f.fold,
+            source,
+        })?;
         let p = predictor
             .predict(&data)
             .map_err(|source| PredictError::Neural {
