@@ -767,11 +767,20 @@ architecture = ["residual_mlp", "svm"]
 labels = ["quadrants"]
 "#,
     );
-    let o = s.run(&["--device", "cuda", "sweep", spec.to_str().unwrap(), "--quiet"]);
+    let o = s.run(&[
+        "--device",
+        "cuda",
+        "sweep",
+        spec.to_str().unwrap(),
+        "--quiet",
+    ]);
     assert_eq!(o.status.code(), Some(3), "{}", text(&o));
     let store = s.store();
     let trials = store.trials(&TrialFilter::default()).unwrap();
-    let net = trials.iter().find(|t| t.architecture == "residual_mlp").unwrap();
+    let net = trials
+        .iter()
+        .find(|t| t.architecture == "residual_mlp")
+        .unwrap();
     assert_eq!(net.status, TrialStatus::Failed);
     assert!(
         net.error.as_deref().unwrap_or("").contains("cuda"),

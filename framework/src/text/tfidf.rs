@@ -118,19 +118,7 @@ impl TfidfModel {
             })
             .collect();
         let vocabulary: Vec<String> = kept.iter().map(|&(t, _, _)| t.to_owned()).collect();
-        let index = vocabulary
-            .iter()
-            .enumerate()
-            .map(|(i, t)| (t.clone(), i))
-            .collect();
-        Ok(TfidfModel {
-            vocabulary,
-            index,
-            idf,
-            sublinear_tf: cfg.sublinear_tf,
-            norm: cfg.norm,
-            n_train_docs: n_docs,
-        })
+        Self::from_parts(vocabulary, idf, n_docs, cfg)
     }
 
     /// A model from its fitted parts (as saved with a trained network):

@@ -55,13 +55,7 @@ impl TokenVocabulary {
         by_count.truncate(vocab_size.saturating_sub(2));
         let mut tokens = vec![PAD_TOKEN.to_owned(), UNK_TOKEN.to_owned()];
         tokens.extend(by_count.into_iter().map(|(w, _)| w.to_owned()));
-        let index = tokens
-            .iter()
-            .enumerate()
-            .skip(2)
-            .map(|(i, t)| (t.clone(), i as u32))
-            .collect();
-        TokenVocabulary { tokens, index }
+        Self::from_tokens(tokens).expect("the reserved ids come first")
     }
 
     /// A vocabulary from its tokens in id order (as [`Self::tokens`]
