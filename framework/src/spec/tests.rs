@@ -374,3 +374,76 @@ labels = ["quadrants"]
     let p = problems(&format!("{base}unavailable = \"ignore\"\n"));
     assert_eq!(p[0].key, "sweep.unavailable");
 }
+
+/// The `[dataset]` table of `text` replaced by `table`.
+fn with_dataset(text: &str, table: &str) -> String {
+    let start = text.find("\n[dataset]\n").expect("a [dataset] table") + 1;
+    let end = text[start + 1..]
+        .find("\n[")
+        .map_or(text.len(), |i| start + 1 + i + 1);
+    format!("{}{table}\n{}", &text[..start], &text[end..])
+}
+
+#[test]
+fn seed_study_experiments_switch_to_real_datasets_by_their_dataset_table_only() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../experiments");
+    let cases: [(&str, &[&str]); 5] = [
+        (
+            "quadrants",
+            &[
+                "kind = \"merge\"\nroot = \"/d/MERGE_Bimodal_Complete\"\nsubset = \"bimodal\"",
+                "kind = \"four_q\"\nroot = \"/d/MER_audio_taffc_dataset\"",
+                "kind = \"deam\"\nroot = \"/d/DEAM\"",
+                "kind = \"pmemo\"\nroot = \"/d/PMEmo2019\"",
+            ],
+        ),
+        (
+            "delbouys2018",
+            &[
+                "kind = \"deezer\"\nroot = \"/d/deezer\"\nmusixmatch = [\"mxm_dataset_train.txt\"]\naudio_dir = \"previews\"",
+            ],
+        ),
+        ("emotify", &["kind = \"emotify\"\nroot = \"/d/emotify\""]),
+        (
+            "binary_moods",
+            &["kind = \"mtg_jamendo\"\nroot = \"/d/mtg-jamendo-dataset\"\naudio_dir = \"audio\""],
+        ),
+        (
+            "genre_lyrics",
+            &[
+                "kind = \"gtzan\"\nroot = \"/d/gtzan/genres_original\"\nlyrics = \"/d/gtzan/lyrics.json\"",
+                "kind = \"gtzan\"\nroot = \"/d/gtzan/genres_original\"",
+            ],
+        ),
+    ];
+    for (name, tables) in cases {
+        let path = dir.join(format!("{name}.toml"));
+        let text = std::fs::read_to_string(&path).unwrap();
+        let synthetic_spec = Spec::parse(&text, &path).unwrap().validate().unwrap();
+        let synthetic = synthetic_spec.plan();
+        for table in tables {
+            let switched = with_dataset(&text, &format!("[dataset]\n{table}\n"));
+            let v = Spec::parse(&switched, &path)
+                .and_then(Spec::validate)
+                .unwrap_or_else(|e| panic!("{name} with\n{table}\n{e}"));
+            let plan = v.plan();
+            assert!(!plan.trials.is_empty(), "{name} with {table}: no trial");
+            assert!(plan.trials.len() <= synthetic.trials.len());
+            // Only the dataset changed: every remaining trial is one of the
+            // synthetic plan's, up to its dataset.
+            for t in &plan.trials {
+                assert!(
+                    synthetic
+                        .trials
+                        .iter()
+                        .any(|s| s.config.architecture == t.config.architecture
+                            && s.config.modality == t.config.modality
+                            && s.config.labels == t.config.labels
+                            && s.config.model == t.config.model),
+                    "{name}: {:?} is not in the synthetic plan",
+                    t.config.architecture
+                );
+            }
+        }
+    }
+}
