@@ -29,3 +29,7 @@ bench:
 # Formatting and lints, as CI checks them.
 lint:
     cargo fmt --all -- --check && cargo clippy --workspace --all-targets -- -D warnings
+
+# Explore a spec's dataset (class balance, correlations, keywords, PCA).
+eda SPEC="experiments/quickstart.toml":
+    cargo run --release -p mer -- eda {{SPEC}}
