@@ -494,6 +494,32 @@ fn eda_shows_the_quiet_pair_close_in_audio_and_apart_in_lyrics() {
     );
     assert!(md.contains("| Q1_happy |"), "{md}");
     assert!(md.contains("log-odds ratio"), "{md}");
+    // The synthetic data's oracle ceiling, recomputed here from the
+    // generator's metadata: annotated quadrant (from V/A) vs latent one.
+    let mut cfg = mer::spec::Spec::load(&spec).unwrap().settings.dataset;
+    cfg.resolve_paths(s.path());
+    let ds = mer::data::load(
+        &cfg,
+        &mer::data::LoadContext {
+            cache_dir: s.shared_cache(),
+        },
+    )
+    .unwrap();
+    let quadrant = |v: f64, a: f64| match (v >= 0.0, a >= 0.0) {
+        (true, true) => "Q1_happy",
+        (false, true) => "Q2_angry",
+        (false, false) => "Q3_sad",
+        (true, false) => "Q4_calm",
+    };
+    let agree = ds
+        .tracks
+        .iter()
+        .filter(|t| {
+            quadrant(t.valence.unwrap(), t.arousal.unwrap()) == t.oracle.as_deref().unwrap()
+        })
+        .count();
+    let share = format!("{:.1} % of 120 tracks", 100.0 * agree as f64 / 120.0);
+    assert!(md.contains(&share), "`{share}` missing:\n{md}");
 
     // A regression-only spec needs --labels; a regression scheme is refused.
     let va = s.write(

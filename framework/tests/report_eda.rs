@@ -217,6 +217,7 @@ fn quiet_emotion_input() -> EdaInput {
             ],
         ],
         keyword_method: "Mean TF-IDF of the word in the class's lyrics.".into(),
+        notes: vec!["Oracle ceiling: 93.1 %.".into()],
         va: Some(VaInput {
             points: va,
             regions: Regions::equal_grid(2, (-1.0, 1.0), (-1.0, 1.0)),
@@ -256,6 +257,7 @@ fn eda_writes_every_view_and_finds_the_quiet_pair() {
     // Counts: 40 per class, one track of class 3 unlabelled.
     assert!(md.contains("| Q4 calm | 39 |"), "{md}");
     assert!(md.contains("1 without a label"));
+    assert!(md.contains("Oracle ceiling: 93.1 %."), "{md}");
     // The quiet pair is the closest in audio, and far apart in lyrics.
     assert!(
         md.contains("Closest pair in audio: Q3 sad – Q4 calm"),

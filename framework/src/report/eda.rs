@@ -70,6 +70,9 @@ pub struct EdaInput {
     pub keywords: Vec<Vec<(String, f64)>>,
     /// What the keyword scores are, for the table's legend.
     pub keyword_method: String,
+    /// Lines for the page header (e.g. the oracle ceiling of synthetic
+    /// data).
+    pub notes: Vec<String>,
     /// The valence-arousal plane, when the dataset has it.
     pub va: Option<VaInput>,
 }
@@ -616,7 +619,10 @@ pub fn write_eda(input: &EdaInput, out_dir: &Path) -> Result<ReportFiles, Report
                 .map(|f| format!("{} ({} features)", f.modality, f.names.len()))
                 .collect::<Vec<_>>()
                 .join(", ")
-        )],
+        )]
+        .into_iter()
+        .chain(input.notes.iter().cloned())
+        .collect(),
         files: vec![("eda.md".into(), "the tables in Markdown".into())],
     };
     let mut files = vec![(
