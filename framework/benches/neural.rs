@@ -33,6 +33,11 @@
 //! | bilstm_cnn   | 5.74-5.89  | 12.14       | 5.78       | 1.54        |
 //! | residual_mlp | 0.15-0.17  | 2.27        | 0.13       | 0.20        |
 //!
+//! Re-measured later the same day back to back at load ~1.8 (s/epoch, 2
+//! threads / 1 thread): cnn2d burn 3.31 / 5.03, torch 2.29 / 2.27;
+//! bilstm_cnn burn 4.00 / 5.58, torch 0.85 / 1.45; residual_mlp burn
+//! 0.112 / 0.104, torch 0.181 / 0.162 (README's performance section).
+//!
 //! At 2 threads burn's wall time beats PyTorch's here only because
 //! PyTorch's OpenMP threads degrade badly on an oversubscribed machine; per
 //! thread, PyTorch is faster for the convolutional and recurrent models (CPU
