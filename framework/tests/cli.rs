@@ -60,6 +60,16 @@ impl Scratch {
     fn store(&self) -> Store {
         Store::open_existing(&self.db()).unwrap()
     }
+
+    /// The dataset of a spec, as a sweep in this directory reads it.
+    fn dataset(&self, spec: &Path) -> mer::data::Dataset {
+        let mut cfg = mer::spec::Spec::load(spec).unwrap().settings.dataset;
+        cfg.resolve_paths(self.path());
+        let ctx = mer::data::LoadContext {
+            cache_dir: self.shared_cache(),
+        };
+        mer::data::load(&cfg, &ctx).unwrap()
+    }
 }
 
 fn text(o: &Output) -> String {
@@ -496,15 +506,7 @@ fn eda_shows_the_quiet_pair_close_in_audio_and_apart_in_lyrics() {
     assert!(md.contains("log-odds ratio"), "{md}");
     // The synthetic data's oracle ceiling, recomputed here from the
     // generator's metadata: annotated quadrant (from V/A) vs latent one.
-    let mut cfg = mer::spec::Spec::load(&spec).unwrap().settings.dataset;
-    cfg.resolve_paths(s.path());
-    let ds = mer::data::load(
-        &cfg,
-        &mer::data::LoadContext {
-            cache_dir: s.shared_cache(),
-        },
-    )
-    .unwrap();
+    let ds = s.dataset(&spec);
     let quadrant = |v: f64, a: f64| match (v >= 0.0, a >= 0.0) {
         (true, true) => "Q1_happy",
         (false, true) => "Q2_angry",
@@ -711,15 +713,7 @@ fn every_network_trains_records_its_curves_and_reruns_identically() {
     // `mer predict` with fold 0's network on a track of fold 0's test set
     // gives the probabilities recorded for it: the saved preprocessing
     // (normaliser, lyrics features) turns a file into the same input.
-    let mut cfg = mer::spec::Spec::load(&spec).unwrap().settings.dataset;
-    cfg.resolve_paths(s.path());
-    let ds = mer::data::load(
-        &cfg,
-        &mer::data::LoadContext {
-            cache_dir: s.shared_cache(),
-        },
-    )
-    .unwrap();
+    let ds = s.dataset(&spec);
     let lyrics_dir = tempfile::tempdir().unwrap();
     for t in trials.iter().filter(|t| t.architecture != "ensemble") {
         let preds = store.predictions(t.id).unwrap();

@@ -58,6 +58,22 @@ impl Layout {
     }
 }
 
+/// One row per document of a lyrics feature matrix, as the network's
+/// `kind` input reads it (token ids as `f32`); `None` when they do not match.
+pub(crate) fn text_rows(matrix: &FeatureMatrix, kind: InputKind) -> Option<Vec<Vec<f32>>> {
+    match (matrix, kind) {
+        (FeatureMatrix::Dense { dim, values, .. }, InputKind::TextVector) => {
+            Some(values.chunks(*dim.max(&1)).map(<[f32]>::to_vec).collect())
+        }
+        (FeatureMatrix::TokenIds { max_len, ids, .. }, InputKind::TextTokens) => Some(
+            ids.chunks(*max_len.max(&1))
+                .map(|c| c.iter().map(|&i| i as f32).collect())
+                .collect(),
+        ),
+        _ => None,
+    }
+}
+
 /// Everything that turns a track's features into a network's input, fitted
 /// on the training fold and saved with its weights.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -256,23 +272,13 @@ pub(crate) fn fold(input: FoldInput, skips: &mut Skips) -> Result<FoldOutput, Tr
         .enumerate()
         {
             let keep = lyrics_kept(tc, part, &feats.mask, input.tracks, skips);
-            let rows: Vec<Vec<f32>> = match (&feats.matrix, kind) {
-                (FeatureMatrix::Dense { dim, values, .. }, InputKind::TextVector) => {
-                    values.chunks(*dim.max(&1)).map(<[f32]>::to_vec).collect()
-                }
-                (FeatureMatrix::TokenIds { max_len, ids, .. }, InputKind::TextTokens) => {
-                    token_shape.0 = *max_len;
-                    ids.chunks(*max_len.max(&1))
-                        .map(|c| c.iter().map(|&i| i as f32).collect())
-                        .collect()
-                }
-                _ => {
-                    return Err(TrialError::Data {
-                        fold,
-                        what: format!("lyrics features do not match the {kind} input"),
-                    });
-                }
-            };
+            if let FeatureMatrix::TokenIds { max_len, .. } = &feats.matrix {
+                token_shape.0 = *max_len;
+            }
+            let rows = self::text_rows(&feats.matrix, kind).ok_or_else(|| TrialError::Data {
+                fold,
+                what: format!("lyrics features do not match the {kind} input"),
+            })?;
             text_present[s] = feats
                 .mask
                 .iter()

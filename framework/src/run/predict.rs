@@ -20,10 +20,10 @@ use sha2::Digest;
 
 use crate::audio;
 use crate::model::neural::{self, InputDims, NeuralConfig, NeuralRuntime};
-use crate::model::{InputKind, ModelConfig, Task};
+use crate::model::{ModelConfig, Task};
 use crate::spec::TrialConfig;
 use crate::store::{Store, TrialStatus};
-use crate::text::{self, FeatureMatrix, FittedText, TextResources};
+use crate::text::{self, FittedText, TextResources};
 
 use super::neural::Preprocess;
 
@@ -378,20 +378,11 @@ fn fold_data(
         let d: Vec<Option<&str>> = docs.iter().map(Option::as_deref).collect();
         let tf = fitted.transform(&d, &ids)?;
         present = tf.mask.clone();
-        text_rows = match (&tf.matrix, kind) {
-            (FeatureMatrix::Dense { dim, values, .. }, InputKind::TextVector) => {
-                values.chunks(*dim.max(&1)).map(<[f32]>::to_vec).collect()
-            }
-            (FeatureMatrix::TokenIds { max_len, ids, .. }, InputKind::TextTokens) => ids
-                .chunks(*max_len.max(&1))
-                .map(|c| c.iter().map(|&i| i as f32).collect())
-                .collect(),
-            _ => {
-                return Err(PredictError::Inputs(format!(
-                    "saved lyrics features do not match the {kind} input"
-                )));
-            }
-        };
+        text_rows = super::neural::text_rows(&tf.matrix, kind).ok_or_else(|| {
+            PredictError::Inputs(format!(
+                "saved lyrics features do not match the {kind} input"
+            ))
+        })?;
         if pre.concat {
             for (a, t) in audio.iter_mut().zip(&text_rows) {
                 a.extend_from_slice(t);
