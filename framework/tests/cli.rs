@@ -759,6 +759,68 @@ fn every_network_trains_records_its_curves_and_reruns_identically() {
             );
         }
     }
+
+    // Without --fold the folds' probabilities are averaged: still a
+    // distribution over the classes.
+    let mlp = trials
+        .iter()
+        .find(|t| t.architecture == "residual_mlp")
+        .unwrap();
+    let audio = ds.tracks.iter().find_map(|t| t.audio.clone()).unwrap();
+    let o = s.run(&[
+        "predict",
+        "--trial",
+        &mlp.id.to_string(),
+        audio.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let out: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(out["folds"], serde_json::json!([0, 1]));
+    let total: f64 = out["predictions"][0]["probabilities"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_f64().unwrap())
+        .sum();
+    assert!((total - 1.0).abs() < 1e-5, "{total}");
+    // A file that is not audio is named in the error.
+    let junk = s.write("junk.wav", "not audio");
+    let o = s.run(&[
+        "predict",
+        "--trial",
+        &mlp.id.to_string(),
+        junk.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("junk.wav"),
+        "{}",
+        text(&o)
+    );
+    // A damaged weights file is refused by its recorded hash.
+    let weights = store
+        .artifacts(mlp.id)
+        .unwrap()
+        .into_iter()
+        .find(|a| a.kind == "weights")
+        .unwrap();
+    let path = s.path().join("results.artifacts").join(&weights.path);
+    let mut bytes = std::fs::read(&path).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0xff;
+    std::fs::write(&path, bytes).unwrap();
+    let o = s.run(&[
+        "predict",
+        "--trial",
+        &mlp.id.to_string(),
+        audio.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("differs from the recorded"),
+        "{}",
+        text(&o)
+    );
 }
 
 #[test]
