@@ -71,11 +71,13 @@ impl Representation {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MissingLyrics {
-    /// Drop the track from text-only trials. The default.
+    /// Drop the track from every trial that reads lyrics (text-only and
+    /// fusion), recorded as skipped. The default.
     #[default]
     Drop,
-    /// Keep it with an all-zero feature row and `mask = false`, for fusion
-    /// models that fall back on audio.
+    /// Keep it with an all-zero feature row and `mask = false`: fusion
+    /// models fall back on audio (gated fusion sets alpha = 0), and every
+    /// modality is scored on the same tracks.
     Zero,
 }
 
