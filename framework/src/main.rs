@@ -113,12 +113,15 @@ enum Command {
         /// Trial id or unique key prefix.
         trial: String,
     },
-    /// Score new audio (and lyrics) with a stored trial's trained networks.
+    /// Score new audio (and lyrics) with a stored trial's models.
     ///
     /// Each file goes through the trial's own feature settings and each
-    /// fold's saved preprocessing; the folds' outputs are averaged. Prints
-    /// the label and class probabilities, or the valence/arousal values.
-    /// Neural trials only: classical baselines keep no weights.
+    /// fold's preprocessing; the folds' outputs are averaged. Prints the
+    /// label and class probabilities (SVM: decision scores; random forest:
+    /// the share of fold models voting for each class), or the
+    /// valence/arousal values. Networks use their saved weights; classical
+    /// models are fitted again exactly as recorded, which needs the trial's
+    /// dataset on disk, unchanged.
     Predict {
         /// Trial id or unique key prefix.
         #[arg(long)]
@@ -499,7 +502,7 @@ fn dispatch(cli: Cli) -> Result<u8> {
                     lyrics: lyrics.get(i).cloned(),
                 })
                 .collect();
-            let p = run::predict::predict(&store, trial, &tracks, *fold, g.device)?;
+            let p = run::predict::predict(&store, trial, &tracks, *fold, g.device, &g.cache)?;
             match format {
                 FeatFormat::Json => {
                     let rows: Vec<serde_json::Value> = p
@@ -515,7 +518,11 @@ fn dispatch(cli: Cli) -> Result<u8> {
                             serde_json::json!({
                                 "track": t.track,
                                 "label": t.label,
-                                (if p.task == mer::model::Task::Classification { "probabilities" } else { "values" }): values,
+                                (match (p.task, p.probabilities) {
+                                    (mer::model::Task::Classification, true) => "probabilities",
+                                    (mer::model::Task::Classification, false) => "scores",
+                                    _ => "values",
+                                }): values,
                                 "lyrics_weight": t.alpha,
                             })
                         })

@@ -467,14 +467,65 @@ fn listings_show_the_plan_runs_and_one_trial() {
         assert!(md.contains(needle), "missing `{needle}` in\n{md}");
     }
     assert!(!s.path().join("rep/figures").exists(), "--no-figures");
-    // A classical trial keeps no network to predict with.
-    let o = s.run(&["predict", "--trial", &id, "x.wav"]);
-    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    assert!(
-        String::from_utf8_lossy(&o.stderr).contains("keeps no trained weights"),
-        "{}",
-        text(&o)
-    );
+    // A classical trial predicts by fitting each fold's model again exactly
+    // as recorded: fold 0's model on a track of fold 0's test set gives the
+    // recorded scores, for every kind of classical model and modality.
+    let ds = s.dataset(&spec);
+    let lyrics_dir = tempfile::tempdir().unwrap();
+    let store = s.store();
+    let mut checked = 0;
+    for row in &rows {
+        if row["labels"] != "quadrants" {
+            continue;
+        }
+        let trial: i64 = row["id"].as_str().unwrap().parse().unwrap();
+        let preds = store.predictions(trial).unwrap();
+        let p = preds
+            .iter()
+            .filter(|p| p.fold == 0)
+            .find(|p| {
+                let t = ds.tracks.iter().find(|t| t.id == p.track_id).unwrap();
+                t.lyrics.is_some() && t.audio.is_some()
+            })
+            .unwrap();
+        let track = ds.tracks.iter().find(|t| t.id == p.track_id).unwrap();
+        let lyrics = lyrics_dir.path().join(format!("{}.txt", track.id));
+        std::fs::write(&lyrics, track.lyrics.as_ref().unwrap()).unwrap();
+        let o = s.run(&[
+            "predict",
+            "--trial",
+            &trial.to_string(),
+            "--fold",
+            "0",
+            track.audio.as_ref().unwrap().to_str().unwrap(),
+            "--lyrics",
+            lyrics.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{trial}: {}", text(&o));
+        let out: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let got = &out["predictions"][0];
+        let scores = got
+            .get("probabilities")
+            .or_else(|| got.get("scores"))
+            .unwrap();
+        let classes = ["Q1_happy", "Q2_angry", "Q3_sad", "Q4_calm"];
+        assert_eq!(
+            got["label"], classes[p.y_pred as usize],
+            "trial {trial} ({} {})",
+            row["modality"], row["architecture"]
+        );
+        for (c, want) in classes.iter().zip(p.scores.iter().flatten()) {
+            let v = scores[c].as_f64().unwrap();
+            assert!(
+                (v - want).abs() < 1e-9,
+                "trial {trial} ({} {}): {c} = {v}, recorded {want}",
+                row["modality"],
+                row["architecture"]
+            );
+        }
+        checked += 1;
+    }
+    assert_eq!(checked, 12, "3 modalities x 4 classifiers");
     let o = s.run(&["report", "list", "--baseline", "modality"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(String::from_utf8_lossy(&o.stderr).contains("is not KEY=VALUE"));
@@ -783,6 +834,19 @@ fn every_network_trains_records_its_curves_and_reruns_identically() {
         .map(|v| v.as_f64().unwrap())
         .sum();
     assert!((total - 1.0).abs() < 1e-5, "{total}");
+    // An ensemble has no model of its own.
+    let ens = trials
+        .iter()
+        .find(|t| t.architecture == "ensemble")
+        .unwrap();
+    let o = s.run(&[
+        "predict",
+        "--trial",
+        &ens.id.to_string(),
+        audio.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("predict with one of its members"));
     // A file that is not audio is named in the error.
     let junk = s.write("junk.wav", "not audio");
     let o = s.run(&[

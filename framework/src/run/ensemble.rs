@@ -204,7 +204,7 @@ pub(crate) fn run(cfg: &TrialConfig, data: &TrialData) -> Result<TrialOutput, Tr
     result.duration_s = started.elapsed().as_secs_f64();
     Ok(TrialOutput {
         result,
-        models: Vec::new(),
+        ..TrialOutput::default()
     })
 }
 

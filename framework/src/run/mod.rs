@@ -233,6 +233,7 @@ impl Prepared {
             members: Vec::new(),
             threads: self.threads,
             device: self.device,
+            new_tracks_from: None,
         }
     }
 }

@@ -48,6 +48,10 @@ pub struct TrialData {
     pub threads: usize,
     /// Device a neural network trains on.
     pub device: crate::model::neural::ComputeDevice,
+    /// `mer predict` with a classical model: the dataset's tracks from this
+    /// index on are new ones to score; each fold's model is fitted exactly
+    /// as recorded (on the original tracks) and predicts them.
+    pub new_tracks_from: Option<usize>,
 }
 
 /// A finished member trial of an ensemble, as recorded.
@@ -76,6 +80,19 @@ pub struct FoldModel {
 pub struct TrialOutput {
     pub result: TrialResult,
     pub models: Vec<FoldModel>,
+    /// With [`TrialData::new_tracks_from`]: per fold, the new tracks (dataset
+    /// indices) that could be scored, the fold's classes or target names,
+    /// and what the fold's model predicted for them.
+    pub(crate) new_predictions: Vec<NewPredictions>,
+}
+
+/// One fold's predictions for new tracks.
+#[derive(Debug, Clone)]
+pub(crate) struct NewPredictions {
+    pub fold: usize,
+    pub idx: Vec<usize>,
+    pub names: Vec<String>,
+    pub output: Output,
 }
 
 /// Why a trial failed. The text is stored with the trial.
@@ -312,7 +329,9 @@ pub fn run_trial(cfg: &TrialConfig, data: &TrialData) -> Result<TrialOutput, Tri
         }
     }
 
-    let folds = make_folds(cfg, tracks)?;
+    let n_known = data.new_tracks_from.unwrap_or(tracks.len());
+    let folds = make_folds(cfg, &tracks[..n_known])?;
+    let mut new_predictions = Vec::new();
     let mut result = TrialResult {
         split: Some((splits::split_hash(&folds), split_manifest(&folds, tracks))),
         ..TrialResult::default()
@@ -334,7 +353,12 @@ pub fn run_trial(cfg: &TrialConfig, data: &TrialData) -> Result<TrialOutput, Tri
             all.sort_unstable();
             (all, Vec::new())
         };
-        let test_idx = keep(&fold.test);
+        let new_idx: Vec<usize> = (n_known..tracks.len()).collect();
+        let test_idx = if data.new_tracks_from.is_some() {
+            keep(&new_idx)
+        } else {
+            keep(&fold.test)
+        };
         let train_tracks: Vec<&Track> = train_idx.iter().map(|&i| &tracks[i]).collect();
         let fitted = labels::fit(
             &cfg.labels,
@@ -348,7 +372,19 @@ pub fn run_trial(cfg: &TrialConfig, data: &TrialData) -> Result<TrialOutput, Tri
         })?;
         let train = label_part(cfg, tracks, &fitted, &train_idx, &mut skips)?;
         let validation = label_part(cfg, tracks, &fitted, &val_idx, &mut skips)?;
-        let test = label_part(cfg, tracks, &fitted, &test_idx, &mut skips)?;
+        let test = if data.new_tracks_from.is_some() {
+            // New tracks have no label: placeholders the model never sees.
+            let placeholder = match cfg.task {
+                Task::Classification => Target::Class(0),
+                Task::Regression => Target::Values(vec![0.0; fitted.target_names().len()]),
+            };
+            Part {
+                y: vec![placeholder; test_idx.len()],
+                idx: test_idx,
+            }
+        } else {
+            label_part(cfg, tracks, &fitted, &test_idx, &mut skips)?
+        };
         if train.idx.is_empty() || test.idx.is_empty() {
             return Err(TrialError::Data {
                 fold: fold_index,
@@ -394,6 +430,19 @@ pub fn run_trial(cfg: &TrialConfig, data: &TrialData) -> Result<TrialOutput, Tri
         } else {
             classical_fold(input, &mut skips)?
         };
+        if data.new_tracks_from.is_some() {
+            new_predictions.push(NewPredictions {
+                fold: fold_index,
+                idx: out.test.0.idx,
+                names: if cfg.task == Task::Classification {
+                    fitted.classes().to_vec()
+                } else {
+                    fitted.target_names().to_vec()
+                },
+                output: out.test.1,
+            });
+            continue;
+        }
         let fold_no = fold_index as i64;
         let n_classes = fitted.classes().len();
         record_split(
@@ -436,7 +485,11 @@ pub fn run_trial(cfg: &TrialConfig, data: &TrialData) -> Result<TrialOutput, Tri
     result.classes = classes;
     result.skipped = skips.into_rows();
     result.duration_s = started.elapsed().as_secs_f64();
-    Ok(TrialOutput { result, models })
+    Ok(TrialOutput {
+        result,
+        models,
+        new_predictions,
+    })
 }
 
 /// The trial's folds: the same for every trial of a dataset, protocol, seed

@@ -10,8 +10,11 @@
 //! (class probabilities or valence/arousal values) over the folds; `fold`
 //! picks one fold's network instead.
 //!
-//! Classical baselines and ensembles keep no weights, so they cannot
-//! predict; the error says so.
+//! Classical baselines keep no weights: their folds' models are fitted
+//! again exactly as recorded (same tracks, features, scaler and seed: fits
+//! are deterministic) on the trial's dataset, which must be on disk and
+//! unchanged (checked by its fingerprint), and score the new tracks.
+//! Ensembles cannot predict.
 
 use std::path::{Path, PathBuf};
 
@@ -32,13 +35,21 @@ use super::neural::Preprocess;
 pub enum PredictError {
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
+    #[error(transparent)]
+    Run(#[from] super::RunError),
+    #[error("refitting trial {trial}: {source}")]
+    Refit {
+        trial: i64,
+        #[source]
+        source: super::pipeline::TrialError,
+    },
     #[error("trial {trial} is {status}; only completed trials have a model")]
     NotCompleted { trial: i64, status: TrialStatus },
     #[error(
-        "trial {trial} is a `{architecture}` trial, which keeps no trained weights; \
-         `mer predict` scores with neural networks (residual_mlp, gated_fusion, cnn2d, ...)"
+        "trial {trial} is an ensemble, which combines its members' recorded predictions; \
+         predict with one of its members instead"
     )]
-    NotNeural { trial: i64, architecture: String },
+    Ensemble { trial: i64 },
     #[error("trial {trial}: no saved model in the store (was it run before models were saved?)")]
     NoModel { trial: i64 },
     #[error("{path}: {message}")]
@@ -119,8 +130,12 @@ pub struct Prediction {
     pub task: Task,
     /// Class names or target names, one per value.
     pub outputs: Vec<String>,
-    /// Folds whose networks were averaged.
+    /// Folds whose models were averaged.
     pub folds: Vec<usize>,
+    /// Whether classification values are probabilities (neural networks,
+    /// logistic regression, KNN) or scores: SVM decision values, or for a
+    /// random forest the share of fold models voting for each class.
+    pub probabilities: bool,
     pub tracks: Vec<TrackPrediction>,
 }
 
@@ -165,6 +180,7 @@ pub fn predict(
     tracks: &[NewTrack],
     fold: Option<usize>,
     device: neural::ComputeDevice,
+    cache_dir: &Path,
 ) -> Result<Prediction, PredictError> {
     let trial = store.find_trial(query)?;
     if trial.status != TrialStatus::Completed {
@@ -173,23 +189,21 @@ pub fn predict(
             status: trial.status,
         });
     }
+    let config: TrialConfig = serde_json::from_str(&trial.config_json).map_err(|source| {
+        super::RunError::StoredConfig {
+            trial: trial.id,
+            source,
+        }
+    })?;
+    match config.model {
+        ModelConfig::Ensemble(_) => return Err(PredictError::Ensemble { trial: trial.id }),
+        ModelConfig::Neural(_) => {}
+        _ => return predict_classical(&trial, config, tracks, fold, cache_dir),
+    }
     let rows = store.artifacts(trial.id)?;
     let root = super::artifacts_root(store);
     let Some(model_row) = rows.iter().find(|r| r.kind == "model") else {
-        let architecture = serde_json::from_str::<TrialConfig>(&trial.config_json)
-            .map(|c| c.architecture.to_string())
-            .unwrap_or_default();
-        let is_neural = serde_json::from_str::<TrialConfig>(&trial.config_json)
-            .map(|c| matches!(c.model, ModelConfig::Neural(_)))
-            .unwrap_or(false);
-        return Err(if is_neural {
-            PredictError::NoModel { trial: trial.id }
-        } else {
-            PredictError::NotNeural {
-                trial: trial.id,
-                architecture,
-            }
-        });
+        return Err(PredictError::NoModel { trial: trial.id });
     };
     let meta_bytes = read_checked(&root, &rows, &model_row.path)?;
     let meta_path = root.join(&model_row.path);
@@ -201,10 +215,7 @@ pub fn predict(
     })?;
     let cfg = &saved.config;
     let ModelConfig::Neural(net) = &cfg.model else {
-        return Err(PredictError::NotNeural {
-            trial: trial.id,
-            architecture: cfg.architecture.to_string(),
-        });
+        return Err(PredictError::NoModel { trial: trial.id });
     };
     let folds: Vec<&SavedFold> = match fold {
         None => saved.folds.iter().collect(),
@@ -344,7 +355,161 @@ pub fn predict(
         task: cfg.task,
         outputs,
         folds: folds.iter().map(|f| f.fold).collect(),
+        probabilities: true,
         tracks: tracks_out,
+    })
+}
+
+/// A classical trial: each fold's model fitted again on the recorded
+/// dataset, exactly as in the sweep, predicting the new tracks.
+fn predict_classical(
+    trial: &crate::store::TrialRow,
+    cfg: TrialConfig,
+    tracks: &[NewTrack],
+    fold: Option<usize>,
+    cache_dir: &Path,
+) -> Result<Prediction, PredictError> {
+    let progress = super::progress::Progress::new(false);
+    let ctx = crate::data::LoadContext {
+        cache_dir: cache_dir.to_path_buf(),
+    };
+    let datasets = super::load_datasets(std::iter::once(&cfg.dataset), &ctx, &progress)?;
+    let ds = datasets.values().next().expect("one dataset").clone();
+    if ds.fingerprint != trial.dataset_fingerprint {
+        return Err(super::RunError::DatasetChanged {
+            trial: trial.id,
+            recorded: trial.dataset_fingerprint.clone(),
+            now: ds.fingerprint.clone(),
+        }
+        .into());
+    }
+    let text_files = super::TextFiles::load(std::iter::once(&cfg))?;
+    let key =
+        crate::spec::TrialKey::new(&cfg, &text_files.inputs_fingerprint(&cfg, &ds.fingerprint));
+    if key.0 != trial.key {
+        return Err(super::RunError::InputsChanged {
+            trial: trial.id,
+            recorded: trial.key.clone(),
+            now: key.0,
+        }
+        .into());
+    }
+    let prepared = super::prepare_features(datasets, text_files, &[&cfg], cache_dir, &progress)?;
+    let mut data = prepared.trial_data(&cfg);
+
+    // The new tracks join the dataset after its own, with their features.
+    let n_known = data.dataset.tracks.len();
+    let mut dataset = (*data.dataset).clone();
+    for (i, t) in tracks.iter().enumerate() {
+        let mut track = crate::data::Track::new(format!("new:{i}"));
+        track.audio = t.audio.clone();
+        track.lyrics = match &t.lyrics {
+            Some(p) => Some(text::read_lyrics_file(p)?),
+            None => None,
+        };
+        dataset.tracks.push(track);
+    }
+    if let Some(a) = &cfg.features.audio {
+        let id = a.extractor_id();
+        if let Some(column) = data.audio.get(&id) {
+            let mut column = (**column).clone();
+            for t in tracks {
+                let path = t.audio.as_ref().ok_or_else(|| {
+                    PredictError::Inputs(format!(
+                        "trial {} reads audio; {} has none",
+                        trial.id,
+                        t.name()
+                    ))
+                })?;
+                column.push(Ok(audio::extract_file(path, a)?));
+            }
+            data.audio.insert(id, std::sync::Arc::new(column));
+        }
+    }
+    data.dataset = std::sync::Arc::new(dataset);
+    data.new_tracks_from = Some(n_known);
+
+    let out = super::pipeline::run_trial(&cfg, &data).map_err(|source| PredictError::Refit {
+        trial: trial.id,
+        source,
+    })?;
+    let folds: Vec<&super::pipeline::NewPredictions> = out
+        .new_predictions
+        .iter()
+        .filter(|p| fold.is_none_or(|k| p.fold == k))
+        .collect();
+    if folds.is_empty() {
+        return Err(PredictError::NoFold {
+            trial: trial.id,
+            fold: fold.unwrap_or(0),
+            available: out.new_predictions.iter().map(|p| p.fold).collect(),
+        });
+    }
+    let outputs = folds[0].names.clone();
+    let width = outputs.len().max(1);
+    let mut sum = vec![0.0f64; tracks.len() * width];
+    let mut count = vec![0usize; tracks.len()];
+    let mut probabilities = true;
+    for p in &folds {
+        let rows: Vec<Vec<f64>> = match &p.output {
+            super::pipeline::Output::Classes(c) => match &c.scores {
+                Some(s) => {
+                    probabilities &= cfg.architecture != crate::model::Architecture::Svm;
+                    s.clone()
+                }
+                None => {
+                    // Random forest: the share of fold models voting for
+                    // each class.
+                    probabilities = false;
+                    c.labels
+                        .iter()
+                        .map(|&l| (0..width).map(|j| f64::from(u8::from(j == l))).collect())
+                        .collect()
+                }
+            },
+            super::pipeline::Output::Values(v) => v.clone(),
+        };
+        for (&i, row) in p.idx.iter().zip(rows) {
+            let k = i - n_known;
+            count[k] += 1;
+            for (s, v) in sum[k * width..(k + 1) * width].iter_mut().zip(row) {
+                *s += v;
+            }
+        }
+    }
+    let mut out_tracks = Vec::new();
+    for (k, t) in tracks.iter().enumerate() {
+        if count[k] == 0 {
+            return Err(PredictError::Inputs(format!(
+                "{}: the model could not score it (a trial that reads lyrics leaves out tracks without them)",
+                t.name()
+            )));
+        }
+        let values: Vec<f64> = sum[k * width..(k + 1) * width]
+            .iter()
+            .map(|v| v / count[k] as f64)
+            .collect();
+        let label = (cfg.task == Task::Classification).then(|| {
+            outputs
+                .get(crate::model::classical::argmax(&values))
+                .cloned()
+                .unwrap_or_default()
+        });
+        out_tracks.push(TrackPrediction {
+            track: t.name(),
+            label,
+            values,
+            alpha: None,
+        });
+    }
+    Ok(Prediction {
+        trial: trial.id,
+        architecture: cfg.architecture.to_string(),
+        task: cfg.task,
+        outputs,
+        folds: folds.iter().map(|p| p.fold).collect(),
+        probabilities,
+        tracks: out_tracks,
     })
 }
 
