@@ -218,6 +218,7 @@ fn quiet_emotion_input() -> EdaInput {
         ],
         keyword_method: "Mean TF-IDF of the word in the class's lyrics.".into(),
         notes: vec!["Oracle ceiling: 93.1 %.".into()],
+        keyword_score: "mean TF-IDF".into(),
         va: Some(VaInput {
             points: va,
             regions: Regions::equal_grid(2, (-1.0, 1.0), (-1.0, 1.0)),

@@ -70,6 +70,8 @@ pub struct EdaInput {
     pub keywords: Vec<Vec<(String, f64)>>,
     /// What the keyword scores are, for the table's legend.
     pub keyword_method: String,
+    /// The keyword score's axis label (e.g. "log-odds z-score").
+    pub keyword_score: String,
     /// Lines for the page header (e.g. the oracle ceiling of synthetic
     /// data).
     pub notes: Vec<String>,
@@ -539,7 +541,7 @@ pub fn plan(input: &EdaInput) -> Result<Vec<Section>, PcaError> {
                 ),
                 figure: AnyFigure::HBars(HBarPanels {
                     title: format!("Top lyrics keywords per class: {}", input.dataset),
-                    x_axis: "score".into(),
+                    x_axis: input.keyword_score.clone(),
                     panels,
                 }),
             }],
@@ -593,9 +595,13 @@ pub fn plan(input: &EdaInput) -> Result<Vec<Section>, PcaError> {
     Ok(sections)
 }
 
-/// A class name's first word ("Q3 sad" -> "Q3"), for dense annotations.
+/// A class name's first word ("Q3 sad" or "Q3_sad" -> "Q3"), for dense
+/// annotations.
 fn short(c: &str) -> &str {
-    c.split_whitespace().next().unwrap_or(c)
+    c.split([' ', '_'])
+        .next()
+        .filter(|w| !w.is_empty())
+        .unwrap_or(c)
 }
 
 fn count_cell(v: f64, decimals: usize) -> Cell {

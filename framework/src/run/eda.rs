@@ -125,6 +125,7 @@ pub fn eda_input(spec: &Spec, opts: &EdaOptions) -> Result<EdaInput, EdaError> {
         keyword_method: "Words ranked by the log-odds ratio with an informative Dirichlet prior \
             (Monroe et al. 2008), one class against the rest; the score is its z-score."
             .into(),
+        keyword_score: "log-odds z-score".into(),
         notes,
         va,
     })
