@@ -172,7 +172,7 @@ enum Command {
     Report(ReportArgs),
     /// Explore a spec's dataset: class distribution, feature correlations,
     /// class-centroid distances per modality, top keywords per class, PCA
-    /// projections and the valence-arousal plane.
+    /// and t-SNE projections and the valence-arousal plane.
     ///
     /// Uses the spec's [dataset], [features.audio] (a track-level set) and
     /// [features.text] settings; labels are fitted on every track. Writes
@@ -187,6 +187,10 @@ enum Command {
         /// Output folder; defaults to reports/<experiment>/eda/.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Leave out the t-SNE projections (exact t-SNE: seconds for
+        /// hundreds of tracks, a minute or more for a thousand).
+        #[arg(long)]
+        no_tsne: bool,
     },
 }
 
@@ -556,7 +560,12 @@ fn dispatch(cli: Cli) -> Result<u8> {
             }
             Ok(exit::OK)
         }
-        Command::Eda { spec, labels, out } => {
+        Command::Eda {
+            spec,
+            labels,
+            out,
+            no_tsne,
+        } => {
             let spec = spec::Spec::load(spec)?;
             let labels = labels
                 .as_deref()
@@ -569,6 +578,7 @@ fn dispatch(cli: Cli) -> Result<u8> {
                 labels,
                 cache_dir: g.cache.clone(),
                 progress: !g.quiet,
+                tsne: !no_tsne,
             };
             let input = run::eda::eda_input(&spec, &opts)?;
             let dir = out.clone().unwrap_or_else(|| {

@@ -219,6 +219,7 @@ fn quiet_emotion_input() -> EdaInput {
         keyword_method: "Mean TF-IDF of the word in the class's lyrics.".into(),
         notes: vec!["Oracle ceiling: 93.1 %.".into()],
         keyword_score: "mean TF-IDF".into(),
+        tsne: true,
         va: Some(VaInput {
             points: va,
             regions: Regions::equal_grid(2, (-1.0, 1.0), (-1.0, 1.0)),
@@ -250,6 +251,8 @@ fn eda_writes_every_view_and_finds_the_quiet_pair() {
         "figures/keywords.png",
         "figures/pca-audio.png",
         "figures/pca-lyrics.svg",
+        "figures/tsne-audio.png",
+        "figures/tsne-lyrics.svg",
         "figures/valence-arousal.png",
     ] {
         assert!(out.join(f).exists(), "{f} missing");
@@ -326,4 +329,61 @@ fn tracks_without_a_modality_are_left_out_of_its_views_only() {
         md.contains("158 labelled tracks in the valence-arousal plane"),
         "{md}"
     );
+}
+
+fn tsne_fixture() -> Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/report/tsne.json");
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// Joint probabilities equal scikit-learn's `_joint_probabilities` (relative
+/// error 1e-6); the optimiser reaches a KL divergence close to scikit-learn's
+/// TSNE(method="exact") from another random start, and keeps the three
+/// clusters apart.
+#[test]
+fn tsne_matches_scikit_learn() {
+    use mer::report::tsne;
+    let f = tsne_fixture();
+    let x = vec2(&f["x"]);
+    let perplexity = f["perplexity"].as_f64().unwrap();
+    let p = tsne::joint_probabilities(&tsne::squared_distances(&x), perplexity);
+    let want = vec1(&f["p_condensed"]);
+    let n = x.len();
+    let mut k = 0;
+    for (i, row) in p.iter().enumerate() {
+        for (j, &a) in row.iter().enumerate().skip(i + 1) {
+            let b = want[k];
+            assert!(
+                (a - b).abs() <= 1e-6 * b.abs().max(1e-300),
+                "P[{i}][{j}] = {a:e}, scikit-learn {b:e}"
+            );
+            k += 1;
+        }
+    }
+    assert_eq!(k, want.len());
+
+    let (y, kl) = tsne::tsne(&x, perplexity, 0);
+    let sk = f["kl_divergence"].as_f64().unwrap();
+    assert!(
+        kl.is_finite() && kl < 1.5 * sk + 0.05,
+        "KL {kl} vs scikit-learn {sk}"
+    );
+    let cluster = |i: usize| i / 15;
+    let mut same = 0;
+    for i in 0..n {
+        let nearest = (0..n)
+            .filter(|&j| j != i)
+            .min_by(|&a, &b| {
+                let d = |j: usize| (y[i][0] - y[j][0]).powi(2) + (y[i][1] - y[j][1]).powi(2);
+                d(a).total_cmp(&d(b))
+            })
+            .unwrap();
+        same += usize::from(cluster(nearest) == cluster(i));
+    }
+    assert!(
+        same >= n - 2,
+        "{same} of {n} nearest neighbours in the same cluster"
+    );
+    // Reproducible from the seed.
+    assert_eq!(tsne::tsne(&x, perplexity, 0).0, y);
 }

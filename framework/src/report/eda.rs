@@ -72,6 +72,9 @@ pub struct EdaInput {
     pub keyword_method: String,
     /// The keyword score's axis label (e.g. "log-odds z-score").
     pub keyword_score: String,
+    /// Also project each modality with t-SNE (seconds for hundreds of
+    /// tracks; at most [`TSNE_MAX_TRACKS`] are drawn).
+    pub tsne: bool,
     /// Lines for the page header (e.g. the oracle ceiling of synthetic
     /// data).
     pub notes: Vec<String>,
@@ -81,6 +84,13 @@ pub struct EdaInput {
 
 /// Most features drawn in a correlation heatmap (the most variable ones).
 pub const MAX_HEATMAP_FEATURES: usize = 60;
+/// Most tracks in a t-SNE projection (exact t-SNE is quadratic); above
+/// it an evenly spaced subset is drawn.
+pub const TSNE_MAX_TRACKS: usize = 1000;
+/// Perplexity of the t-SNE projections (scikit-learn's default).
+pub const TSNE_PERPLEXITY: f64 = 30.0;
+/// Dimensions kept by PCA before t-SNE.
+pub const TSNE_PCA_DIMS: usize = 50;
 /// Keywords shown per class.
 pub const KEYWORDS_SHOWN: usize = 10;
 
@@ -273,6 +283,7 @@ pub fn plan(input: &EdaInput) -> Result<Vec<Section>, PcaError> {
     let mut corr_figs = Vec::new();
     let mut pca_figs = Vec::new();
     let mut pca_notes = Vec::new();
+    let mut tsne_figs = Vec::new();
     for fm in &input.features {
         let (rows, labels) = fm.present(&input.labels);
         if rows.is_empty() || fm.names.is_empty() {
@@ -345,13 +356,58 @@ pub fn plan(input: &EdaInput) -> Result<Vec<Section>, PcaError> {
                     x_axis: format!("PC1 ({:.1} % of variance)", 100.0 * p.explained_variance_ratio[0]),
                     y_axis: format!("PC2 ({:.1} % of variance)", 100.0 * p.explained_variance_ratio[1]),
                     points: proj.iter().map(|r| (r[0], r[1])).collect(),
-                    group_of: groups,
+                    group_of: groups.clone(),
                     groups: input.classes.clone(),
                     legend: "class".into(),
                     annotations: Vec::new(),
                     diagonal: false,
                 }),
             });
+            if input.tsne && z.len() >= 10 {
+                let step = z.len().div_ceil(TSNE_MAX_TRACKS);
+                let keep: Vec<usize> = (0..z.len()).step_by(step).collect();
+                let sub: Vec<Vec<f64>> = keep.iter().map(|&i| z[i].clone()).collect();
+                let dims = TSNE_PCA_DIMS.min(fm.names.len()).min(sub.len() - 1);
+                let reduced = if dims < fm.names.len() {
+                    pca(&sub, dims)?.transform(&sub)
+                } else {
+                    sub
+                };
+                let (y, kl) = super::tsne::tsne(&reduced, TSNE_PERPLEXITY, 0);
+                tsne_figs.push(PlannedFigure {
+                    stem: format!("figures/tsne-{}", slug(&fm.modality)),
+                    caption: format!(
+                        "t-SNE of the z-scored {} features ({}, perplexity {}, \
+                         {} iterations, KL divergence {kl:.3}) for {} labelled tracks{}, coloured by class. \
+                         Distances between clusters are not meaningful in t-SNE; neighbourhoods are.",
+                        fm.modality,
+                        if dims < fm.names.len() {
+                            format!("first {dims} principal components")
+                        } else {
+                            format!("all {dims} features")
+                        },
+                        TSNE_PERPLEXITY.min((keep.len() - 1) as f64 / 3.0),
+                        super::tsne::ITERATIONS,
+                        keep.len(),
+                        if step > 1 {
+                            format!(" (every {step}th of {})", z.len())
+                        } else {
+                            String::new()
+                        }
+                    ),
+                    figure: AnyFigure::Scatter(ScatterChart {
+                        title: format!("t-SNE projection: {} features", fm.modality),
+                        x_axis: "t-SNE 1".into(),
+                        y_axis: "t-SNE 2".into(),
+                        points: y.iter().map(|r| (r[0], r[1])).collect(),
+                        group_of: keep.iter().map(|&i| groups[i]).collect(),
+                        groups: input.classes.clone(),
+                        legend: "class".into(),
+                        annotations: Vec::new(),
+                        diagonal: false,
+                    }),
+                });
+            }
         }
     }
     if !corr_figs.is_empty() {
@@ -555,6 +611,15 @@ pub fn plan(input: &EdaInput) -> Result<Vec<Section>, PcaError> {
             intro: pca_notes,
             tables: Vec::new(),
             figures: pca_figs,
+        });
+    }
+    if !tsne_figs.is_empty() {
+        sections.push(Section {
+            id: "tsne".into(),
+            title: "2-D projections (t-SNE)".into(),
+            intro: Vec::new(),
+            tables: Vec::new(),
+            figures: tsne_figs,
         });
     }
 

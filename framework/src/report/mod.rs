@@ -40,6 +40,7 @@ pub mod pca;
 pub mod plot;
 pub mod table;
 pub mod tables;
+pub mod tsne;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;

@@ -32,6 +32,8 @@ pub struct EdaOptions {
     /// Feature cache (audio) and generated datasets.
     pub cache_dir: PathBuf,
     pub progress: bool,
+    /// Add t-SNE projections to the PCA ones.
+    pub tsne: bool,
 }
 
 /// Why EDA cannot be computed for a spec.
@@ -126,6 +128,7 @@ pub fn eda_input(spec: &Spec, opts: &EdaOptions) -> Result<EdaInput, EdaError> {
             (Monroe et al. 2008), one class against the rest; the score is its z-score."
             .into(),
         keyword_score: "log-odds z-score".into(),
+        tsne: opts.tsne,
         notes,
         va,
     })
