@@ -848,19 +848,21 @@ fn every_network_trains_records_its_curves_and_reruns_identically() {
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(String::from_utf8_lossy(&o.stderr).contains("predict with one of its members"));
     // A file that is not audio is named in the error.
-    let junk = s.write("junk.wav", "not audio");
-    let o = s.run(&[
-        "predict",
-        "--trial",
-        &mlp.id.to_string(),
-        junk.to_str().unwrap(),
-    ]);
-    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    assert!(
-        String::from_utf8_lossy(&o.stderr).contains("junk.wav"),
-        "{}",
-        text(&o)
-    );
+    let fails_with = |file: &Path, needle: &str| {
+        let o = s.run(&[
+            "predict",
+            "--trial",
+            &mlp.id.to_string(),
+            file.to_str().unwrap(),
+        ]);
+        assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains(needle),
+            "{}",
+            text(&o)
+        );
+    };
+    fails_with(&s.write("junk.wav", "not audio"), "junk.wav");
     // A damaged weights file is refused by its recorded hash.
     let weights = store
         .artifacts(mlp.id)
@@ -873,18 +875,7 @@ fn every_network_trains_records_its_curves_and_reruns_identically() {
     let last = bytes.len() - 1;
     bytes[last] ^= 0xff;
     std::fs::write(&path, bytes).unwrap();
-    let o = s.run(&[
-        "predict",
-        "--trial",
-        &mlp.id.to_string(),
-        audio.to_str().unwrap(),
-    ]);
-    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    assert!(
-        String::from_utf8_lossy(&o.stderr).contains("differs from the recorded"),
-        "{}",
-        text(&o)
-    );
+    fails_with(&audio, "differs from the recorded");
 }
 
 #[test]

@@ -99,6 +99,14 @@ pub struct NewTrack {
 }
 
 impl NewTrack {
+    /// Its lyrics text, read and decoded (not yet cleaned).
+    fn read_lyrics(&self) -> Result<Option<String>, PredictError> {
+        Ok(match &self.lyrics {
+            Some(p) => Some(text::read_lyrics_file(p)?),
+            None => None,
+        })
+    }
+
     /// How the track is named in output.
     pub fn name(&self) -> String {
         self.audio
@@ -137,6 +145,24 @@ pub struct Prediction {
     /// random forest the share of fold models voting for each class.
     pub probabilities: bool,
     pub tracks: Vec<TrackPrediction>,
+}
+
+/// Each new track's audio features under the trial's settings; a track
+/// without audio is an error.
+fn extract_new(
+    tracks: &[NewTrack],
+    cfg: &audio::AudioFeatureConfig,
+    trial: i64,
+) -> Result<Vec<audio::Features>, PredictError> {
+    tracks
+        .iter()
+        .map(|t| {
+            let path = t.audio.as_ref().ok_or_else(|| {
+                PredictError::Inputs(format!("trial {trial} reads audio; {} has none", t.name()))
+            })?;
+            Ok(audio::extract_file(path, cfg)?)
+        })
+        .collect()
 }
 
 fn artifact_err(path: &Path, message: impl Into<String>) -> PredictError {
@@ -265,25 +291,17 @@ pub fn predict(
         (Some(a), Some(_)) => Some(a),
         _ => None,
     };
-    let mut raw_audio: Vec<Vec<f32>> = Vec::new();
-    let mut docs: Vec<Option<String>> = Vec::new();
-    for t in tracks {
-        if let Some(a) = audio_cfg {
-            let path = t.audio.as_ref().ok_or_else(|| {
-                PredictError::Inputs(format!(
-                    "trial {} reads audio; {} has none",
-                    trial.id,
-                    t.name()
-                ))
-            })?;
-            let f = audio::extract_file(path, a)?;
-            raw_audio.push(f.data);
-        }
-        docs.push(match &t.lyrics {
-            Some(p) => Some(text::read_lyrics_file(p)?),
-            None => None,
-        });
-    }
+    let raw_audio: Vec<Vec<f32>> = match audio_cfg {
+        Some(a) => extract_new(tracks, a, trial.id)?
+            .into_iter()
+            .map(|f| f.data)
+            .collect(),
+        None => Vec::new(),
+    };
+    let docs = tracks
+        .iter()
+        .map(NewTrack::read_lyrics)
+        .collect::<Result<Vec<_>, _>>()?;
     if pre0.text_kind.is_some() && audio_cfg.is_none() && docs.iter().all(Option::is_none) {
         return Err(PredictError::Inputs(format!(
             "trial {} reads lyrics only; give them with --lyrics FILE",
@@ -403,26 +421,14 @@ fn predict_classical(
     for (i, t) in tracks.iter().enumerate() {
         let mut track = crate::data::Track::new(format!("new:{i}"));
         track.audio = t.audio.clone();
-        track.lyrics = match &t.lyrics {
-            Some(p) => Some(text::read_lyrics_file(p)?),
-            None => None,
-        };
+        track.lyrics = t.read_lyrics()?;
         dataset.tracks.push(track);
     }
     if let Some(a) = &cfg.features.audio {
         let id = a.extractor_id();
         if let Some(column) = data.audio.get(&id) {
             let mut column = (**column).clone();
-            for t in tracks {
-                let path = t.audio.as_ref().ok_or_else(|| {
-                    PredictError::Inputs(format!(
-                        "trial {} reads audio; {} has none",
-                        trial.id,
-                        t.name()
-                    ))
-                })?;
-                column.push(Ok(audio::extract_file(path, a)?));
-            }
+            column.extend(extract_new(tracks, a, trial.id)?.into_iter().map(Ok));
             data.audio.insert(id, std::sync::Arc::new(column));
         }
     }
