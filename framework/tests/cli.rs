@@ -834,6 +834,15 @@ fn every_network_trains_records_its_curves_and_reruns_identically() {
         .map(|v| v.as_f64().unwrap())
         .sum();
     assert!((total - 1.0).abs() < 1e-5, "{total}");
+    // `mer show` summarises a network's training per fold.
+    let o = s.run(&["show", &mlp.id.to_string()]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("training (per fold"), "{out}");
+    assert_eq!(
+        out.lines().filter(|l| l.contains(" at epoch ")).count(),
+        2,
+        "one line per fold:\n{out}"
+    );
     // An ensemble has no model of its own.
     let ens = trials
         .iter()

@@ -223,6 +223,51 @@ pub struct TrialDetail {
     pub artifacts: Vec<ArtifactRow>,
 }
 
+/// Per fold of a neural trial: epochs run, final train loss, and the best
+/// validation epoch (the weights early stopping keeps); empty for models
+/// without per-epoch curves.
+fn training_summary(metrics: &[MetricRow]) -> String {
+    // fold -> (last epoch, last train loss, best (val loss, epoch))
+    type FoldCurve = (i64, f64, Option<(f64, i64)>);
+    let mut folds: BTreeMap<i64, FoldCurve> = BTreeMap::new();
+    for m in metrics.iter().filter(|m| m.name == "loss") {
+        let Some(e) = m.epoch else { continue };
+        let f = folds.entry(m.fold).or_insert((0, f64::NAN, None));
+        match m.split {
+            Split::Train if e >= f.0 => {
+                f.0 = e;
+                f.1 = m.value;
+            }
+            Split::Validation if f.2.is_none_or(|(v, _)| m.value < v) => {
+                f.2 = Some((m.value, e));
+            }
+            _ => {}
+        }
+    }
+    let rows: Vec<Vec<String>> = folds
+        .iter()
+        .map(|(fold, (epochs, train, best))| {
+            vec![
+                fold.to_string(),
+                epochs.to_string(),
+                format!("{train:.4}"),
+                best.map_or("–".into(), |(v, e)| format!("{v:.4} at epoch {e}")),
+            ]
+        })
+        .collect();
+    if rows.is_empty() {
+        return String::new();
+    }
+    indent(&text_table(
+        &["fold", "epochs", "last train loss", "best validation loss"],
+        &rows,
+    ))
+}
+
+fn indent(t: &str) -> String {
+    t.lines().map(|l| format!("  {l}\n")).collect()
+}
+
 /// `mer show` as text.
 pub fn show_trial(d: &TrialDetail) -> String {
     let t = &d.trial;
@@ -413,6 +458,14 @@ pub fn show_trial(d: &TrialDetail) -> String {
                 d.skipped.len() - 10
             );
         }
+    }
+    let training = training_summary(&d.metrics);
+    if !training.is_empty() {
+        let _ = writeln!(
+            s,
+            "\ntraining (per fold: epochs run, the epoch with the lowest validation loss)"
+        );
+        s.push_str(&training);
     }
     if !d.artifacts.is_empty() {
         let _ = writeln!(s, "\nartifacts");
