@@ -9,8 +9,6 @@
 //! - statistics through special functions (t and normal tails, chi-square
 //!   tails, t quantiles, intervals, t statistics): 1e-9.
 
-use std::path::PathBuf;
-
 use mer::metrics::stats::{
     WilcoxonMethod, average_ranks, cd_cliques, critical_difference, friedman, holm, nadeau_bengio,
     nemenyi_q, wilcoxon,
@@ -18,66 +16,14 @@ use mer::metrics::stats::{
 use mer::metrics::{Direction, Summary};
 use serde_json::Value;
 
+mod common;
+use common::{close, float, floats, report, table};
+
 const EXACT: f64 = 1e-12;
 const SPECIAL: f64 = 1e-9;
 
 fn fixture() -> Value {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/metrics/stats.json");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-fn float(v: &Value) -> f64 {
-    match v {
-        Value::Number(n) => n.as_f64().unwrap(),
-        Value::String(s) if s == "NaN" => f64::NAN,
-        Value::String(s) if s == "inf" => f64::INFINITY,
-        Value::String(s) if s == "-inf" => f64::NEG_INFINITY,
-        other => panic!("not a fixture float: {other}"),
-    }
-}
-
-fn floats(v: &Value) -> Vec<f64> {
-    v.as_array().unwrap().iter().map(float).collect()
-}
-
-fn table(v: &Value) -> Vec<Vec<f64>> {
-    v.as_array().unwrap().iter().map(floats).collect()
-}
-
-// Largest `|got - want| / max(1, |want|)` seen so far in this test thread,
-// printed by `report` (`cargo test -- --nocapture` shows it).
-thread_local! {
-    static WORST: std::cell::Cell<f64> = const { std::cell::Cell::new(0.0) };
-}
-
-fn report(test: &str) {
-    WORST.with(|w| {
-        eprintln!(
-            "{test}: largest scaled |diff| from the reference = {:e}",
-            w.get()
-        );
-        w.set(0.0);
-    });
-}
-
-fn close(case: &str, what: &str, got: f64, want: f64, tol: f64) {
-    if want.is_nan() {
-        assert!(got.is_nan(), "{case}: {what} = {got}, reference NaN");
-        return;
-    }
-    if want.is_infinite() {
-        assert_eq!(got, want, "{case}: {what}");
-        return;
-    }
-    let err = (got - want).abs();
-    WORST.with(|w| {
-        w.set(w.get().max(err / want.abs().max(1.0)));
-    });
-    assert!(
-        err <= tol * want.abs().max(1.0),
-        "{case}: {what} = {got:e}, reference {want:e}, |diff| {err:e} > tol {tol:e}"
-    );
+    common::fixture("metrics/stats.json")
 }
 
 fn cases<'a>(fx: &'a Value, key: &str, at_least: usize) -> &'a Vec<Value> {

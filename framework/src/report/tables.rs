@@ -398,14 +398,8 @@ impl FromStr for PivotSpec {
             .filter(|m| !m.is_empty())
             .map(String::from);
         let split = match parts.next().map(str::trim) {
-            None | Some("") | Some("test") => Split::Test,
-            Some("train") => Split::Train,
-            Some("validation") => Split::Validation,
-            Some(o) => {
-                return Err(format!(
-                    "pivot `{s}`: unknown split `{o}`, expected train, validation or test"
-                ));
-            }
+            None | Some("") => Split::Test,
+            Some(o) => o.parse().map_err(|e| format!("pivot `{s}`: {e}"))?,
         };
         Ok(PivotSpec {
             rows: r.parse().map_err(|e| format!("pivot `{s}`: {e}"))?,

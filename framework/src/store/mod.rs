@@ -160,10 +160,16 @@ impl FromStr for TrialStatus {
         TrialStatus::ALL
             .into_iter()
             .find(|st| st.as_str() == s)
-            .ok_or_else(|| {
-                format!("unknown trial status `{s}`, expected one of: pending, running, completed, failed, interrupted")
-            })
+            .ok_or_else(|| unknown("trial status", s, TrialStatus::ALL.map(TrialStatus::as_str)))
     }
+}
+
+/// `unknown split `x`, expected one of: train, validation, test`.
+fn unknown<const N: usize>(what: &str, found: &str, expected: [&str; N]) -> String {
+    format!(
+        "unknown {what} `{found}`, expected one of: {}",
+        expected.join(", ")
+    )
 }
 
 /// Why a trial row exists.
@@ -181,6 +187,13 @@ pub enum TrialReason {
 }
 
 impl TrialReason {
+    pub const ALL: [TrialReason; 4] = [
+        TrialReason::Sweep,
+        TrialReason::Force,
+        TrialReason::Retry,
+        TrialReason::Rerun,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             TrialReason::Sweep => "sweep",
@@ -194,13 +207,10 @@ impl TrialReason {
 impl FromStr for TrialReason {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "sweep" => Ok(TrialReason::Sweep),
-            "force" => Ok(TrialReason::Force),
-            "retry" => Ok(TrialReason::Retry),
-            "rerun" => Ok(TrialReason::Rerun),
-            other => Err(format!("unknown trial reason `{other}`")),
-        }
+        TrialReason::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| unknown("trial reason", s, TrialReason::ALL.map(TrialReason::as_str)))
     }
 }
 
@@ -214,6 +224,8 @@ pub enum Split {
 }
 
 impl Split {
+    pub const ALL: [Split; 3] = [Split::Train, Split::Validation, Split::Test];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Split::Train => "train",
@@ -226,12 +238,10 @@ impl Split {
 impl FromStr for Split {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "train" => Ok(Split::Train),
-            "validation" => Ok(Split::Validation),
-            "test" => Ok(Split::Test),
-            other => Err(format!("unknown split `{other}`")),
-        }
+        Split::ALL
+            .into_iter()
+            .find(|x| x.as_str() == s)
+            .ok_or_else(|| unknown("split", s, Split::ALL.map(Split::as_str)))
     }
 }
 
