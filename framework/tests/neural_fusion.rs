@@ -3,11 +3,10 @@
 //! margin (issue 5), trained as the quadrants experiment trains it.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
-use mer::run::{SweepOptions, sweep};
-use mer::spec::Spec;
-use mer::store::{Split, Store};
+use mer::store::Split;
+
+mod common;
 
 /// The dataset of `synthetic_structure.rs`, so both share one cache.
 const SPEC: &str = r#"
@@ -52,16 +51,7 @@ modality = "fusion"
 #[test]
 fn gated_fusion_beats_each_modality_alone() {
     let dir = tempfile::tempdir().unwrap();
-    let spec = Spec::parse(SPEC, Path::new("fusion.toml"))
-        .unwrap()
-        .validate()
-        .unwrap();
-    let store = Store::open(&dir.path().join("results.db")).unwrap();
-    let mut opts =
-        SweepOptions::new(Path::new(env!("CARGO_TARGET_TMPDIR")).join("mer-structure-cache"));
-    opts.progress = false;
-    let summary = sweep(spec.plan(), &store, &opts).unwrap();
-    assert!(summary.failures.is_empty(), "{:?}", summary.failures);
+    let store = common::sweep_spec(SPEC, "fusion.toml", dir.path());
 
     let metrics = store.report_metrics("fusion").unwrap();
     let mut f1: BTreeMap<String, Vec<f64>> = BTreeMap::new();

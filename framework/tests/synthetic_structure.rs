@@ -5,11 +5,10 @@
 //! study's "quiet emotion" overlap.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
-use mer::run::{SweepOptions, sweep};
-use mer::spec::Spec;
-use mer::store::{Split, Store};
+use mer::store::Split;
+
+mod common;
 
 const SPEC: &str = r#"
 [experiment]
@@ -41,16 +40,7 @@ labels = "quadrants"
 #[test]
 fn baselines_see_the_designed_structure() {
     let dir = tempfile::tempdir().unwrap();
-    let spec = Spec::parse(SPEC, Path::new("structure.toml"))
-        .unwrap()
-        .validate()
-        .unwrap();
-    let store = Store::open(&dir.path().join("results.db")).unwrap();
-    let mut opts =
-        SweepOptions::new(Path::new(env!("CARGO_TARGET_TMPDIR")).join("mer-structure-cache"));
-    opts.progress = false;
-    let summary = sweep(spec.plan(), &store, &opts).unwrap();
-    assert!(summary.failures.is_empty(), "{:?}", summary.failures);
+    let store = common::sweep_spec(SPEC, "structure.toml", dir.path());
 
     let trials = store.report_trials("structure").unwrap();
     let metrics = store.report_metrics("structure").unwrap();

@@ -67,3 +67,21 @@ pub fn close(case: &str, what: &str, got: f64, want: f64, tol: f64) {
         "{case}: {what} = {got:e}, reference {want:e}, |diff| {err:e} > tol {tol:e}"
     );
 }
+
+/// Runs the spec `text` (named `name` in errors) into a new store in `dir`,
+/// with the synthetic data and features cached across tests, and checks
+/// that no trial failed.
+pub fn sweep_spec(text: &str, name: &str, dir: &std::path::Path) -> mer::store::Store {
+    let spec = mer::spec::Spec::parse(text, std::path::Path::new(name))
+        .unwrap()
+        .validate()
+        .unwrap();
+    let store = mer::store::Store::open(&dir.join("results.db")).unwrap();
+    let mut opts = mer::run::SweepOptions::new(
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("mer-structure-cache"),
+    );
+    opts.progress = false;
+    let summary = mer::run::sweep(spec.plan(), &store, &opts).unwrap();
+    assert!(summary.failures.is_empty(), "{:?}", summary.failures);
+    store
+}
