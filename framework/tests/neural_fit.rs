@@ -190,6 +190,22 @@ fn accuracy(p: &Predictions, truth: &[usize]) -> f64 {
     hits as f64 / truth.len() as f64
 }
 
+/// The error of a two-class fit that must fail.
+fn fit_error(cfg: &NeuralConfig, train: &TrainConfig, data: &NeuralData) -> NeuralError {
+    fit_predict(
+        cfg,
+        train,
+        Task::Classification { n_classes: 2 },
+        data,
+        None,
+        &[],
+        1,
+        cpu(2),
+        &mut NoopObserver,
+    )
+    .unwrap_err()
+}
+
 fn no_stopping(epochs: usize, lr: f64) -> TrainConfig {
     TrainConfig {
         epochs,
@@ -350,18 +366,7 @@ fn non_finite_loss_ends_training_with_an_error() {
         targets: Some(Targets::Classes(classes(n, 2))),
     };
     let cfg = NeuralConfig::ResidualMlp(ResidualMlpConfig::default());
-    let err = fit_predict(
-        &cfg,
-        &no_stopping(3, 1e-3),
-        Task::Classification { n_classes: 2 },
-        &data,
-        None,
-        &[],
-        1,
-        cpu(2),
-        &mut NoopObserver,
-    )
-    .unwrap_err();
+    let err = fit_error(&cfg, &no_stopping(3, 1e-3), &data);
     assert!(
         matches!(
             err,
@@ -390,35 +395,13 @@ fn bad_data_is_rejected_with_the_row_and_rule() {
         targets: Some(Targets::Classes(vec![0, 1])),
     };
     let cfg = NeuralConfig::ResidualMlp(ResidualMlpConfig::default());
-    let err = fit_predict(
-        &cfg,
-        &TrainConfig::default(),
-        Task::Classification { n_classes: 2 },
-        &data,
-        None,
-        &[],
-        1,
-        cpu(2),
-        &mut NoopObserver,
-    )
-    .unwrap_err();
+    let err = fit_error(&cfg, &TrainConfig::default(), &data);
     assert_eq!(
         err.to_string(),
         "audio: row 1 (value 0 of the row) is NaN; inputs must be finite"
     );
     let cfg = NeuralConfig::Cnn2d(Cnn2dConfig::default());
-    let err = fit_predict(
-        &cfg,
-        &TrainConfig::default(),
-        Task::Classification { n_classes: 2 },
-        &data,
-        None,
-        &[],
-        1,
-        cpu(2),
-        &mut NoopObserver,
-    )
-    .unwrap_err();
+    let err = fit_error(&cfg, &TrainConfig::default(), &data);
     assert!(
         matches!(
             err,
@@ -441,18 +424,7 @@ fn mixup_is_rejected_for_token_inputs() {
         mixup_alpha: 0.2,
         ..TrainConfig::default()
     };
-    let err = fit_predict(
-        &cfg,
-        &train_cfg,
-        Task::Classification { n_classes: 2 },
-        &data,
-        None,
-        &[],
-        1,
-        cpu(2),
-        &mut NoopObserver,
-    )
-    .unwrap_err();
+    let err = fit_error(&cfg, &train_cfg, &data);
     assert!(matches!(err, NeuralError::MixupWithTokens { .. }), "{err}");
 }
 
