@@ -694,7 +694,6 @@ impl Figure for ScatterChart {
                 ),
             });
         }
-        let (w, h) = root.dim_in_pixel();
         let top = frame::title(root, t, fig)?;
         let entries: Vec<LegendEntry> = self
             .groups
@@ -723,31 +722,7 @@ impl Figure for ScatterChart {
         }
         let (xl, xh) = padded(xl, xh, 0.05);
         let (yl, yh) = padded(yl, yh, 0.05);
-        let bottom = frame::x_axis_height(t);
-        let y0 = Axis {
-            lo: yl,
-            hi: yh,
-            p0: 0,
-            p1: 0,
-        };
-        let tick_w = frame::y_tick_width(root, t, &y0, (h as i32 - top - bottom) as f64 / t.scale);
-        let r = Rect {
-            x0: frame::y_axis_width(t, tick_w) + t.px(6.0),
-            y0: top + t.px(6.0),
-            x1: w as i32 - lw - t.px(20.0),
-            y1: h as i32 - bottom,
-        };
-        let x = Axis {
-            lo: xl,
-            hi: xh,
-            p0: r.x0,
-            p1: r.x1,
-        };
-        let y = Axis {
-            p0: r.y1,
-            p1: r.y0,
-            ..y0
-        };
+        let (r, x, y) = frame::xy_area(root, t, top, lw, (xl, xh), (yl, yh));
         frame::x_axis(root, t, fig, r, &x, &self.x_axis, true)?;
         frame::y_axis(root, t, fig, r, &y, &self.y_axis, true)?;
         if self.diagonal {

@@ -278,6 +278,54 @@ where
         .unwrap_or(0)
 }
 
+/// The plot area of a chart with numeric x and y axes spanning `x` and
+/// `y`: below the title (`top`), left of a legend `legend_w` wide, with room
+/// for both axes' labels; and the two axes mapped onto it.
+pub(crate) fn xy_area<DB: DrawingBackend>(
+    root: &Area<DB>,
+    theme: &Theme,
+    top: i32,
+    legend_w: i32,
+    (xl, xh): (f64, f64),
+    (yl, yh): (f64, f64),
+) -> (Rect, Axis, Axis)
+where
+    DB::ErrorType: 'static,
+{
+    let (w, h) = root.dim_in_pixel();
+    let bottom = x_axis_height(theme);
+    let y0 = Axis {
+        lo: yl,
+        hi: yh,
+        p0: 0,
+        p1: 0,
+    };
+    let tick_w = y_tick_width(
+        root,
+        theme,
+        &y0,
+        (h as i32 - top - bottom) as f64 / theme.scale,
+    );
+    let r = Rect {
+        x0: y_axis_width(theme, tick_w) + theme.px(6.0),
+        y0: top + theme.px(6.0),
+        x1: w as i32 - legend_w - theme.px(20.0),
+        y1: h as i32 - bottom,
+    };
+    let x = Axis {
+        lo: xl,
+        hi: xh,
+        p0: r.x0,
+        p1: r.x1,
+    };
+    let y = Axis {
+        p0: r.y1,
+        p1: r.y0,
+        ..y0
+    };
+    (r, x, y)
+}
+
 /// One legend entry: a colour and a marker shape (or a line when `None`).
 #[derive(Debug, Clone)]
 pub(crate) struct LegendEntry {

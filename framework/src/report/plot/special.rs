@@ -4,7 +4,7 @@
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
-use super::frame::{self, Area, LegendEntry, Rect};
+use super::frame::{self, Area, LegendEntry};
 use super::{Axis, Figure, PlotError, Theme, colors, ellipsize, padded, sizes};
 
 /// A critical-difference diagram: configurations placed on an axis of
@@ -291,7 +291,6 @@ impl Figure for VaScatter {
                 ),
             });
         }
-        let (w, h) = root.dim_in_pixel();
         let top = frame::title(root, t, fig)?;
         let mut entries: Vec<LegendEntry> = self
             .classes
@@ -329,31 +328,7 @@ impl Figure for VaScatter {
         };
         let (vl, vh) = self.valence_range.unwrap_or_else(|| fit(|p| p.0));
         let (al, ah) = self.arousal_range.unwrap_or_else(|| fit(|p| p.1));
-        let bottom = frame::x_axis_height(t);
-        let y0 = Axis {
-            lo: al,
-            hi: ah,
-            p0: 0,
-            p1: 0,
-        };
-        let tick_w = frame::y_tick_width(root, t, &y0, (h as i32 - top - bottom) as f64 / t.scale);
-        let r = Rect {
-            x0: frame::y_axis_width(t, tick_w) + t.px(6.0),
-            y0: top + t.px(6.0),
-            x1: w as i32 - lw - t.px(20.0),
-            y1: h as i32 - bottom,
-        };
-        let x = Axis {
-            lo: vl,
-            hi: vh,
-            p0: r.x0,
-            p1: r.x1,
-        };
-        let y = Axis {
-            p0: r.y1,
-            p1: r.y0,
-            ..y0
-        };
+        let (r, x, y) = frame::xy_area(root, t, top, lw, (vl, vh), (al, ah));
         let map = |p: (f64, f64)| (x.map(p.0), y.map(p.1));
         if let Regions::Centroids(cs) = &self.regions {
             for i in 0..cs.len() {
