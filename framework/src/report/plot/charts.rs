@@ -223,7 +223,7 @@ impl Figure for BarChart {
                 ),
             });
         }
-        let (w, h) = root.dim_in_pixel();
+        let (_, h) = root.dim_in_pixel();
         let top = frame::title(root, t, fig)?;
         let n = self.categories.len();
         let rotate = n > 8 || self.categories.iter().any(|c| c.chars().count() > 10);
@@ -248,25 +248,9 @@ impl Figure for BarChart {
             .copied()
             .filter(|v| v.is_finite())
             .fold(0.0f64, f64::max);
-        let y = Axis {
-            lo: 0.0,
-            hi: if max > 0.0 { max * 1.12 } else { 1.0 },
-            p0: 0,
-            p1: 0,
-        };
-        let plot_h = h as f64 - top as f64 - (cat_h + t.px(12.0 + sizes::AXIS * 1.6)) as f64;
-        let tick_w = frame::y_tick_width(root, t, &y, plot_h / t.scale);
-        let r = Rect {
-            x0: frame::y_axis_width(t, tick_w) + t.px(6.0),
-            y0: top + t.px(6.0),
-            x1: w as i32 - t.px(20.0),
-            y1: h as i32 - cat_h - t.px(12.0 + sizes::AXIS * 1.6),
-        };
-        let y = Axis {
-            p0: r.y1,
-            p1: r.y0,
-            ..y
-        };
+        let bottom = cat_h + t.px(12.0 + sizes::AXIS * 1.6);
+        let hi = if max > 0.0 { max * 1.12 } else { 1.0 };
+        let (r, y) = frame::value_area(root, t, (top, bottom, 0), (0.0, hi));
         frame::y_axis(root, t, fig, r, &y, &self.y_axis, true)?;
         let band = (r.x1 - r.x0) as f64 / n as f64;
         let value_style = t.text_at(sizes::SMALL, HPos::Center, VPos::Bottom);
@@ -504,7 +488,7 @@ impl Figure for BoxChart {
                 ),
             });
         }
-        let (w, h) = root.dim_in_pixel();
+        let (_, h) = root.dim_in_pixel();
         let top = frame::title(root, t, fig)?;
         let sorted: Vec<Vec<f64>> = self
             .values
@@ -522,25 +506,7 @@ impl Figure for BoxChart {
             padded(lo, hi, 0.05)
         });
         let bottom = t.px(12.0 + sizes::LABEL * 1.4 + sizes::SMALL * 1.4 + sizes::AXIS * 1.6);
-        let plot_h = (h as i32 - top - bottom) as f64 / t.scale;
-        let y0 = Axis {
-            lo,
-            hi,
-            p0: 0,
-            p1: 0,
-        };
-        let tick_w = frame::y_tick_width(root, t, &y0, plot_h);
-        let r = Rect {
-            x0: frame::y_axis_width(t, tick_w) + t.px(6.0),
-            y0: top + t.px(6.0),
-            x1: w as i32 - t.px(20.0),
-            y1: h as i32 - bottom,
-        };
-        let y = Axis {
-            p0: r.y1,
-            p1: r.y0,
-            ..y0
-        };
+        let (r, y) = frame::value_area(root, t, (top, bottom, 0), (lo, hi));
         frame::y_axis(root, t, fig, r, &y, &self.y_axis, true)?;
         let band = (r.x1 - r.x0) as f64 / self.categories.len() as f64;
         let cat_style = t.text_at(sizes::LABEL, HPos::Center, VPos::Top);

@@ -278,25 +278,23 @@ where
         .unwrap_or(0)
 }
 
-/// The plot area of a chart with numeric x and y axes spanning `x` and
-/// `y`: below the title (`top`), left of a legend `legend_w` wide, with room
-/// for both axes' labels; and the two axes mapped onto it.
-pub(crate) fn xy_area<DB: DrawingBackend>(
+/// The plot area of a chart whose y axis spans `y`: below the title
+/// (`top`), `bottom` above the lower edge, `right` (e.g. a legend) plus a
+/// margin left of the right edge, with room for the y labels; and the y axis
+/// mapped onto it.
+pub(crate) fn value_area<DB: DrawingBackend>(
     root: &Area<DB>,
     theme: &Theme,
-    top: i32,
-    legend_w: i32,
-    (xl, xh): (f64, f64),
-    (yl, yh): (f64, f64),
-) -> (Rect, Axis, Axis)
+    (top, bottom, right): (i32, i32, i32),
+    (lo, hi): (f64, f64),
+) -> (Rect, Axis)
 where
     DB::ErrorType: 'static,
 {
     let (w, h) = root.dim_in_pixel();
-    let bottom = x_axis_height(theme);
     let y0 = Axis {
-        lo: yl,
-        hi: yh,
+        lo,
+        hi,
         p0: 0,
         p1: 0,
     };
@@ -309,19 +307,36 @@ where
     let r = Rect {
         x0: y_axis_width(theme, tick_w) + theme.px(6.0),
         y0: top + theme.px(6.0),
-        x1: w as i32 - legend_w - theme.px(20.0),
+        x1: w as i32 - right - theme.px(20.0),
         y1: h as i32 - bottom,
-    };
-    let x = Axis {
-        lo: xl,
-        hi: xh,
-        p0: r.x0,
-        p1: r.x1,
     };
     let y = Axis {
         p0: r.y1,
         p1: r.y0,
         ..y0
+    };
+    (r, y)
+}
+
+/// [`value_area`] with a numeric x axis spanning `x` below it and a legend
+/// `legend_w` wide to its right; returns the area and both axes.
+pub(crate) fn xy_area<DB: DrawingBackend>(
+    root: &Area<DB>,
+    theme: &Theme,
+    top: i32,
+    legend_w: i32,
+    (xl, xh): (f64, f64),
+    y: (f64, f64),
+) -> (Rect, Axis, Axis)
+where
+    DB::ErrorType: 'static,
+{
+    let (r, y) = value_area(root, theme, (top, x_axis_height(theme), legend_w), y);
+    let x = Axis {
+        lo: xl,
+        hi: xh,
+        p0: r.x0,
+        p1: r.x1,
     };
     (r, x, y)
 }
