@@ -25,6 +25,8 @@ use burn::tensor::{Device, Int, Tensor, TensorData};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
+use super::kernels;
+
 /// A sequence cut into time steps during training: the tracked tensor before
 /// the cut and the per-step leaves after it. The loop back-propagates the
 /// loss to the leaves, stacks their gradients and back-propagates
@@ -47,6 +49,10 @@ pub(crate) struct Ctx<'a> {
     /// Cut sequences at time boundaries (training only). Off only in the
     /// test that checks the cut gives the same gradients as plain slicing.
     pub cut_time: bool,
+    /// Run whole LSTM sequences as one operation ([`kernels::lstm_sequence`])
+    /// where the device allows. Off only in the tests that compare it with
+    /// the step-by-step formulation.
+    pub fused_lstm: bool,
 }
 
 impl<'a> Ctx<'a> {
@@ -57,6 +63,7 @@ impl<'a> Ctx<'a> {
             rng: Some(rng),
             boundaries: Vec::new(),
             cut_time: true,
+            fused_lstm: true,
         }
     }
 
@@ -68,6 +75,7 @@ impl<'a> Ctx<'a> {
             rng: None,
             boundaries: Vec::new(),
             cut_time: false,
+            fused_lstm: true,
         }
     }
 
@@ -217,8 +225,18 @@ impl ConvBlock1d {
 
     /// `[batch, c_in, t] -> [batch, c_out, t / pool]`.
     pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
-        let x = relu(batch_norm(&self.bn, self.conv.forward(x)));
+        let k = self.conv.kernel_size;
+        // "Same" padding is symmetric for odd kernels only.
+        let y = if kernels::fast_kernels(&x.device()) && k % 2 == 1 {
+            kernels::conv1d(x, self.conv.weight.val(), k / 2)
+        } else {
+            self.conv.forward(x)
+        };
+        let x = relu(batch_norm(&self.bn, y));
         match &self.pool {
+            Some(p) if kernels::fast_kernels(&x.device()) && p.stride == p.kernel_size => {
+                kernels::max_pool1d(x, p.kernel_size)
+            }
             Some(p) => p.forward(x),
             None => x,
         }
@@ -247,8 +265,13 @@ impl ConvBlock2d {
 
     /// `[batch, c_in, h, w] -> [batch, c_out, h / 2, w / 2]`.
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        self.pool
-            .forward(relu(batch_norm(&self.bn, self.conv.forward(x))))
+        if kernels::fast_kernels(&x.device()) {
+            let y = kernels::conv2d(x, self.conv.weight.val(), [1, 1]);
+            kernels::max_pool2d(relu(batch_norm(&self.bn, y)), self.pool.kernel_size)
+        } else {
+            self.pool
+                .forward(relu(batch_norm(&self.bn, self.conv.forward(x))))
+        }
     }
 }
 
@@ -292,17 +315,35 @@ impl LstmLayer {
     /// Runs over `x: [batch, steps, d_in]` (backwards in time when `reverse`)
     /// and returns the final hidden state `[batch, hidden]` and, when
     /// `outputs`, every hidden state `[batch, steps, hidden]` in time order.
-    /// `mask: [batch, steps]` (1 real, 0 padding) freezes the state on
-    /// padding steps.
+    /// `mask: [batch, steps]` (1 real, 0 padding, a constant) freezes the
+    /// state on padding steps.
     pub fn forward(
         &self,
         x: Tensor<3>,
-        mask: Option<&[Tensor<2>]>,
+        mask: Option<&Tensor<2>>,
         reverse: bool,
         outputs: bool,
         ctx: &mut Ctx<'_>,
     ) -> (Tensor<2>, Option<Tensor<3>>) {
         let [b, t, _] = x.dims();
+        if ctx.fused_lstm && kernels::fast_kernels(&ctx.device) {
+            // One autodiff node for the whole sequence (see `kernels`).
+            let mask = match mask {
+                Some(m) => m.clone(),
+                None => Tensor::<2>::ones([b, t], &ctx.device),
+            };
+            // The input projection as one [b t, d_in] x [d_in, 4h] product
+            // (burn's batched 3D product is slower, above all backwards).
+            let d_in = x.dims()[2];
+            let gates_x =
+                self.input
+                    .forward(x.reshape([b * t, d_in]))
+                    .reshape([b, t, 4 * self.hidden]);
+            let hs = kernels::lstm_sequence(gates_x, self.recurrent.weight.val(), mask, reverse);
+            let last = if reverse { 0 } else { t - 1 };
+            let h = hs.clone().narrow(1, last, 1).reshape([b, self.hidden]);
+            return (h, outputs.then_some(hs));
+        }
         let h4 = 4 * self.hidden;
         let gates_x = ctx.time_steps(self.input.forward(x)); // t x [b, 4h]
         let mut h = Tensor::<2>::zeros([b, self.hidden], &ctx.device);
@@ -325,7 +366,7 @@ impl LstmLayer {
             let h_new = o * tanh(c_new.clone());
             match mask {
                 Some(m) => {
-                    let keep = m[s].clone(); // [b, 1]
+                    let keep = m.clone().narrow(1, s, 1); // [b, 1]
                     let skip = keep.clone().neg().add_scalar(1.0);
                     c = c_new * keep.clone() + c * skip.clone();
                     h = h_new * keep + h * skip;

@@ -19,6 +19,7 @@
 
 pub mod config;
 pub mod data;
+pub(crate) mod kernels;
 pub(crate) mod layers;
 pub(crate) mod net;
 pub mod specaug;

@@ -180,21 +180,12 @@ impl TextEncoder {
                 let tokens = batch.tokens.as_ref().expect("validated");
                 let ids = ctx.ids(tokens, [b, max_len]);
                 let x = m.embed.forward(ids); // [b, len, e]
-                // Per-step keep masks [b, 1]: padding (id 0) freezes the state.
-                let mask: Vec<Tensor<2>> = (0..max_len)
-                    .map(|s| {
-                        let m: Vec<f32> = (0..b)
-                            .map(|r| {
-                                if tokens[r * max_len + s] == 0 {
-                                    0.0
-                                } else {
-                                    1.0
-                                }
-                            })
-                            .collect();
-                        ctx.tensor(m, [b, 1])
-                    })
+                // Keep mask [b, len]: padding (id 0) freezes the state.
+                let keep: Vec<f32> = tokens
+                    .iter()
+                    .map(|&id| if id == 0 { 0.0 } else { 1.0 })
                     .collect();
+                let mask = ctx.tensor(keep, [b, max_len]);
                 let (hf, _) = m.fwd.forward(x.clone(), Some(&mask), false, false, ctx);
                 let (hb, _) = m.bwd.forward(x, Some(&mask), true, false, ctx);
                 Tensor::cat(vec![hf, hb], 1)
