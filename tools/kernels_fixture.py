@@ -7,6 +7,8 @@ inputs and a fixed random upstream gradient `dy` (the loss is sum(y * dy)):
   - conv2d: torch.nn.functional.conv2d (stride 1, no bias) for a few kernel
     sizes and paddings: y, dL/dx, dL/dw;
   - conv1d: torch.nn.functional.conv1d, same;
+  - bn_relu: relu(torch.nn.functional.batch_norm(training=True)) on
+    [batch, channels, n]: y, dL/dx, dL/dgamma, dL/dbeta;
   - lstm: torch.nn.LSTM (one layer, batch_first) run forwards, and run on the
     time-reversed input with its outputs flipped back (the backward half of
     a BiLSTM): outputs, dL/dx, dL/dW_ih, dL/dW_hh, dL/db.
@@ -59,6 +61,23 @@ for x_shape, w_shape, pad in [((2, 4, 11), (5, 4, 3), 1), ((1, 3, 8), (2, 3, 5),
         "y": flat(y), "dx": flat(x.grad), "dw": flat(w.grad),
     })
 out["conv1d"] = conv1d
+
+bn_relu = []
+for shape in [(4, 3, 10), (2, 5, 17)]:
+    x = (torch.randn(*shape) * 2 + 0.5).requires_grad_()
+    c = shape[1]
+    gamma = (torch.rand(c) + 0.5).requires_grad_()
+    beta = (torch.randn(c) * 0.3).requires_grad_()
+    y = torch.relu(torch.nn.functional.batch_norm(
+        x, torch.zeros(c), torch.ones(c), gamma, beta, training=True, eps=1e-5))
+    dy = torch.randn_like(y)
+    (y * dy).sum().backward()
+    bn_relu.append({
+        "shape": list(shape), "eps": 1e-5,
+        "x": flat(x), "gamma": flat(gamma), "beta": flat(beta), "dy": flat(dy),
+        "y": flat(y), "dx": flat(x.grad), "dgamma": flat(gamma.grad), "dbeta": flat(beta.grad),
+    })
+out["bn_relu"] = bn_relu
 
 lstm = []
 B, T, D, H = 3, 7, 4, 5

@@ -120,8 +120,63 @@ pub(crate) fn max_pool1d(x: Tensor<3>, k: usize) -> Tensor<3> {
     max_pool2d(x.reshape([b, c, 1, t]), [1, k]).reshape([b, c, t / k])
 }
 
-/// The backend extension behind [`conv2d`], [`max_pool2d`] and
-/// [`lstm_sequence`].
+/// `x W + b` for `x: [m, d_in]` and a burn `Linear` (weight `[d_in,
+/// d_out]`): the product on the whole pool ([`matmul2d`]), then the bias.
+pub(crate) fn linear(lin: &burn::nn::Linear, x: Tensor<2>) -> Tensor<2> {
+    let y = matmul2d(x, lin.weight.val());
+    match &lin.bias {
+        Some(b) => y + b.val().unsqueeze::<2>(),
+        None => y,
+    }
+}
+
+/// `a b` for `a: [m, k]`, `b: [k, n]`, split across the pool (burn-flex
+/// runs a single 2D product on one thread, which profiling showed as the
+/// largest serial part of the BiLSTM-CNN's training step).
+pub(crate) fn matmul2d(a: Tensor<2>, b: Tensor<2>) -> Tensor<2> {
+    Tensor::from_dispatch(<Dispatch as MerKernels>::mer_matmul(
+        a.into_dispatch(),
+        b.into_dispatch(),
+    ))
+}
+
+/// Per-channel batch mean and biased variance of `x: [batch, channels,
+/// n]` -> `[2, channels]` (row 0 means, row 1 variances), accumulated in
+/// f64. A constant: no gradient flows through it (the gradient through the
+/// statistics is part of [`batch_norm_relu`]'s backward pass).
+pub(crate) fn channel_stats(x: Tensor<3>) -> Tensor<2> {
+    Tensor::from_dispatch(<Dispatch as MerKernels>::mer_channel_stats(
+        x.into_dispatch(),
+    ))
+}
+
+/// Training-mode batch normalisation followed by ReLU, in one pass each
+/// way: `y = max(0, gamma (x - mean) / sqrt(var + eps) + beta)` with the
+/// batch statistics `stats` (from [`channel_stats`] of the same `x`). The
+/// backward pass is the batch-statistics one (gradients reach `x`, `gamma`
+/// and `beta`, including the path through the mean and variance).
+///
+/// # Shapes
+/// `x: [batch, channels, n]`, `gamma`, `beta: [channels]`, `stats: [2,
+/// channels]` -> `[batch, channels, n]`.
+pub(crate) fn batch_norm_relu(
+    x: Tensor<3>,
+    gamma: Tensor<1>,
+    beta: Tensor<1>,
+    stats: Tensor<2>,
+    eps: f64,
+) -> Tensor<3> {
+    Tensor::from_dispatch(<Dispatch as MerKernels>::mer_bn_relu(
+        x.into_dispatch(),
+        gamma.into_dispatch(),
+        beta.into_dispatch(),
+        stats.into_dispatch(),
+        eps,
+    ))
+}
+
+/// The backend extension behind [`conv2d`], [`max_pool2d`],
+/// [`channel_stats`], [`batch_norm_relu`] and [`lstm_sequence`].
 #[backend_extension(Flex, Autodiff)]
 pub trait MerKernels: Backend {
     /// See [`conv2d`].
@@ -130,6 +185,21 @@ pub trait MerKernels: Backend {
         weight: FloatTensor<Self>,
         pad_h: usize,
         pad_w: usize,
+    ) -> FloatTensor<Self>;
+
+    /// See [`matmul2d`].
+    fn mer_matmul(a: FloatTensor<Self>, b: FloatTensor<Self>) -> FloatTensor<Self>;
+
+    /// See [`channel_stats`].
+    fn mer_channel_stats(x: FloatTensor<Self>) -> FloatTensor<Self>;
+
+    /// See [`batch_norm_relu`].
+    fn mer_bn_relu(
+        x: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
+        stats: FloatTensor<Self>,
+        eps: f64,
     ) -> FloatTensor<Self>;
 
     /// See [`max_pool2d`].
@@ -173,6 +243,45 @@ impl MerKernels for Flex {
         let d = ConvDims::new(dims(&x), dims(&weight), [pad_h, pad_w]);
         let (x, w) = (contiguous(x), contiguous(weight));
         flex(conv_forward(f32s(&x), f32s(&w), &d), d.out_shape())
+    }
+
+    fn mer_matmul(a: FlexTensor, b: FlexTensor) -> FlexTensor {
+        let ([m, k], [k2, n]) = (dims(&a), dims(&b));
+        assert_eq!(k, k2, "matmul: [{m}, {k}] x [{k2}, {n}]");
+        let (a, b) = (contiguous(a), contiguous(b));
+        let mut y = vec![0.0f32; m * n];
+        par_matmul(
+            &mut y,
+            View::rows(f32s(&a), k),
+            View::rows(f32s(&b), n),
+            [m, n, k],
+            false,
+        );
+        flex(y, [m, n])
+    }
+
+    fn mer_channel_stats(x: FlexTensor) -> FlexTensor {
+        let [b, c, n] = dims(&x);
+        let x = contiguous(x);
+        flex(stats_forward(f32s(&x), [b, c, n]), [2, c])
+    }
+
+    fn mer_bn_relu(
+        x: FlexTensor,
+        gamma: FlexTensor,
+        beta: FlexTensor,
+        stats: FlexTensor,
+        eps: f64,
+    ) -> FlexTensor {
+        let shape = dims::<3>(&x);
+        let (x, g, b, st) = (
+            contiguous(x),
+            contiguous(gamma),
+            contiguous(beta),
+            contiguous(stats),
+        );
+        let y = bn_relu_forward(f32s(&x), f32s(&g), f32s(&b), f32s(&st), eps, shape);
+        flex(y, shape)
     }
 
     fn mer_max_pool(x: FlexTensor, kh: usize, kw: usize) -> FlexTensor {
@@ -249,6 +358,133 @@ impl<C: CheckpointStrategy> MerKernels for Autodiff<Flex, C> {
                 weight.into_primitive(),
                 pad_h,
                 pad_w,
+            )),
+        }
+    }
+
+    fn mer_matmul(a: FloatTensor<Self>, b: FloatTensor<Self>) -> FloatTensor<Self> {
+        #[derive(Debug)]
+        struct MatmulBackward;
+
+        impl Backward<Flex, 2> for MatmulBackward {
+            /// Both operands (contiguous).
+            type State = (FlexTensor, FlexTensor);
+
+            fn backward(
+                self,
+                ops: Ops<Self::State, 2>,
+                grads: &mut Gradients,
+                _: &mut Checkpointer,
+            ) {
+                let [node_a, node_b] = ops.parents;
+                let grad = contiguous(grads.consume::<Flex>(&ops.node));
+                let (a, b) = ops.state;
+                let ([m, k], [_, n]) = (dims(&a), dims(&b));
+                let dy = f32s(&grad);
+                if let Some(node) = node_a {
+                    // dA = dY B^T
+                    let mut da = vec![0.0f32; m * k];
+                    let v = View::transposed(f32s(&b), n);
+                    par_matmul(&mut da, View::rows(dy, n), v, [m, k, n], false);
+                    grads.register::<Flex>(node.id, flex(da, [m, k]));
+                }
+                if let Some(node) = node_b {
+                    // dB = A^T dY
+                    let mut db = vec![0.0f32; k * n];
+                    let v = View::transposed(f32s(&a), k);
+                    par_matmul(&mut db, v, View::rows(dy, n), [k, n, m], false);
+                    grads.register::<Flex>(node.id, flex(db, [k, n]));
+                }
+            }
+        }
+
+        match MatmulBackward
+            .prepare::<C>([a.node(), b.node()])
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(prep) => {
+                let a = contiguous(a.into_primitive());
+                let b = contiguous(b.into_primitive());
+                let y = Flex::mer_matmul(a.clone(), b.clone());
+                prep.finish((a, b), y)
+            }
+            OpsKind::UnTracked(prep) => {
+                prep.finish(Flex::mer_matmul(a.into_primitive(), b.into_primitive()))
+            }
+        }
+    }
+
+    fn mer_channel_stats(x: FloatTensor<Self>) -> FloatTensor<Self> {
+        // Not differentiable: computed on the inner tensor, returned untracked.
+        FloatTensor::<Self>::new(Flex::mer_channel_stats(x.into_primitive()))
+    }
+
+    fn mer_bn_relu(
+        x: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
+        stats: FloatTensor<Self>,
+        eps: f64,
+    ) -> FloatTensor<Self> {
+        #[derive(Debug)]
+        struct BnReluBackward;
+
+        impl Backward<Flex, 4> for BnReluBackward {
+            /// Input, gamma, beta, statistics (contiguous) and epsilon.
+            type State = (FlexTensor, FlexTensor, FlexTensor, FlexTensor, f64);
+
+            fn backward(
+                self,
+                ops: Ops<Self::State, 4>,
+                grads: &mut Gradients,
+                _: &mut Checkpointer,
+            ) {
+                let [node_x, node_g, node_b, _stats] = ops.parents;
+                let grad = contiguous(grads.consume::<Flex>(&ops.node));
+                let (x, g, b, st, eps) = ops.state;
+                let shape = dims::<3>(&x);
+                let (dx, dg, db) = bn_relu_backward(
+                    f32s(&x),
+                    f32s(&g),
+                    f32s(&b),
+                    f32s(&st),
+                    f32s(&grad),
+                    eps,
+                    shape,
+                );
+                if let Some(node) = node_x {
+                    grads.register::<Flex>(node.id, flex(dx, shape));
+                }
+                if let Some(node) = node_g {
+                    grads.register::<Flex>(node.id, flex(dg, [shape[1]]));
+                }
+                if let Some(node) = node_b {
+                    grads.register::<Flex>(node.id, flex(db, [shape[1]]));
+                }
+            }
+        }
+
+        match BnReluBackward
+            .prepare::<C>([x.node(), gamma.node(), beta.node(), stats.node()])
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(prep) => {
+                let x = contiguous(x.into_primitive());
+                let g = contiguous(gamma.into_primitive());
+                let b = contiguous(beta.into_primitive());
+                let st = contiguous(stats.into_primitive());
+                let shape = dims::<3>(&x);
+                let y = bn_relu_forward(f32s(&x), f32s(&g), f32s(&b), f32s(&st), eps, shape);
+                prep.finish((x, g, b, st, eps), flex(y, shape))
+            }
+            OpsKind::UnTracked(prep) => prep.finish(Flex::mer_bn_relu(
+                x.into_primitive(),
+                gamma.into_primitive(),
+                beta.into_primitive(),
+                stats.into_primitive(),
+                eps,
             )),
         }
     }
@@ -460,6 +696,32 @@ fn matmul(
     }
 }
 
+/// Output rows per task of [`par_matmul`]; fixed, so the result does not
+/// depend on the number of threads.
+const MATMUL_ROWS: usize = 64;
+
+/// [`matmul`] split into blocks of [`MATMUL_ROWS`] output rows run in
+/// parallel (gemm's own splitting left a 2D product on one thread here).
+fn par_matmul(dst: &mut [f32], a: View<'_>, b: View<'_>, [m, n, k]: [usize; 3], accumulate: bool) {
+    assert!(dst.len() >= m * n, "matmul: destination too small");
+    assert!(a.fits(m, k), "matmul: operand too small");
+    if m == 0 || n == 0 {
+        return;
+    }
+    dst[..m * n]
+        .par_chunks_mut(MATMUL_ROWS * n)
+        .enumerate()
+        .for_each(|(blk, d)| {
+            let r0 = blk * MATMUL_ROWS;
+            let rows = d.len() / n;
+            let a_blk = View {
+                data: &a.data[r0 * a.rs..],
+                ..a
+            };
+            matmul(d, a_blk, b, [rows, n, k], accumulate, Parallelism::None);
+        });
+}
+
 // ---------------------------------------------------------------- convolution
 
 /// Sizes of one convolution.
@@ -590,36 +852,43 @@ fn col2im(cols: &[f32], d: &ConvDims, dx: &mut [f32]) {
     }
 }
 
+/// Samples per convolution task. Each task allocates its im2col buffers
+/// once and accumulates its weight gradient in one buffer; the size is
+/// fixed (not derived from the pool) so the order of every sum, and so the
+/// result, does not depend on the number of threads.
+const CONV_GROUP: usize = 4;
+
 /// Forward convolution: per sample, `y = W cols` with `W: [c_out, k]`.
 fn conv_forward(x: &[f32], w: &[f32], d: &ConvDims) -> Vec<f32> {
     let (k, n) = (d.k(), d.n());
     let x_len = d.c_in * d.h * d.w;
     let mut out = vec![0.0f32; d.batch * d.c_out * n];
-    if n == 0 {
+    if n == 0 || x_len == 0 {
         return out;
     }
-    out.par_chunks_mut(d.c_out * n)
-        .zip(x.par_chunks(x_len))
-        .for_each_init(
-            || vec![0.0f32; k * n],
-            |cols, (y, xb)| {
-                im2col(xb, d, cols);
+    out.par_chunks_mut(CONV_GROUP * d.c_out * n)
+        .zip(x.par_chunks(CONV_GROUP * x_len))
+        .for_each(|(yg, xg)| {
+            let mut cols = vec![0.0f32; k * n];
+            for (y, xb) in yg.chunks_mut(d.c_out * n).zip(xg.chunks(x_len)) {
+                im2col(xb, d, &mut cols);
                 matmul(
                     y,
                     View::rows(w, k),
-                    View::rows(cols, n),
+                    View::rows(&cols, n),
                     [d.c_out, n, k],
                     false,
                     Parallelism::None,
                 );
-            },
-        );
+            }
+        });
     out
 }
 
 /// Gradients of [`conv_forward`] given the output gradient `dy`: the
-/// weight's (`sum_b dy_b cols_b^T`, summed in sample order) and, when
-/// `need_dx`, the input's (`col2im(W^T dy_b)`).
+/// weight's (`sum_b dy_b cols_b^T`, accumulated in sample order within
+/// each group of [`CONV_GROUP`] samples, then over groups in order) and,
+/// when `need_dx`, the input's (`col2im(W^T dy_b)`).
 fn conv_backward(
     x: &[f32],
     w: &[f32],
@@ -629,63 +898,185 @@ fn conv_backward(
 ) -> (Vec<f32>, Option<Vec<f32>>) {
     let (k, n) = (d.k(), d.n());
     let x_len = d.c_in * d.h * d.w;
+    let y_len = d.c_out * n;
     let per = d.c_out * k;
-    let mut dw_parts = vec![0.0f32; d.batch * per];
+    let groups = d.batch.div_ceil(CONV_GROUP);
+    let mut dw_groups = vec![0.0f32; groups * per];
     let mut dx = vec![0.0f32; if need_dx { d.batch * x_len } else { 0 }];
-    let sample =
-        |b: usize, dwb: &mut [f32], dxb: Option<&mut [f32]>, bufs: &mut (Vec<f32>, Vec<f32>)| {
-            let (cols, dcols) = bufs;
-            let dyb = &dy[b * d.c_out * n..(b + 1) * d.c_out * n];
-            im2col(&x[b * x_len..(b + 1) * x_len], d, cols);
+    let group = |g: usize, dwg: &mut [f32], mut dxg: Option<&mut [f32]>| {
+        let mut cols = vec![0.0f32; k * n];
+        let mut dcols = vec![0.0f32; if dxg.is_some() { k * n } else { 0 }];
+        let samples = g * CONV_GROUP..((g + 1) * CONV_GROUP).min(d.batch);
+        for (i, b) in samples.enumerate() {
+            let dyb = &dy[b * y_len..(b + 1) * y_len];
+            im2col(&x[b * x_len..(b + 1) * x_len], d, &mut cols);
             matmul(
-                dwb,
+                dwg,
                 View::rows(dyb, n),
-                View::transposed(cols, n),
+                View::transposed(&cols, n),
                 [d.c_out, k, n],
-                false,
+                i > 0,
                 Parallelism::None,
             );
-            if let Some(dxb) = dxb {
+            if let Some(dxg) = dxg.as_deref_mut() {
                 matmul(
-                    dcols,
+                    &mut dcols,
                     View::transposed(w, k),
                     View::rows(dyb, n),
                     [k, n, d.c_out],
                     false,
                     Parallelism::None,
                 );
-                col2im(dcols, d, dxb);
+                col2im(&dcols, d, &mut dxg[i * x_len..(i + 1) * x_len]);
             }
-        };
-    let bufs = || {
-        (
-            vec![0.0f32; k * n],
-            vec![0.0f32; if need_dx { k * n } else { 0 }],
-        )
+        }
     };
-    if n > 0 && d.batch > 0 {
+    if n > 0 && x_len > 0 && per > 0 {
         if need_dx {
-            dw_parts
+            dw_groups
                 .par_chunks_mut(per)
-                .zip(dx.par_chunks_mut(x_len))
+                .zip(dx.par_chunks_mut(CONV_GROUP * x_len))
                 .enumerate()
-                .for_each_init(bufs, |bufs, (b, (dwb, dxb))| {
-                    sample(b, dwb, Some(dxb), bufs)
-                });
+                .for_each(|(g, (dwg, dxg))| group(g, dwg, Some(dxg)));
         } else {
-            dw_parts
+            dw_groups
                 .par_chunks_mut(per)
                 .enumerate()
-                .for_each_init(bufs, |bufs, (b, dwb)| sample(b, dwb, None, bufs));
+                .for_each(|(g, dwg)| group(g, dwg, None));
         }
     }
     let mut dw = vec![0.0f32; per];
-    for part in dw_parts.chunks(per.max(1)) {
+    for part in dw_groups.chunks(per.max(1)) {
         for (a, p) in dw.iter_mut().zip(part) {
             *a += p;
         }
     }
     (dw, need_dx.then_some(dx))
+}
+
+// ---------------------------------------------------------------- batch norm + ReLU
+
+/// The `n`-long runs of channel `ch` in `[batch, channels, n]`.
+fn channel_runs(x: &[f32], [b, c, n]: [usize; 3], ch: usize) -> impl Iterator<Item = &[f32]> {
+    (0..b).map(move |bi| &x[(bi * c + ch) * n..(bi * c + ch + 1) * n])
+}
+
+/// Per-channel mean and biased variance (two passes, f64 sums), `[2, c]`.
+fn stats_forward(x: &[f32], shape: [usize; 3]) -> Vec<f32> {
+    let [b, c, n] = shape;
+    let count = (b * n).max(1) as f64;
+    let per: Vec<(f32, f32)> = (0..c)
+        .into_par_iter()
+        .map(|ch| {
+            let sum: f64 = channel_runs(x, shape, ch)
+                .map(|r| r.iter().map(|&v| f64::from(v)).sum::<f64>())
+                .sum();
+            let mean = sum / count;
+            let sq: f64 = channel_runs(x, shape, ch)
+                .map(|r| {
+                    r.iter()
+                        .map(|&v| (f64::from(v) - mean).powi(2))
+                        .sum::<f64>()
+                })
+                .sum();
+            (mean as f32, (sq / count) as f32)
+        })
+        .collect();
+    per.iter()
+        .map(|p| p.0)
+        .chain(per.iter().map(|p| p.1))
+        .collect()
+}
+
+/// Per channel: the scale `gamma / sqrt(var + eps)`, the shift `beta -
+/// mean scale`, the mean and `1 / sqrt(var + eps)`.
+fn bn_coefficients(g: &[f32], b: &[f32], st: &[f32], eps: f64, ch: usize) -> [f32; 4] {
+    let c = g.len();
+    let (mean, var) = (st[ch], st[c + ch]);
+    let inv = (1.0 / (f64::from(var) + eps).sqrt()) as f32;
+    let scale = g[ch] * inv;
+    [scale, b[ch] - mean * scale, mean, inv]
+}
+
+fn bn_relu_forward(
+    x: &[f32],
+    g: &[f32],
+    b: &[f32],
+    st: &[f32],
+    eps: f64,
+    shape: [usize; 3],
+) -> Vec<f32> {
+    let [_, c, n] = shape;
+    let mut y = vec![0.0f32; x.len()];
+    if n == 0 || c == 0 {
+        return y;
+    }
+    // One task per (sample, channel) run.
+    y.par_chunks_mut(n)
+        .zip(x.par_chunks(n))
+        .enumerate()
+        .for_each(|(k, (yr, xr))| {
+            let [scale, shift, _, _] = bn_coefficients(g, b, st, eps, k % c);
+            for (o, &v) in yr.iter_mut().zip(xr) {
+                *o = (v * scale + shift).max(0.0);
+            }
+        });
+    y
+}
+
+/// Gradients of [`bn_relu_forward`] with batch statistics: with `g` the
+/// output gradient masked by the ReLU and `xh = (x - mean) inv`, per
+/// channel `dbeta = sum g`, `dgamma = sum g xh`, and `dx = gamma inv / N (N
+/// g - dbeta - xh dgamma)`.
+fn bn_relu_backward(
+    x: &[f32],
+    g: &[f32],
+    b: &[f32],
+    st: &[f32],
+    dy: &[f32],
+    eps: f64,
+    shape: [usize; 3],
+) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+    let [bt, c, n] = shape;
+    let count = (bt * n).max(1) as f64;
+    let sums: Vec<(f64, f64)> = (0..c)
+        .into_par_iter()
+        .map(|ch| {
+            let [scale, shift, mean, inv] = bn_coefficients(g, b, st, eps, ch);
+            let (mut s1, mut s2) = (0.0f64, 0.0f64);
+            for (xr, dr) in channel_runs(x, shape, ch).zip(channel_runs(dy, shape, ch)) {
+                let (mut a1, mut a2) = (0.0f32, 0.0f32);
+                for (&v, &d) in xr.iter().zip(dr) {
+                    let gm = if v * scale + shift > 0.0 { d } else { 0.0 };
+                    a1 += gm;
+                    a2 += gm * (v - mean) * inv;
+                }
+                s1 += f64::from(a1);
+                s2 += f64::from(a2);
+            }
+            (s1, s2)
+        })
+        .collect();
+    let db: Vec<f32> = sums.iter().map(|s| s.0 as f32).collect();
+    let dg: Vec<f32> = sums.iter().map(|s| s.1 as f32).collect();
+    let mut dx = vec![0.0f32; x.len()];
+    if n > 0 && c > 0 {
+        dx.par_chunks_mut(n)
+            .zip(x.par_chunks(n).zip(dy.par_chunks(n)))
+            .enumerate()
+            .for_each(|(k, (out, (xr, dr)))| {
+                let ch = k % c;
+                let [scale, shift, mean, inv] = bn_coefficients(g, b, st, eps, ch);
+                let (s1, s2) = (sums[ch].0 / count, sums[ch].1 / count);
+                let (s1, s2) = (s1 as f32, s2 as f32);
+                let k = g[ch] * inv;
+                for ((o, &v), &d) in out.iter_mut().zip(xr).zip(dr) {
+                    let gm = if v * scale + shift > 0.0 { d } else { 0.0 };
+                    *o = k * (gm - s1 - (v - mean) * inv * s2);
+                }
+            });
+    }
+    (dx, dg, db)
 }
 
 // ---------------------------------------------------------------- max pooling
@@ -751,21 +1142,27 @@ fn pool_forward(x: &[f32], d: &PoolDims) -> (Vec<f32>, Vec<u32>) {
         .for_each(|(p, (yp, ap))| {
             let base = p * plane_in;
             for oy in 0..ho {
-                for ox in 0..wo {
-                    let mut best = f32::NEG_INFINITY;
-                    let mut at = base + oy * d.kh * d.w + ox * d.kw;
-                    for ky in 0..d.kh {
-                        let row = base + (oy * d.kh + ky) * d.w + ox * d.kw;
-                        for (kx, &v) in x[row..row + d.kw].iter().enumerate() {
-                            // A NaN wins (and the first one stays), as in PyTorch.
-                            if v > best || (v.is_nan() && !best.is_nan()) {
-                                best = v;
-                                at = row + kx;
+                let yo = &mut yp[oy * wo..(oy + 1) * wo];
+                let ao = &mut ap[oy * wo..(oy + 1) * wo];
+                yo.fill(f32::NEG_INFINITY);
+                for (ox, a) in ao.iter_mut().enumerate() {
+                    *a = (base + oy * d.kh * d.w + ox * d.kw) as u32;
+                }
+                // Window rows in order, columns in order: the first maximum
+                // wins; a NaN wins (and the first one stays), as in PyTorch.
+                for ky in 0..d.kh {
+                    let row = base + (oy * d.kh + ky) * d.w;
+                    let windows = x[row..row + wo * d.kw].chunks_exact(d.kw);
+                    for (ox, ((best, at), win)) in
+                        yo.iter_mut().zip(ao.iter_mut()).zip(windows).enumerate()
+                    {
+                        for (kx, &v) in win.iter().enumerate() {
+                            if v > *best || (v.is_nan() && !best.is_nan()) {
+                                *best = v;
+                                *at = (row + ox * d.kw + kx) as u32;
                             }
                         }
                     }
-                    yp[oy * wo + ox] = best;
-                    ap[oy * wo + ox] = at as u32;
                 }
             }
         });
@@ -1146,13 +1543,12 @@ fn lstm_backward(
         } else {
             (&tape.h[..rows * hd], &dg_all[b * h4..])
         };
-        matmul(
+        par_matmul(
             &mut dw,
             View::transposed(h_prev, hd),
             View::rows(dg, h4),
             [hd, h4, rows],
             false,
-            Parallelism::Rayon(0),
         );
     }
     let mut dgx = vec![0.0f32; b * t * h4];
@@ -1378,6 +1774,84 @@ mod tests {
             let dw = w.grad(&grads).expect("w gradient");
             assert_close(&format!("conv1d {i} dx"), &values(dx), &floats(&case["dx"]));
             assert_close(&format!("conv1d {i} dw"), &values(dw), &floats(&case["dw"]));
+        }
+    }
+
+    #[test]
+    fn pooled_matmul_matches_burns_values_and_gradients_on_any_pool() {
+        let ad = Device::flex().autodiff();
+        let (m, k, n) = (67, 45, 130);
+        let a0 = lcg(m * k, 31);
+        let b0 = lcg(k * n, 32);
+        let dy = Tensor::<2>::from_data(TensorData::new(lcg(m * n, 33), [m, n]), &ad);
+        let run = |ours: bool| {
+            let a = Tensor::<2>::from_data(TensorData::new(a0.clone(), [m, k]), &ad).require_grad();
+            let b = Tensor::<2>::from_data(TensorData::new(b0.clone(), [k, n]), &ad).require_grad();
+            let y = if ours {
+                matmul2d(a.clone(), b.clone())
+            } else {
+                a.clone().matmul(b.clone())
+            };
+            let grads = (y.clone() * dy.clone()).sum().backward();
+            let da = values(a.grad(&grads).expect("da"));
+            let db = values(b.grad(&grads).expect("db"));
+            (values(y), da, db)
+        };
+        let reference = run(false);
+        let in_pool = |threads: usize| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .expect("pool")
+                .install(|| run(true))
+        };
+        let ours = in_pool(1);
+        assert_eq!(ours, in_pool(3), "bit-identical on 1 and 3 threads");
+        for (what, got, want) in [
+            ("y", &ours.0, &reference.0),
+            ("da", &ours.1, &reference.1),
+            ("db", &ours.2, &reference.2),
+        ] {
+            for (g, w) in got.iter().zip(want) {
+                assert!(
+                    (g - w).abs() <= 1e-5 * w.abs().max(1.0),
+                    "{what}: {g} vs burn {w}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn batch_norm_relu_values_and_gradients_match_pytorch() {
+        let f = fixture();
+        let ad = Device::flex().autodiff();
+        for (i, case) in f["bn_relu"].as_array().expect("cases").iter().enumerate() {
+            let shape = shape::<3>(&case["shape"]);
+            let c = shape[1];
+            let x = leaf(&case["x"], shape);
+            let gamma = leaf(&case["gamma"], [c]);
+            let beta = leaf(&case["beta"], [c]);
+            let stats = channel_stats(x.clone());
+            let eps = case["eps"].as_f64().expect("eps");
+            let y = batch_norm_relu(x.clone(), gamma.clone(), beta.clone(), stats, eps);
+            assert_close(
+                &format!("bn_relu {i} y"),
+                &values(y.clone()),
+                &floats(&case["y"]),
+            );
+            let dy = Tensor::<3>::from_data(TensorData::new(floats(&case["dy"]), shape), &ad);
+            let grads = (y * dy).sum().backward();
+            for (name, got, want) in [
+                ("dx", values(x.grad(&grads).expect("dx")), "dx"),
+                (
+                    "dgamma",
+                    values(gamma.grad(&grads).expect("dgamma")),
+                    "dgamma",
+                ),
+                ("dbeta", values(beta.grad(&grads).expect("dbeta")), "dbeta"),
+            ] {
+                assert_close(&format!("bn_relu {i} {name}"), &got, &floats(&case[want]));
+            }
         }
     }
 

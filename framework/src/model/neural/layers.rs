@@ -202,6 +202,31 @@ pub(crate) fn batch_norm<const D: usize>(bn: &BatchNorm, x: Tensor<D>) -> Tensor
     y.reshape(dims)
 }
 
+/// `relu(batch_norm(bn, x))`; while training on the flex backend, one
+/// fused kernel each way ([`kernels::batch_norm_relu`]) with the same
+/// running-statistics update.
+pub(crate) fn batch_norm_relu<const D: usize>(bn: &BatchNorm, x: Tensor<D>) -> Tensor<D> {
+    let training = x.device().is_autodiff() && bn.training.is_enabled();
+    if !(training && kernels::fast_kernels(&x.device())) {
+        return relu(batch_norm(bn, x));
+    }
+    let dims = x.dims();
+    let (b, c) = (dims[0], dims[1]);
+    let rest: usize = dims[2..].iter().product();
+    let x3: Tensor<3> = x.reshape([b, c, rest]);
+    let stats = kernels::channel_stats(x3.clone()); // [2, c]: mean, biased var
+    let m = bn.momentum;
+    let device = x3.device();
+    let update = |state: &burn::module::RunningState<Tensor<1>>, row: usize| {
+        let old = state.value_sync().to_device(&device);
+        let batch = stats.clone().narrow(0, row, 1).reshape([c]);
+        state.update(old.mul_scalar(1.0 - m).add(batch.mul_scalar(m)).detach());
+    };
+    update(&bn.running_mean, 0);
+    update(&bn.running_var, 1);
+    kernels::batch_norm_relu(x3, bn.gamma.val(), bn.beta.val(), stats, bn.epsilon).reshape(dims)
+}
+
 /// `Conv1D(k, same, no bias) -> BatchNorm -> ReLU -> MaxPool(pool)`; the bias
 /// is left out because batch norm's shift replaces it.
 #[derive(Module, Debug)]
@@ -232,7 +257,7 @@ impl ConvBlock1d {
         } else {
             self.conv.forward(x)
         };
-        let x = relu(batch_norm(&self.bn, y));
+        let x = batch_norm_relu(&self.bn, y);
         match &self.pool {
             Some(p) if kernels::fast_kernels(&x.device()) && p.stride == p.kernel_size => {
                 kernels::max_pool1d(x, p.kernel_size)
@@ -267,7 +292,7 @@ impl ConvBlock2d {
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         if kernels::fast_kernels(&x.device()) {
             let y = kernels::conv2d(x, self.conv.weight.val(), [1, 1]);
-            kernels::max_pool2d(relu(batch_norm(&self.bn, y)), self.pool.kernel_size)
+            kernels::max_pool2d(batch_norm_relu(&self.bn, y), self.pool.kernel_size)
         } else {
             self.pool
                 .forward(relu(batch_norm(&self.bn, self.conv.forward(x))))
@@ -333,12 +358,13 @@ impl LstmLayer {
                 None => Tensor::<2>::ones([b, t], &ctx.device),
             };
             // The input projection as one [b t, d_in] x [d_in, 4h] product
-            // (burn's batched 3D product is slower, above all backwards).
+            // on the whole pool.
             let d_in = x.dims()[2];
-            let gates_x =
-                self.input
-                    .forward(x.reshape([b * t, d_in]))
-                    .reshape([b, t, 4 * self.hidden]);
+            let gates_x = kernels::linear(&self.input, x.reshape([b * t, d_in])).reshape([
+                b,
+                t,
+                4 * self.hidden,
+            ]);
             let hs = kernels::lstm_sequence(gates_x, self.recurrent.weight.val(), mask, reverse);
             let last = if reverse { 0 } else { t - 1 };
             let h = hs.clone().narrow(1, last, 1).reshape([b, self.hidden]);

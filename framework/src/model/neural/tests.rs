@@ -538,29 +538,36 @@ fn lstm_and_gru_match_pytorch() {
             floats(&r["bias_ih"]),
             floats(&r["bias_hh"]),
         );
-        let mut ctx = Ctx::eval(d.clone());
-        let got = if name == "lstm" {
-            let mut l = LstmLayer::new(din, h, &d);
-            let bias: Vec<f32> = b_ih.iter().zip(&b_hh).map(|(a, c)| a + c).collect();
-            l.input = set_linear(&w_ih, 4 * h, din, Some(bias));
-            l.recurrent = set_linear(&w_hh, 4 * h, h, None);
-            let (last, all) = l.forward(x, None, false, true, &mut ctx);
-            let last = last.into_data().try_to_vec::<f32>().unwrap();
-            for (a, e) in last.iter().zip(floats(&r["final_hidden"])) {
-                assert!((a - e).abs() < tol, "lstm final hidden {a} vs {e}");
+        // The LSTM both as the fused kernel and step by step (the CUDA path).
+        for fused in [true, false] {
+            let mut ctx = Ctx::eval(d.clone());
+            ctx.fused_lstm = fused;
+            let got = if name == "lstm" {
+                let mut l = LstmLayer::new(din, h, &d);
+                let bias: Vec<f32> = b_ih.iter().zip(&b_hh).map(|(a, c)| a + c).collect();
+                l.input = set_linear(&w_ih, 4 * h, din, Some(bias));
+                l.recurrent = set_linear(&w_hh, 4 * h, h, None);
+                let (last, all) = l.forward(x.clone(), None, false, true, &mut ctx);
+                let last = last.into_data().try_to_vec::<f32>().unwrap();
+                for (a, e) in last.iter().zip(floats(&r["final_hidden"])) {
+                    assert!(
+                        (a - e).abs() < tol,
+                        "lstm (fused {fused}) final hidden {a} vs {e}"
+                    );
+                }
+                all.unwrap()
+            } else {
+                let mut g = GruLayer::new(din, h, &d);
+                g.input = set_linear(&w_ih, 3 * h, din, Some(b_ih.clone()));
+                g.recurrent = set_linear(&w_hh, 3 * h, h, Some(b_hh.clone()));
+                g.forward(x.clone(), &mut ctx)
+            };
+            let got = got.into_data().try_to_vec::<f32>().unwrap();
+            let want = floats(&r["outputs"]);
+            assert_eq!(got.len(), want.len());
+            for (a, e) in got.iter().zip(&want) {
+                assert!((a - e).abs() < tol, "{name} (fused {fused}): {a} vs {e}");
             }
-            all.unwrap()
-        } else {
-            let mut g = GruLayer::new(din, h, &d);
-            g.input = set_linear(&w_ih, 3 * h, din, Some(b_ih));
-            g.recurrent = set_linear(&w_hh, 3 * h, h, Some(b_hh));
-            g.forward(x, &mut ctx)
-        };
-        let got = got.into_data().try_to_vec::<f32>().unwrap();
-        let want = floats(&r["outputs"]);
-        assert_eq!(got.len(), want.len());
-        for (a, e) in got.iter().zip(&want) {
-            assert!((a - e).abs() < tol, "{name}: {a} vs {e}");
         }
     }
 }
@@ -662,10 +669,18 @@ fn our_batch_norm_matches_burns_training_path_values_gradients_and_running_stats
             .unwrap();
         (y.into_data().try_to_vec::<f32>().unwrap(), gx)
     };
+    let fused_bn = BatchNormConfig::new(3).init(&d);
     let (y1, g1) = run(&|t| super::layers::batch_norm(&ours_bn, t));
     let (y2, g2) = run(&|t| burn_bn.forward(t));
     for (a, b) in y1.iter().zip(&y2).chain(g1.iter().zip(&g2)) {
         assert!((a - b).abs() < 1e-4, "{a} vs {b}");
+    }
+    // The fused training kernel against burn's path followed by ReLU.
+    let relu_bn = BatchNormConfig::new(3).init(&d);
+    let (y3, g3) = run(&|t| super::layers::batch_norm_relu(&fused_bn, t));
+    let (y4, g4) = run(&|t| burn::tensor::activation::relu(relu_bn.forward(t)));
+    for (a, b) in y3.iter().zip(&y4).chain(g3.iter().zip(&g4)) {
+        assert!((a - b).abs() < 1e-4, "fused {a} vs {b}");
     }
     let stats = |bn: &burn::nn::BatchNorm| {
         let v = bn.valid();
@@ -685,8 +700,12 @@ fn our_batch_norm_matches_burns_training_path_values_gradients_and_running_stats
     };
     let (m1, v1) = stats(&ours_bn);
     let (m2, v2) = stats(&burn_bn);
+    let (m3, v3) = stats(&fused_bn);
     for (a, b) in m1.iter().zip(&m2).chain(v1.iter().zip(&v2)) {
         assert!((a - b).abs() < 1e-5, "running stats {a} vs {b}");
+    }
+    for (a, b) in m3.iter().zip(&m2).chain(v3.iter().zip(&v2)) {
+        assert!((a - b).abs() < 1e-5, "fused running stats {a} vs {b}");
     }
     assert!(m1.iter().any(|&m| m != 0.0), "running mean must move");
 }
