@@ -22,27 +22,23 @@
 //! shared machine wall time mostly measures the scheduler, while CPU time
 //! per sample stays comparable between the two scripts.
 
-//! Measured 2026-11-21 on the shared 2-core builder (dev profile binary:
-//! `cargo build -p mer --bench neural`, then
-//! `MER_BENCH_EPOCHS=3 target/debug/deps/neural-<hash>`; torch 2.15.0 CPU
-//! wheel from PyPI), load average 3-4 from other builders, s/epoch:
+//! Measured 2026-11-21 on the shared 2-core builder (release bench binary,
+//! torch 2.15.0 CPU wheel from PyPI), three rounds run interleaved at load
+//! average ~1.5, s/epoch at 2 threads, burn vs torch:
 //!
-//! | model        | burn 2 thr | torch 2 thr | burn 1 thr | torch 1 thr |
-//! |--------------|-----------:|------------:|-----------:|------------:|
-//! | cnn2d        | 5.08-5.37  | 6.57        | 6.15       | 2.37        |
-//! | bilstm_cnn   | 5.74-5.89  | 12.14       | 5.78       | 1.54        |
-//! | residual_mlp | 0.15-0.17  | 2.27        | 0.13       | 0.20        |
+//! | model        | round 1       | round 2       | round 3       | 1 thread    |
+//! |--------------|---------------|---------------|---------------|-------------|
+//! | cnn2d        | 1.368 / 1.623 | 1.265 / 1.356 | 1.414 / 1.345 | 1.83 / 2.22 |
+//! | bilstm_cnn   | 0.897 / 1.071 | 0.859 / 0.923 | 0.941 / 0.795 | 1.67 / 1.49 |
+//! | residual_mlp | 0.074 / 0.202 | 0.072 / 0.259 | 0.082 / 0.159 | 0.073 / 0.156 |
 //!
-//! Re-measured later the same day back to back at load ~1.8 (s/epoch, 2
-//! threads / 1 thread): cnn2d burn 3.31 / 5.03, torch 2.29 / 2.27;
-//! bilstm_cnn burn 4.00 / 5.58, torch 0.85 / 1.45; residual_mlp burn
-//! 0.112 / 0.104, torch 0.181 / 0.162 (README's performance section).
-//!
-//! At 2 threads burn's wall time beats PyTorch's here only because
-//! PyTorch's OpenMP threads degrade badly on an oversubscribed machine; per
-//! thread, PyTorch is faster for the convolutional and recurrent models (CPU
-//! time per sample: cnn2d 12.9 ms vs 5.7 ms, bilstm_cnn 14.2 ms vs 3.8 ms)
-//! and slower for the MLP (0.03 ms vs 0.05 ms).
+//! Median ratios 1.07x (cnn2d), 1.07x (bilstm_cnn), 2.7x (residual_mlp);
+//! wall-time ratios move by about +-15 % with the neighbours' load. The
+//! convolutions, pooling, batch norm + ReLU and LSTMs run on
+//! `model/neural/kernels.rs`; with burn's own operations the same
+//! benchmark gave cnn2d 3.31 s and bilstm_cnn 4.00 s per epoch (0.69x and
+//! 0.21x), CPU time per sample 12.9 ms and 14.2 ms (now 5.2-5.7 ms and
+//! 3.9-4.1 ms; PyTorch 5.8-7.1 ms and 3.9-5.3 ms).
 
 use std::time::Instant;
 

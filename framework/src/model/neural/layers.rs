@@ -10,8 +10,12 @@
 //! step and writes every hidden state with `slice_assign`, whose backward
 //! pass (like the backward pass of any `slice`) materialises a zero tensor of
 //! the whole sequence per step, O(T^2) memory traffic. Ours project the
-//! whole sequence with one matrix product and cut the sequence into steps at
-//! a *time boundary* (see [`Ctx::time_steps`]).
+//! whole sequence with one matrix product; on the CPU an LSTM then runs the
+//! whole sequence as one operation with a hand-written backward pass
+//! ([`kernels::lstm_sequence`]), elsewhere (CUDA; the GRU) it cuts the
+//! sequence into steps at a *time boundary* (see [`Ctx::time_steps`]).
+//! Convolution blocks likewise use [`kernels`] on the CPU and burn's own
+//! operations elsewhere.
 
 use burn::module::Module;
 use burn::nn::conv::{Conv1d, Conv1dConfig, Conv2d, Conv2dConfig};
