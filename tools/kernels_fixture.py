@@ -30,37 +30,32 @@ def flat(t):
     return [float(v) for v in t.detach().flatten().tolist()]
 
 
-conv2d = []
-for x_shape, w_shape, pad in [
-    ((2, 3, 6, 7), (4, 3, 3, 3), (1, 1)),
-    ((1, 2, 5, 5), (3, 2, 5, 5), (2, 2)),
-    ((3, 1, 4, 9), (2, 1, 2, 3), (0, 1)),
-]:
+def conv_case(conv, x_shape, w_shape, pad):
     x = torch.randn(*x_shape, requires_grad=True)
     w = torch.randn(*w_shape, requires_grad=True)
-    y = torch.nn.functional.conv2d(x, w, padding=pad)
+    y = conv(x, w, padding=pad)
     dy = torch.randn_like(y)
     (y * dy).sum().backward()
-    conv2d.append({
-        "x_shape": list(x_shape), "w_shape": list(w_shape), "pad": list(pad),
+    return {
+        "x_shape": list(x_shape), "w_shape": list(w_shape),
+        "pad": list(pad) if isinstance(pad, tuple) else pad,
         "x": flat(x), "w": flat(w), "dy": flat(dy),
         "y": flat(y), "dx": flat(x.grad), "dw": flat(w.grad),
-    })
-out["conv2d"] = conv2d
+    }
 
-conv1d = []
-for x_shape, w_shape, pad in [((2, 4, 11), (5, 4, 3), 1), ((1, 3, 8), (2, 3, 5), 2)]:
-    x = torch.randn(*x_shape, requires_grad=True)
-    w = torch.randn(*w_shape, requires_grad=True)
-    y = torch.nn.functional.conv1d(x, w, padding=pad)
-    dy = torch.randn_like(y)
-    (y * dy).sum().backward()
-    conv1d.append({
-        "x_shape": list(x_shape), "w_shape": list(w_shape), "pad": pad,
-        "x": flat(x), "w": flat(w), "dy": flat(dy),
-        "y": flat(y), "dx": flat(x.grad), "dw": flat(w.grad),
-    })
-out["conv1d"] = conv1d
+
+out["conv2d"] = [
+    conv_case(torch.nn.functional.conv2d, x_shape, w_shape, pad)
+    for x_shape, w_shape, pad in [
+        ((2, 3, 6, 7), (4, 3, 3, 3), (1, 1)),
+        ((1, 2, 5, 5), (3, 2, 5, 5), (2, 2)),
+        ((3, 1, 4, 9), (2, 1, 2, 3), (0, 1)),
+    ]
+]
+out["conv1d"] = [
+    conv_case(torch.nn.functional.conv1d, x_shape, w_shape, pad)
+    for x_shape, w_shape, pad in [((2, 4, 11), (5, 4, 3), 1), ((1, 3, 8), (2, 3, 5), 2)]
+]
 
 bn_relu = []
 for shape in [(4, 3, 10), (2, 5, 17)]:

@@ -1732,48 +1732,44 @@ mod tests {
         .require_grad()
     }
 
+    /// One PyTorch convolution case: `conv(x, w, case)` against the
+    /// recorded output and both gradients.
+    fn check_conv<const D: usize>(
+        name: &str,
+        case: &serde_json::Value,
+        conv: impl Fn(Tensor<D>, Tensor<D>, &serde_json::Value) -> Tensor<D>,
+    ) {
+        let (xs, ws) = (shape::<D>(&case["x_shape"]), shape::<D>(&case["w_shape"]));
+        let (x, w) = (leaf(&case["x"], xs), leaf(&case["w"], ws));
+        let y = conv(x.clone(), w.clone(), case);
+        let dy = Tensor::<D>::from_data(
+            TensorData::new(floats(&case["dy"]), y.dims()),
+            &Device::flex().autodiff(),
+        );
+        assert_close(
+            &format!("{name} y"),
+            &values(y.clone()),
+            &floats(&case["y"]),
+        );
+        let grads = (y * dy).sum().backward();
+        let dx = x.grad(&grads).expect("x gradient");
+        let dw = w.grad(&grads).expect("w gradient");
+        assert_close(&format!("{name} dx"), &values(dx), &floats(&case["dx"]));
+        assert_close(&format!("{name} dw"), &values(dw), &floats(&case["dw"]));
+    }
+
     #[test]
     fn conv2d_and_conv1d_values_and_gradients_match_pytorch() {
         let f = fixture();
         for (i, case) in f["conv2d"].as_array().expect("cases").iter().enumerate() {
-            let (xs, ws) = (shape::<4>(&case["x_shape"]), shape::<4>(&case["w_shape"]));
-            let pad = shape::<2>(&case["pad"]);
-            let (x, w) = (leaf(&case["x"], xs), leaf(&case["w"], ws));
-            let y = conv2d(x.clone(), w.clone(), pad);
-            let dy = Tensor::<4>::from_data(
-                TensorData::new(floats(&case["dy"]), y.dims()),
-                &Device::flex().autodiff(),
-            );
-            assert_close(
-                &format!("conv2d {i} y"),
-                &values(y.clone()),
-                &floats(&case["y"]),
-            );
-            let grads = (y * dy).sum().backward();
-            let dx = x.grad(&grads).expect("x gradient");
-            let dw = w.grad(&grads).expect("w gradient");
-            assert_close(&format!("conv2d {i} dx"), &values(dx), &floats(&case["dx"]));
-            assert_close(&format!("conv2d {i} dw"), &values(dw), &floats(&case["dw"]));
+            check_conv::<4>(&format!("conv2d {i}"), case, |x, w, c| {
+                conv2d(x, w, shape::<2>(&c["pad"]))
+            });
         }
         for (i, case) in f["conv1d"].as_array().expect("cases").iter().enumerate() {
-            let (xs, ws) = (shape::<3>(&case["x_shape"]), shape::<3>(&case["w_shape"]));
-            let pad = case["pad"].as_u64().expect("pad") as usize;
-            let (x, w) = (leaf(&case["x"], xs), leaf(&case["w"], ws));
-            let y = conv1d(x.clone(), w.clone(), pad);
-            let dy = Tensor::<3>::from_data(
-                TensorData::new(floats(&case["dy"]), y.dims()),
-                &Device::flex().autodiff(),
-            );
-            assert_close(
-                &format!("conv1d {i} y"),
-                &values(y.clone()),
-                &floats(&case["y"]),
-            );
-            let grads = (y * dy).sum().backward();
-            let dx = x.grad(&grads).expect("x gradient");
-            let dw = w.grad(&grads).expect("w gradient");
-            assert_close(&format!("conv1d {i} dx"), &values(dx), &floats(&case["dx"]));
-            assert_close(&format!("conv1d {i} dw"), &values(dw), &floats(&case["dw"]));
+            check_conv::<3>(&format!("conv1d {i}"), case, |x, w, c| {
+                conv1d(x, w, c["pad"].as_u64().expect("pad") as usize)
+            });
         }
     }
 
