@@ -192,18 +192,22 @@ pub(crate) fn batch_norm<const D: usize>(bn: &BatchNorm, x: Tensor<D>) -> Tensor
     let inv_std = var.clone().add_scalar(bn.epsilon).sqrt().recip();
     let scale = bn.gamma.val().reshape([1, c, 1]) * inv_std;
     let y = centered * scale + bn.beta.val().reshape([1, c, 1]);
+    update_running_stats(bn, mean.reshape([c]), var.reshape([c]));
+    y.reshape(dims)
+}
+
+/// `running = (1 - momentum) running + momentum batch` for the mean and
+/// the (biased) variance, as burn's `BatchNorm` updates them.
+fn update_running_stats(bn: &BatchNorm, mean: Tensor<1>, var: Tensor<1>) {
     let m = bn.momentum;
-    let device = y.device();
-    let update = |state: &burn::module::RunningState<Tensor<1>>, batch: Tensor<3>| {
+    let device = mean.device();
+    let update = |state: &burn::module::RunningState<Tensor<1>>, batch: Tensor<1>| {
         let old = state.value_sync().to_device(&device);
-        let new = old
-            .mul_scalar(1.0 - m)
-            .add(batch.detach().reshape([c]).mul_scalar(m));
+        let new = old.mul_scalar(1.0 - m).add(batch.detach().mul_scalar(m));
         state.update(new.detach());
     };
     update(&bn.running_mean, mean);
     update(&bn.running_var, var);
-    y.reshape(dims)
 }
 
 /// `relu(batch_norm(bn, x))`; while training on the flex backend, one
@@ -219,15 +223,8 @@ pub(crate) fn batch_norm_relu<const D: usize>(bn: &BatchNorm, x: Tensor<D>) -> T
     let rest: usize = dims[2..].iter().product();
     let x3: Tensor<3> = x.reshape([b, c, rest]);
     let stats = kernels::channel_stats(x3.clone()); // [2, c]: mean, biased var
-    let m = bn.momentum;
-    let device = x3.device();
-    let update = |state: &burn::module::RunningState<Tensor<1>>, row: usize| {
-        let old = state.value_sync().to_device(&device);
-        let batch = stats.clone().narrow(0, row, 1).reshape([c]);
-        state.update(old.mul_scalar(1.0 - m).add(batch.mul_scalar(m)).detach());
-    };
-    update(&bn.running_mean, 0);
-    update(&bn.running_var, 1);
+    let row = |r: usize| stats.clone().narrow(0, r, 1).reshape([c]);
+    update_running_stats(bn, row(0), row(1));
     kernels::batch_norm_relu(x3, bn.gamma.val(), bn.beta.val(), stats, bn.epsilon).reshape(dims)
 }
 
