@@ -6,7 +6,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 echo "== audio features: seed37 on a 30 s 22.05 kHz clip, one thread"
-cargo bench -p mer --bench audio
+cargo bench -p mer-audio --bench audio
 if python3 -c "import librosa" 2>/dev/null; then
   echo "== librosa on the same clip (one thread)"
   python3 tools/librosa_bench.py target/bench/clip30.wav
@@ -15,14 +15,12 @@ else
 fi
 
 echo "== audio features: 1000 clips, all cores, peak memory"
-cargo bench -p mer --bench audio -- --many 1000
+cargo bench -p mer-audio --bench audio -- --many 1000
 
-for bench in neural report; do
-  if [ -f "framework/benches/$bench.rs" ]; then
-    echo "== $bench"
-    cargo bench -p mer --bench "$bench"
-  fi
-done
+echo "== neural"
+cargo bench -p mer-model --bench neural
+echo "== report"
+cargo bench -p mer-report --bench report
 if [ -f tools/torch_bench.py ]; then
   if python3 -c "import torch" 2>/dev/null; then
     echo "== PyTorch CPU reference for the neural benchmark"

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Reference outputs of scikit-learn's classical models, for mer's baselines.
 
-Writes framework/tests/fixtures/model/classical.json: small standardised
+Writes framework/crates/model/tests/fixtures/model/classical.json: small standardised
 feature matrices (one with more samples than features, one with fewer, as
 TF-IDF gives) and what scikit-learn predicts for them:
 
@@ -27,7 +27,7 @@ from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 from sklearn.svm import SVC, SVR
 
-OUT = pathlib.Path(__file__).resolve().parent.parent / "framework/tests/fixtures/model/classical.json"
+OUT = pathlib.Path(__file__).resolve().parent.parent / "framework/crates/model/tests/fixtures/model/classical.json"
 
 
 def case(name, n_train, n_test, d, k, seed):

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Reference class weights, SMOTE and random oversampling for `mer`'s train::imbalance
-(test: framework/tests/data_imbalance.rs).
+(test: framework/crates/model/tests/imbalance.rs).
 
-Produces framework/tests/fixtures/data/imbalance_reference.json: an imbalanced
+Produces framework/crates/model/tests/fixtures/data/imbalance_reference.json: an imbalanced
 3-class training set, scikit-learn's compute_class_weight("balanced"), the k=5
 same-class nearest neighbours of every row (sklearn NearestNeighbors, self excluded),
 imbalanced-learn's SMOTE(k_neighbors=5, random_state=0) and RandomOverSampler
@@ -21,7 +21,7 @@ from imblearn.over_sampling import SMOTE, RandomOverSampler
 from sklearn.neighbors import NearestNeighbors
 from sklearn.utils.class_weight import compute_class_weight
 
-OUT = pathlib.Path(__file__).resolve().parent.parent / "framework/tests/fixtures/data/imbalance_reference.json"
+OUT = pathlib.Path(__file__).resolve().parent.parent / "framework/crates/model/tests/fixtures/data/imbalance_reference.json"
 K = 5
 
 

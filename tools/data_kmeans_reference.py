@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Reference k-means results for `mer`'s labels::kmeans (test: framework/tests/labels_kmeans.rs).
+"""Reference k-means results for `mer`'s labels::kmeans (test: framework/crates/data/tests/labels_kmeans.rs).
 
-Produces framework/tests/fixtures/data/kmeans_reference.json: 2-D valence/arousal-like
+Produces framework/crates/data/tests/fixtures/data/kmeans_reference.json: 2-D valence/arousal-like
 point sets, the initial centres both implementations start from, and scikit-learn's
 KMeans(init=centres, n_init=1, algorithm="lloyd", max_iter=300, tol=1e-4) result
 (labels, centres, inertia), plus the best inertia of KMeans(n_init=10, init="k-means++")
@@ -16,7 +16,7 @@ import numpy as np
 import sklearn
 from sklearn.cluster import KMeans
 
-OUT = pathlib.Path(__file__).resolve().parent.parent / "framework/tests/fixtures/data/kmeans_reference.json"
+OUT = pathlib.Path(__file__).resolve().parent.parent / "framework/crates/data/tests/fixtures/data/kmeans_reference.json"
 
 
 def blobs(rng, n, centres, sd):

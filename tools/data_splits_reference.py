@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Reference fold statistics for `mer`'s data::splits (test: framework/tests/data_splits.rs).
+"""Reference fold statistics for `mer`'s data::splits (test: framework/crates/data/tests/splits.rs).
 
-Produces framework/tests/fixtures/data/splits_reference.json: for labelled, grouped
+Produces framework/crates/data/tests/fixtures/data/splits_reference.json: for labelled, grouped
 track sets, scikit-learn's per-fold class counts of StratifiedKFold(shuffle=True)
 (deterministic given the labels), and for StratifiedGroupKFold(shuffle=True) the
 per-fold class counts over 20 random_states, summarised as the mean over seeds of the
@@ -17,7 +17,7 @@ import numpy as np
 import sklearn
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
-OUT = pathlib.Path(__file__).resolve().parent.parent / "framework/tests/fixtures/data/splits_reference.json"
+OUT = pathlib.Path(__file__).resolve().parent.parent / "framework/crates/data/tests/fixtures/data/splits_reference.json"
 
 
 def fold_counts(splits, y, n_classes):

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """PyTorch reference for mer's hand-written CPU kernels
-(framework/src/model/neural/kernels.rs): values *and gradients*.
+(framework/crates/model/src/neural/kernels.rs): values *and gradients*.
 
-Produces framework/tests/fixtures/neural/kernels.json with, for fixed random
+Produces framework/crates/model/tests/fixtures/neural/kernels.json with, for fixed random
 inputs and a fixed random upstream gradient `dy` (the loss is sum(y * dy)):
   - conv2d: torch.nn.functional.conv2d (stride 1, no bias) for a few kernel
     sizes and paddings: y, dL/dx, dL/dw;
@@ -12,7 +12,7 @@ inputs and a fixed random upstream gradient `dy` (the loss is sum(y * dy)):
   - lstm: torch.nn.LSTM (one layer, batch_first) run forwards, and run on the
     time-reversed input with its outputs flipped back (the backward half of
     a BiLSTM): outputs, dL/dx, dL/dW_ih, dL/dW_hh, dL/db.
-The unit tests in framework/src/model/neural/kernels.rs compare against it.
+The unit tests in framework/crates/model/src/neural/kernels.rs compare against it.
 
 Run: python3 tools/kernels_fixture.py
 """
@@ -101,6 +101,6 @@ for reverse in [False, True]:
     })
 out["lstm"] = lstm
 
-path = pathlib.Path(__file__).resolve().parent.parent / "framework/tests/fixtures/neural/kernels.json"
+path = pathlib.Path(__file__).resolve().parent.parent / "framework/crates/model/tests/fixtures/neural/kernels.json"
 path.write_text(json.dumps(out, indent=None, separators=(",", ":")) + "\n")
 print(f"wrote {path} ({path.stat().st_size} bytes)")

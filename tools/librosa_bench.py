@@ -8,7 +8,7 @@ the way the seed study calls librosa (every feature from y, so each one runs
 its own STFT).
 
 Run:  pip install "librosa==0.11.*" soundfile
-      cargo bench -p mer --bench audio        # writes target/bench/clip30.wav
+      cargo bench -p mer-audio --bench audio        # writes target/bench/clip30.wav
       python3 tools/librosa_bench.py [CLIP.wav] [--runs N]
 Measured with librosa 0.11.0, numpy 2.4, scipy 1.17, numba 0.68.
 

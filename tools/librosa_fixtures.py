@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Generate the audio parity fixtures: small clips and librosa's features of them.
 
-Produces, under framework/tests/fixtures/audio/:
+Produces, under framework/crates/audio/tests/fixtures/audio/:
   *.wav / *.flac / *.ogg / *.mp3   small deterministic clips (chords, noise,
                                    clicks, gaps of digital silence, a sine
                                    sweep, a very short clip, a stereo 44.1 kHz
@@ -33,7 +33,7 @@ import soundfile as sf
 
 import librosa
 
-OUT = os.path.join(os.path.dirname(__file__), "..", "framework", "tests", "fixtures", "audio")
+OUT = os.path.join(os.path.dirname(__file__), "..", "framework", "crates", "audio", "tests", "fixtures", "audio")
 SR = 22050
 
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Reference values for `mer::metrics` (classification and regression).
 
-Produces: framework/tests/fixtures/metrics/metrics.json, read by
-framework/tests/metrics_reference.rs.
+Produces: framework/crates/metrics/tests/fixtures/metrics/metrics.json, read by
+framework/crates/metrics/tests/reference.rs.
 
 Every vector is generated here from a fixed seed (numpy.random.default_rng) and
 written to the JSON together with what scikit-learn / scipy compute from it:
@@ -57,7 +57,7 @@ from sklearn.metrics import (
     root_mean_squared_error,
 )
 
-OUT = Path(__file__).resolve().parent.parent / "framework/tests/fixtures/metrics/metrics.json"
+OUT = Path(__file__).resolve().parent.parent / "framework/crates/metrics/tests/fixtures/metrics/metrics.json"
 
 
 def num(x):

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Reference values for the EDA numbers of `mer::report` (PCA, standardisation,
 correlation, class-centroid distances), written to
-framework/tests/fixtures/report/eda.json and checked by
-framework/tests/report_eda.rs.
+framework/crates/report/tests/fixtures/report/eda.json and checked by
+framework/crates/report/tests/eda.rs.
 
 The input matrices are generated from closed-form expressions (below, and
 repeated in the Rust test) so the fixture holds only the results:
@@ -28,7 +28,7 @@ import sklearn
 from sklearn.decomposition import PCA
 from sklearn.preprocessing import StandardScaler
 
-OUT = pathlib.Path(__file__).resolve().parent.parent / "framework/tests/fixtures/report/eda.json"
+OUT = pathlib.Path(__file__).resolve().parent.parent / "framework/crates/report/tests/fixtures/report/eda.json"
 
 
 def matrix(n, d):

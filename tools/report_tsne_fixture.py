@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Reference values for mer's t-SNE (framework/src/report/tsne.rs), written to
-framework/tests/fixtures/report/tsne.json and checked by
-framework/tests/report_eda.rs.
+"""Reference values for mer's t-SNE (framework/crates/report/src/tsne.rs), written to
+framework/crates/report/tests/fixtures/report/tsne.json and checked by
+framework/crates/report/tests/eda.rs.
 
 Input: 45 points in 6 dimensions, three Gaussian clusters (numpy seed 7),
 stored in the fixture. Reference: scikit-learn's exact t-SNE:
@@ -47,6 +47,6 @@ out = {
     "p_condensed": p.tolist(),
     "kl_divergence": float(t.kl_divergence_),
 }
-path = pathlib.Path(__file__).resolve().parent.parent / "framework/tests/fixtures/report/tsne.json"
+path = pathlib.Path(__file__).resolve().parent.parent / "framework/crates/report/tests/fixtures/report/tsne.json"
 path.write_text(json.dumps(out, indent=1) + "\n")
 print(f"wrote {path}: KL {t.kl_divergence_:.4f}")

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Reference values for `mer::metrics::stats` and `mer::metrics::Summary`.
 
-Produces: framework/tests/fixtures/metrics/stats.json, read by
-framework/tests/metrics_stats.rs.
+Produces: framework/crates/metrics/tests/fixtures/metrics/stats.json, read by
+framework/crates/metrics/tests/stats.rs.
 
 Inputs are generated here from fixed seeds (numpy.random.default_rng) or
 written out by hand; the outputs come from:
@@ -46,7 +46,7 @@ import scipy.stats as st
 import statsmodels
 from statsmodels.stats.multitest import multipletests
 
-OUT = Path(__file__).resolve().parent.parent / "framework/tests/fixtures/metrics/stats.json"
+OUT = Path(__file__).resolve().parent.parent / "framework/crates/metrics/tests/fixtures/metrics/stats.json"
 
 
 def num(x):

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes the embeddings-import fixtures under
-framework/tests/fixtures/text/embeddings/ for framework/tests/text_embeddings.rs.
+framework/crates/text/tests/fixtures/text/embeddings/ for framework/crates/text/tests/embeddings.rs.
 
 Produces, for 6 tracks (t01..t06) x 4 dims of seeded random values:
 * emb_f32.npy + emb_f32.ids.txt, emb.safetensors (ids in metadata), emb.csv:
@@ -34,7 +34,7 @@ from safetensors.numpy import save_file
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from embed_lyrics import write_embeddings  # noqa: E402
 
-OUT = Path(__file__).resolve().parent.parent / "framework/tests/fixtures/text/embeddings"
+OUT = Path(__file__).resolve().parent.parent / "framework/crates/text/tests/fixtures/text/embeddings"
 
 
 def bf16_round(x: np.ndarray) -> np.ndarray:

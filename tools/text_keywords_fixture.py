@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Reference keyword scores for framework/tests/text_keywords.rs.
+"""Reference keyword scores for framework/crates/text/tests/keywords.rs.
 
-Writes framework/tests/fixtures/text/keywords_reference.json: a small
+Writes framework/crates/text/tests/fixtures/text/keywords_reference.json: a small
 constructed corpus (lowercase words separated by spaces, so tokenisation is
 trivially the same on both sides; one missing document; one class without
 documents) and, per class, every listed word with its score:
@@ -33,7 +33,7 @@ import sklearn
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.feature_selection import chi2
 
-OUT = Path(__file__).resolve().parent.parent / "framework/tests/fixtures/text/keywords_reference.json"
+OUT = Path(__file__).resolve().parent.parent / "framework/crates/text/tests/fixtures/text/keywords_reference.json"
 
 CLASS_NAMES = ["q1_happy", "q3_sad", "q4_calm", "unused"]
 DOCS = [

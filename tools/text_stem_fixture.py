@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """Snowball English (Porter2) stems from the reference `snowballstemmer`
 package (generated from the Snowball sources by the Snowball project), for
-framework/tests/text_clean.rs, which checks mer's stemming (the
+framework/crates/text/tests/clean.rs, which checks mer's stemming (the
 `rust-stemmers` crate) word for word.
 
-Writes framework/tests/fixtures/text/stem_snowball.json:
+Writes framework/crates/text/tests/fixtures/text/stem_snowball.json:
 {"versions": ..., "stems": {word: stem, ...}}.
 
 The word list covers every Porter2 step (plurals, -ed/-ing, y->i, the
@@ -24,7 +24,7 @@ from pathlib import Path
 
 import snowballstemmer
 
-OUT = Path(__file__).resolve().parent.parent / "framework/tests/fixtures/text/stem_snowball.json"
+OUT = Path(__file__).resolve().parent.parent / "framework/crates/text/tests/fixtures/text/stem_snowball.json"
 
 WORDS = """
 caresses ponies ties caress cats feed agreed plastered bled motoring sing

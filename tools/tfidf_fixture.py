@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """TF-IDF reference from scikit-learn's TfidfVectorizer, for
-framework/tests/text_tfidf.rs.
+framework/crates/text/tests/tfidf.rs.
 
-Writes framework/tests/fixtures/text/tfidf_sklearn.json (or the path given as
+Writes framework/crates/text/tests/fixtures/text/tfidf_sklearn.json (or the path given as
 the first argument): a small train/test corpus (punctuation, case, accents,
 ligatures, Cyrillic, Greek final sigma, CJK, emoji, repeated words, a
 document without any two-letter token, blank documents), and for
@@ -38,7 +38,7 @@ import sklearn
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 ROOT = Path(__file__).resolve().parent.parent
-STOPWORDS = ROOT / "framework/src/text/stopwords_en.txt"
+STOPWORDS = ROOT / "framework/crates/text/src/stopwords_en.txt"
 
 TRAIN = [
     "Love, love, LOVE me do \u2014 you know I love you!",
@@ -148,7 +148,7 @@ def main():
         corpus = json.loads(Path(args[i + 1]).read_text(encoding="utf-8"))
         train, test = corpus["train"], corpus["test"]
         del args[i:i + 2]
-    out = Path(args[0]) if args else ROOT / "framework/tests/fixtures/text/tfidf_sklearn.json"
+    out = Path(args[0]) if args else ROOT / "framework/crates/text/tests/fixtures/text/tfidf_sklearn.json"
 
     result = {
         "generator": "tools/tfidf_fixture.py",
@@ -165,7 +165,7 @@ def main():
         except ValueError as e:
             if not custom:
                 raise
-            # mer rejects the same settings (tests/text_features.rs)
+            # mer rejects the same settings (framework/crates/text/tests/features.rs)
             print(f"{name}: skipped, scikit-learn refuses this corpus: {e}")
             continue
         w_test = vec.transform(test).toarray()

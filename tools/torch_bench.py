@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""PyTorch CPU twin of framework/benches/neural.rs: training throughput
+"""PyTorch CPU twin of framework/crates/model/benches/neural.rs: training throughput
 (samples/s) of the same three networks with torch.set_num_threads(2).
 
 Run: python3 tools/torch_bench.py [cnn2d|bilstm_cnn|residual_mlp ...]

@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
 """Reference values for mer's neural code, computed with PyTorch.
 
-Produces framework/tests/fixtures/neural/torch_reference.json with:
+Produces framework/crates/model/tests/fixtures/neural/torch_reference.json with:
   - OneCycleLR and CosineAnnealingLR learning rates per step
     (torch.optim.lr_scheduler, PyTorch defaults, cycle_momentum=False),
   - torch.nn.LSTM and torch.nn.GRU outputs for fixed weights and inputs,
   - weighted cross-entropy (one-hot targets) and mse_loss values.
-The Rust tests (framework/tests/neural_reference.rs) compare against it.
+The Rust tests (framework/crates/model/src/neural/tests.rs) compare against it.
 
 Run: python3 tools/torch_reference.py
 The JSON records the torch and Python versions that produced it.
@@ -91,7 +91,7 @@ out["mse"] = {
     "value": torch.nn.functional.mse_loss(pred, target).item(),
 }
 
-path = pathlib.Path(__file__).resolve().parent.parent / "framework/tests/fixtures/neural/torch_reference.json"
+path = pathlib.Path(__file__).resolve().parent.parent / "framework/crates/model/tests/fixtures/neural/torch_reference.json"
 path.parent.mkdir(parents=True, exist_ok=True)
 path.write_text(json.dumps(out, indent=1) + "\n")
 print(f"wrote {path}")

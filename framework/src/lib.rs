@@ -1,18 +1,8 @@
 //! `mer`: a research framework for music emotion recognition from audio and
-//! lyrics.
-//!
-//! Data flows in one direction (see `DESIGN.md`):
+//! lyrics. This crate is the executor (a plan's pending trials -> results in
+//! the store) and the `mer` command line; the parts it runs are the crates
+//! under `framework/crates/` (see `docs/ARCHITECTURE.md`):
 //! spec -> plan -> dataset -> features -> labels -> model -> metrics -> store,
 //! and reports read the store only.
 
-pub mod audio;
-pub mod data;
-pub mod labels;
-pub mod metrics;
-pub mod model;
-pub mod report;
 pub mod run;
-pub mod spec;
-pub mod store;
-pub mod text;
-pub mod train;

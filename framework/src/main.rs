@@ -8,10 +8,10 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use mer::report::listing::{self, Format};
 use mer::run::{self, SweepOptions};
-use mer::spec::{self, SpecError};
-use mer::store::{Store, TrialFilter, TrialStatus};
+use mer_report::listing::{self, Format};
+use mer_spec::{self as spec, SpecError};
+use mer_store::{Store, TrialFilter, TrialStatus};
 
 /// Exit codes (also listed in `mer --help`).
 mod exit {
@@ -205,7 +205,7 @@ struct ReportArgs {
     /// same folds and seeds), as KEY=VALUE pairs, e.g.
     /// `modality=audio,architecture=svm`; default: the best of each column.
     #[arg(long)]
-    baseline: Option<mer::report::ConfigSelector>,
+    baseline: Option<mer_report::ConfigSelector>,
     /// Significance level of the markers and of the critical difference.
     #[arg(long, default_value_t = 0.05)]
     alpha: f64,
@@ -216,7 +216,7 @@ struct ReportArgs {
     /// `model.svm.c x modality:accuracy`; repeatable. Every group already
     /// gets `architecture x modality` on its headline metric.
     #[arg(long)]
-    pivot: Vec<mer::report::PivotSpec>,
+    pivot: Vec<mer_report::PivotSpec>,
     /// Headline metric of classification tables and figures.
     #[arg(long, default_value = "macro_f1")]
     headline: String,
@@ -229,13 +229,13 @@ struct ReportArgs {
 }
 
 impl ReportArgs {
-    fn options(&self) -> Result<mer::report::ReportOptions> {
+    fn options(&self) -> Result<mer_report::ReportOptions> {
         anyhow::ensure!(
             self.alpha > 0.0 && self.alpha < 1.0,
             "--alpha must be between 0 and 1, got {}",
             self.alpha
         );
-        Ok(mer::report::ReportOptions {
+        Ok(mer_report::ReportOptions {
             baseline: self.baseline.clone(),
             alpha: self.alpha,
             ci: self.ci,
@@ -378,7 +378,7 @@ fn dispatch(cli: Cli) -> Result<u8> {
             })?;
             let mut headline = BTreeMap::new();
             for (id, name, values) in store.final_test_values(&["macro_f1", "r2"])? {
-                headline.insert(id, format!("{name}={}", mer::report::mean_std(&values)));
+                headline.insert(id, format!("{name}={}", mer_report::mean_std(&values)));
             }
             print!(
                 "{}",
@@ -427,26 +427,26 @@ fn dispatch(cli: Cli) -> Result<u8> {
             duration,
             skip_bad,
         } => {
-            let cfg = mer::audio::AudioFeatureConfig {
+            let cfg = mer_audio::AudioFeatureConfig {
                 sample_rate: *sample_rate,
                 offset_s: *offset,
                 duration_s: *duration,
                 set: match set {
-                    SetArg::Seed37 => mer::audio::FeatureSet::Seed37,
-                    SetArg::Extended => mer::audio::FeatureSet::Extended,
+                    SetArg::Seed37 => mer_audio::FeatureSet::Seed37,
+                    SetArg::Extended => mer_audio::FeatureSet::Extended,
                 },
                 on_bad_audio: if *skip_bad {
-                    mer::audio::OnBadAudio::Skip
+                    mer_audio::OnBadAudio::Skip
                 } else {
-                    mer::audio::OnBadAudio::Fail
+                    mer_audio::OnBadAudio::Fail
                 },
             };
             let format = match format {
-                FeatFormat::Json => mer::audio::OutputFormat::Json,
-                FeatFormat::Csv => mer::audio::OutputFormat::Csv,
+                FeatFormat::Json => mer_audio::OutputFormat::Json,
+                FeatFormat::Csv => mer_audio::OutputFormat::Csv,
             };
             let mut out = std::io::stdout().lock();
-            let summary = mer::audio::features_command(files, &cfg, format, &mut out)?;
+            let summary = mer_audio::features_command(files, &cfg, format, &mut out)?;
             for e in &summary.skipped {
                 eprintln!("skipped: {e}");
             }
@@ -456,10 +456,10 @@ fn dispatch(cli: Cli) -> Result<u8> {
             let spec = spec::Spec::load(spec)?;
             let mut cfg = spec.settings.dataset.clone();
             cfg.resolve_paths(&std::env::current_dir()?);
-            let ctx = mer::data::LoadContext {
+            let ctx = mer_data::LoadContext {
                 cache_dir: g.cache.clone(),
             };
-            let summary = mer::data::check(&cfg, &ctx)?;
+            let summary = mer_data::check(&cfg, &ctx)?;
             print!("{summary}");
             Ok(exit::OK)
         }
@@ -470,7 +470,7 @@ fn dispatch(cli: Cli) -> Result<u8> {
                 .out
                 .clone()
                 .unwrap_or_else(|| Path::new("reports").join(&name));
-            let files = mer::report::write_report_with(&store, &name, &dir, &a.options()?)?;
+            let files = mer_report::write_report_with(&store, &name, &dir, &a.options()?)?;
             println!(
                 "report of `{name}` ({} trials): {} files in {}",
                 files.trials,
@@ -523,8 +523,8 @@ fn dispatch(cli: Cli) -> Result<u8> {
                                 "track": t.track,
                                 "label": t.label,
                                 (match (p.task, p.probabilities) {
-                                    (mer::model::Task::Classification, true) => "probabilities",
-                                    (mer::model::Task::Classification, false) => "scores",
+                                    (mer_model::Task::Classification, true) => "probabilities",
+                                    (mer_model::Task::Classification, false) => "scores",
                                     _ => "values",
                                 }): values,
                                 "lyrics_weight": t.alpha,
@@ -543,7 +543,7 @@ fn dispatch(cli: Cli) -> Result<u8> {
                 }
                 FeatFormat::Csv => {
                     let mut head = vec!["track".to_string()];
-                    if p.task == mer::model::Task::Classification {
+                    if p.task == mer_model::Task::Classification {
                         head.push("label".into());
                     }
                     head.extend(p.outputs.iter().cloned());
@@ -570,7 +570,7 @@ fn dispatch(cli: Cli) -> Result<u8> {
             let labels = labels
                 .as_deref()
                 .map(|l| {
-                    l.parse::<mer::labels::LabelScheme>()
+                    l.parse::<mer_data::labels::LabelScheme>()
                         .map_err(|e| anyhow::anyhow!("--labels: {e}"))
                 })
                 .transpose()?;
@@ -586,7 +586,7 @@ fn dispatch(cli: Cli) -> Result<u8> {
                     .join(&spec.settings.experiment.name)
                     .join("eda")
             });
-            let files = mer::report::eda::write_eda(&input, &dir)?;
+            let files = mer_report::eda::write_eda(&input, &dir)?;
             println!(
                 "EDA of {}: {} files in {}",
                 input.dataset,
@@ -601,7 +601,7 @@ fn dispatch(cli: Cli) -> Result<u8> {
 
 /// The files a reader opens first: index.html and the Markdown/LaTeX
 /// tables (figures are linked from index.html).
-fn print_entry_points(files: &mer::report::ReportFiles) {
+fn print_entry_points(files: &mer_report::ReportFiles) {
     for f in &files.files {
         let top_level = f
             .strip_prefix(&files.dir)
@@ -666,7 +666,7 @@ fn sweep(g: &Global, a: &SweepArgs) -> Result<u8> {
         println!("  failed: trial {id} {summary}: {error}");
     }
     if a.report {
-        match mer::report::write_report(
+        match mer_report::write_report(
             &store,
             &s.experiment,
             &Path::new("reports").join(&s.experiment),

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use mer::store::{Store, TrialFilter, TrialStatus};
+use mer_store::{Store, TrialFilter, TrialStatus};
 
 const MER: &str = env!("CARGO_BIN_EXE_mer");
 
@@ -62,13 +62,13 @@ impl Scratch {
     }
 
     /// The dataset of a spec, as a sweep in this directory reads it.
-    fn dataset(&self, spec: &Path) -> mer::data::Dataset {
-        let mut cfg = mer::spec::Spec::load(spec).unwrap().settings.dataset;
+    fn dataset(&self, spec: &Path) -> mer_data::Dataset {
+        let mut cfg = mer_spec::Spec::load(spec).unwrap().settings.dataset;
         cfg.resolve_paths(self.path());
-        let ctx = mer::data::LoadContext {
+        let ctx = mer_data::LoadContext {
             cache_dir: self.shared_cache(),
         };
-        mer::data::load(&cfg, &ctx).unwrap()
+        mer_data::load(&cfg, &ctx).unwrap()
     }
 }
 
@@ -351,7 +351,7 @@ fn rerun_reproduces_trials_of_every_kind_and_metrics_match_predictions() {
         // Recompute the stored metrics from the stored predictions.
         let preds = store.predictions(t.id).unwrap();
         let metrics = store.metrics(t.id).unwrap();
-        let mut by_fold: BTreeMap<i64, Vec<&mer::store::PredictionRow>> = BTreeMap::new();
+        let mut by_fold: BTreeMap<i64, Vec<&mer_store::PredictionRow>> = BTreeMap::new();
         for p in &preds {
             by_fold.entry(p.fold).or_default().push(p);
         }
@@ -359,9 +359,7 @@ fn rerun_reproduces_trials_of_every_kind_and_metrics_match_predictions() {
             let stored = |name: &str| {
                 metrics
                     .iter()
-                    .find(|m| {
-                        m.fold == fold && m.name == name && m.split == mer::store::Split::Test
-                    })
+                    .find(|m| m.fold == fold && m.name == name && m.split == mer_store::Split::Test)
                     .unwrap_or_else(|| panic!("trial {} fold {fold}: no {name}", t.id))
                     .value
             };
@@ -738,7 +736,7 @@ fn every_network_trains_records_its_curves_and_reruns_identically() {
             assert!(
                 metrics
                     .iter()
-                    .any(|m| m.epoch == Some(2) && m.split == mer::store::Split::Validation),
+                    .any(|m| m.epoch == Some(2) && m.split == mer_store::Split::Validation),
                 "{}: no validation curve",
                 t.architecture
             );

@@ -4,9 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use mer::store::Split;
-
-mod common;
+use mer_store::Split;
 
 /// The dataset of `synthetic_structure.rs`, so both share one cache.
 const SPEC: &str = r#"
@@ -51,7 +49,7 @@ modality = "fusion"
 #[test]
 fn gated_fusion_beats_each_modality_alone() {
     let dir = tempfile::tempdir().unwrap();
-    let store = common::sweep_spec(SPEC, "fusion.toml", dir.path());
+    let store = crate::common::sweep_spec(SPEC, "fusion.toml", dir.path());
 
     let metrics = store.report_metrics("fusion").unwrap();
     let mut f1: BTreeMap<String, Vec<f64>> = BTreeMap::new();

@@ -6,9 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use mer::store::Split;
-
-mod common;
+use mer_store::Split;
 
 const SPEC: &str = r#"
 [experiment]
@@ -40,7 +38,7 @@ labels = "quadrants"
 #[test]
 fn baselines_see_the_designed_structure() {
     let dir = tempfile::tempdir().unwrap();
-    let store = common::sweep_spec(SPEC, "structure.toml", dir.path());
+    let store = crate::common::sweep_spec(SPEC, "structure.toml", dir.path());
 
     let trials = store.report_trials("structure").unwrap();
     let metrics = store.report_metrics("structure").unwrap();

@@ -1,4 +1,4 @@
-//! `mer eda SPEC`: the inputs of the EDA report ([`crate::report::eda`]),
+//! `mer eda SPEC`: the inputs of the EDA report ([`mer_report::eda`]),
 //! built from a spec's dataset with the spec's own feature settings.
 //!
 //! Labels are fitted on every track (EDA looks at the whole dataset; no
@@ -10,13 +10,13 @@
 
 use std::path::PathBuf;
 
-use crate::audio::{self, FeatureSet};
-use crate::data::{self, Dataset, LoadContext};
-use crate::labels::{self, FittedLabels, LabelScheme};
-use crate::report::eda::{EdaInput, FeatureMatrix, VaInput};
-use crate::report::plot::Regions;
-use crate::spec::{self, Spec};
-use crate::text::{self, KeywordMethod, Representation, TextFeatureConfig};
+use mer_audio::{self as audio, FeatureSet};
+use mer_data::labels::{self, FittedLabels, LabelScheme};
+use mer_data::{self as data, Dataset, LoadContext};
+use mer_report::eda::{EdaInput, FeatureMatrix, VaInput};
+use mer_report::plot::Regions;
+use mer_spec::{self as spec, Spec};
+use mer_text::{self as text, KeywordMethod, Representation, TextFeatureConfig};
 
 use super::RunError;
 use super::progress::Progress;

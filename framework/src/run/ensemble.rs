@@ -10,10 +10,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::model::classical::{self, ClassPrediction, Matrix, argmax};
-use crate::model::{Architecture, EnsembleConfig, EnsembleMethod, ModelConfig, ModelSection, Task};
-use crate::spec::TrialConfig;
-use crate::store::{PredictionRow, Split, TrialResult};
+use mer_model::classical::{self, ClassPrediction, Matrix, argmax};
+use mer_model::{Architecture, EnsembleConfig, EnsembleMethod, ModelConfig, ModelSection, Task};
+use mer_spec::TrialConfig;
+use mer_store::{PredictionRow, Split, TrialResult};
 
 use super::pipeline::{
     MemberResult, Output, Part, Skips, Target, TrialData, TrialError, TrialOutput, make_folds,
@@ -198,7 +198,7 @@ pub(crate) fn run(cfg: &TrialConfig, data: &TrialData) -> Result<TrialOutput, Tr
     result.classes = classes;
     result.skipped = skips.into_rows();
     result.split = Some((
-        crate::data::splits::split_hash(&folds),
+        mer_data::splits::split_hash(&folds),
         split_manifest(&folds, tracks),
     ));
     result.duration_s = started.elapsed().as_secs_f64();

@@ -17,7 +17,7 @@ mod neural;
 pub mod pipeline;
 pub mod predict;
 
-pub use crate::model::neural::ComputeDevice;
+pub use mer_model::neural::ComputeDevice;
 pub mod progress;
 pub mod provenance;
 pub mod worker;
@@ -29,10 +29,11 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::audio::{self, AudioFeatureConfig};
-use crate::data::{self, Dataset, DatasetConfig, LoadContext};
-use crate::spec::{Plan, TrialConfig, TrialKey};
-use crate::store::{
+use mer_audio::{self as audio, AudioFeatureConfig};
+use mer_data::{self as data, Dataset, DatasetConfig, LoadContext};
+use mer_report::rerun::{RerunReport, same};
+use mer_spec::{Plan, TrialConfig, TrialKey};
+use mer_store::{
     MetricRow, NewDataset, NewSweep, NewTrial, PredictionRow, Store, StoreError, SweepStatus,
     TrialReason, TrialRow, TrialStatus,
 };
@@ -76,7 +77,7 @@ pub enum RunError {
         now: String,
     },
     #[error("lyrics resources: {0}")]
-    Text(#[from] crate::text::TextError),
+    Text(#[from] mer_text::TextError),
     #[error("trial {trial} is {status}; only completed trials can be re-run and compared")]
     NotCompleted { trial: i64, status: TrialStatus },
 }
@@ -241,7 +242,7 @@ impl Prepared {
 /// Lexicon and embedding files of the plan's text configs, read once and
 /// keyed by the text extractor id.
 #[derive(Default)]
-struct TextFiles(BTreeMap<String, Arc<crate::text::TextResources>>);
+struct TextFiles(BTreeMap<String, Arc<mer_text::TextResources>>);
 
 impl TextFiles {
     fn load<'a>(configs: impl Iterator<Item = &'a TrialConfig>) -> Result<TextFiles, RunError> {
@@ -250,14 +251,14 @@ impl TextFiles {
             if let Some(t) = &c.features.text
                 && let std::collections::btree_map::Entry::Vacant(e) = out.entry(t.extractor_id())
             {
-                let r = crate::text::TextResources::load(t, std::path::Path::new(""))?;
+                let r = mer_text::TextResources::load(t, std::path::Path::new(""))?;
                 e.insert(Arc::new(r));
             }
         }
         Ok(TextFiles(out))
     }
 
-    fn for_config(&self, cfg: &TrialConfig) -> Arc<crate::text::TextResources> {
+    fn for_config(&self, cfg: &TrialConfig) -> Arc<mer_text::TextResources> {
         cfg.features
             .text
             .as_ref()
@@ -349,7 +350,7 @@ pub fn sweep(plan: &Plan, store: &Store, opts: &SweepOptions) -> Result<SweepSum
     }
     let mut rows = Vec::with_capacity(plan.trials.len());
     for (id, ds) in &datasets {
-        let mine: Vec<&crate::spec::PlannedTrial> = plan
+        let mine: Vec<&mer_spec::PlannedTrial> = plan
             .trials
             .iter()
             .filter(|t| serde_json::to_string(&t.config.dataset).expect("serialises") == *id)
@@ -440,7 +441,7 @@ pub fn sweep(plan: &Plan, store: &Store, opts: &SweepOptions) -> Result<SweepSum
     }
 
     // Ensembles read their members' results: they run last.
-    work.sort_by_key(|w| w.config.architecture == crate::model::Architecture::Ensemble);
+    work.sort_by_key(|w| w.config.architecture == mer_model::Architecture::Ensemble);
     let configs: Vec<&TrialConfig> = work.iter().map(|w| &w.config).collect();
     let mut prepared =
         prepare_features(datasets, text_files, &configs, &opts.cache_dir, &progress)?;
@@ -484,7 +485,7 @@ fn run_work(
     prepared: &Prepared,
     opts: &SweepOptions,
     progress: &Progress,
-    provenance_of: impl Fn(&TrialConfig, &str) -> crate::store::Provenance + Sync,
+    provenance_of: impl Fn(&TrialConfig, &str) -> mer_store::Provenance + Sync,
 ) -> Result<WorkOutcome, RunError> {
     let worker = worker::worker_id();
     let next = AtomicUsize::new(0);
@@ -579,7 +580,7 @@ fn run_one(
     store: &Store,
     w: &Work,
     prepared: &Prepared,
-    provenance_of: &(impl Fn(&TrialConfig, &str) -> crate::store::Provenance + Sync),
+    provenance_of: &(impl Fn(&TrialConfig, &str) -> mer_store::Provenance + Sync),
 ) -> Result<One, StoreError> {
     let worker = worker::worker_id();
     if !store.claim(w.row.id, worker)? {
@@ -722,7 +723,7 @@ fn save_models(
     cfg: &TrialConfig,
     classes: Option<&[String]>,
     models: &[pipeline::FoldModel],
-) -> std::io::Result<Vec<crate::store::ArtifactRow>> {
+) -> std::io::Result<Vec<mer_store::ArtifactRow>> {
     if models.is_empty() {
         return Ok(Vec::new());
     }
@@ -735,7 +736,7 @@ fn save_models(
         std::fs::write(&tmp, bytes)?;
         std::fs::rename(&tmp, &path)?;
         use sha2::Digest;
-        Ok::<_, std::io::Error>(crate::store::ArtifactRow {
+        Ok::<_, std::io::Error>(mer_store::ArtifactRow {
             fold,
             kind: kind.to_string(),
             path: format!("{trial_id}/{name}"),
@@ -786,44 +787,15 @@ pub fn headline(metrics: &[MetricRow]) -> String {
     for name in ["macro_f1", "r2"] {
         let v: Vec<f64> = metrics
             .iter()
-            .filter(|m| m.name == name && m.split == crate::store::Split::Test && m.epoch.is_none())
+            .filter(|m| m.name == name && m.split == mer_store::Split::Test && m.epoch.is_none())
             .map(|m| m.value)
             .collect();
         if !v.is_empty() {
-            let s = crate::metrics::Summary::of(&v);
+            let s = mer_metrics::Summary::of(&v);
             return format!("{name}={:.3}±{:.3}", s.mean, s.std);
         }
     }
     String::new()
-}
-
-/// The outcome of `mer rerun`.
-#[derive(Debug, Clone)]
-pub struct RerunReport {
-    pub origin: TrialRow,
-    pub rerun_id: i64,
-    /// `(split/fold/epoch/name, recorded, new)` for every metric of either run.
-    pub metrics: Vec<(String, Option<f64>, Option<f64>)>,
-    /// Predictions that differ (track, fold, target).
-    pub differing_predictions: usize,
-    pub rerun_error: Option<String>,
-}
-
-impl RerunReport {
-    /// True when every metric and prediction is bit-for-bit the same.
-    pub fn identical(&self) -> bool {
-        self.rerun_error.is_none()
-            && self.differing_predictions == 0
-            && self.metrics.iter().all(|(_, a, b)| same(*a, *b))
-    }
-}
-
-fn same(a: Option<f64>, b: Option<f64>) -> bool {
-    match (a, b) {
-        (Some(x), Some(y)) => x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan()),
-        (None, None) => true,
-        _ => false,
-    }
 }
 
 /// Re-executes a stored trial's resolved config on the same data, records

@@ -8,15 +8,15 @@ use std::ops::ControlFlow;
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::classical::{ClassPrediction, argmax};
-use crate::model::neural::{
+use mer_model::classical::{ClassPrediction, argmax};
+use mer_model::neural::{
     self, AudioInput, NeuralConfig, NeuralData, NeuralRuntime, Targets, TextInput,
 };
-use crate::model::{InputKind, ModelConfig, Task};
-use crate::store::{MetricRow, Split};
-use crate::text::FeatureMatrix;
-use crate::train::EpochRecord;
-use crate::train::imbalance::Balancing;
+use mer_model::train::EpochRecord;
+use mer_model::train::imbalance::Balancing;
+use mer_model::{InputKind, ModelConfig, Task};
+use mer_store::{MetricRow, Split};
+use mer_text::FeatureMatrix;
 
 use super::pipeline::{
     FoldInput, FoldModel, FoldOutput, Output, Part, Skips, TrialError, derive_seed, fold_text,
@@ -87,7 +87,7 @@ pub struct Preprocess {
     /// Token ids: `(max_len, vocabulary size)`.
     pub token_shape: (usize, usize),
     pub audio_norm: Option<Normaliser>,
-    pub text: Option<crate::text::TextState>,
+    pub text: Option<mer_text::TextState>,
 }
 
 impl Preprocess {
@@ -308,7 +308,7 @@ pub(crate) fn fold(input: FoldInput, skips: &mut Skips) -> Result<FoldOutput, Tr
     let mut audio_shape: Vec<usize> = Vec::new();
     let mut audio_norm = None;
     if let (Some(col), Some(kind)) = (input.audio, audio_kind) {
-        let items = |p: &Part| -> Vec<&crate::audio::Features> {
+        let items = |p: &Part| -> Vec<&mer_audio::Features> {
             p.idx
                 .iter()
                 .map(|&i| col[i].as_ref().expect("unusable tracks were filtered out"))

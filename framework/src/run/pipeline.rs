@@ -11,19 +11,17 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::audio::Features;
-use crate::data::splits::{self, Fold};
-use crate::data::{Dataset, Track};
-use crate::labels::{self, FittedLabels, LabelScheme};
-use crate::metrics;
-use crate::model::classical::{self, ClassPrediction, Matrix};
-use crate::model::neural::InputDims;
-use crate::model::{InputKind, ModelConfig, Task};
-use crate::spec::{TrialConfig, UnlabelledPolicy};
-use crate::store::{MetricRow, PredictionRow, SkippedTrack, Split, TrialResult};
-use crate::text;
-use crate::train::imbalance::{self, Balancing};
-use crate::train::scaler::StandardScaler;
+use mer_audio::Features;
+use mer_data::labels::{self, FittedLabels, LabelScheme};
+use mer_data::splits::{self, Fold};
+use mer_data::{Dataset, Track};
+use mer_model::classical::{self, ClassPrediction, Matrix};
+use mer_model::neural::InputDims;
+use mer_model::train::imbalance::{self, Balancing};
+use mer_model::train::scaler::StandardScaler;
+use mer_model::{InputKind, ModelConfig, Task};
+use mer_spec::{TrialConfig, UnlabelledPolicy};
+use mer_store::{MetricRow, PredictionRow, SkippedTrack, Split, TrialResult};
 
 use super::{ensemble, neural};
 
@@ -40,14 +38,14 @@ pub struct TrialData {
     pub audio: BTreeMap<String, Arc<AudioColumn>>,
     /// The lexicon / embeddings file the trial's text features read, loaded
     /// once per sweep.
-    pub text: Arc<text::TextResources>,
+    pub text: Arc<mer_text::TextResources>,
     /// Ensembles: each member's recorded test predictions and class names,
     /// in member order.
     pub members: Vec<MemberResult>,
     /// Threads a neural network trains on.
     pub threads: usize,
     /// Device a neural network trains on.
-    pub device: crate::model::neural::ComputeDevice,
+    pub device: mer_model::neural::ComputeDevice,
     /// `mer predict` with a classical model: the dataset's tracks from this
     /// index on are new ones to score; each fold's model is fitted exactly
     /// as recorded (on the original tracks) and predicts them.
@@ -119,7 +117,7 @@ pub enum TrialError {
     Text {
         fold: usize,
         #[source]
-        source: text::TextError,
+        source: mer_text::TextError,
     },
     #[error("fold {fold}: {source}")]
     Model {
@@ -131,7 +129,7 @@ pub enum TrialError {
     Neural {
         fold: usize,
         #[source]
-        source: crate::model::neural::NeuralError,
+        source: mer_model::neural::NeuralError,
     },
     #[error("fold {fold}: class balancing: {source}")]
     Balancing {
@@ -144,7 +142,7 @@ pub enum TrialError {
         fold: usize,
         split: &'static str,
         #[source]
-        source: metrics::MetricsError,
+        source: mer_metrics::MetricsError,
     },
     #[error("fold {fold}: {what}")]
     Data { fold: usize, what: String },
@@ -273,15 +271,15 @@ pub(crate) struct FoldInput<'a> {
     pub cfg: &'a TrialConfig,
     pub tracks: &'a [Track],
     pub audio: Option<&'a AudioColumn>,
-    pub text_cfg: Option<&'a text::TextFeatureConfig>,
-    pub resources: &'a text::TextResources,
+    pub text_cfg: Option<&'a mer_text::TextFeatureConfig>,
+    pub resources: &'a mer_text::TextResources,
     pub train: Part,
     pub validation: Part,
     pub test: Part,
     pub n_classes: usize,
     pub n_targets: usize,
     pub threads: usize,
-    pub device: crate::model::neural::ComputeDevice,
+    pub device: mer_model::neural::ComputeDevice,
 }
 
 /// What a fold's model produced.
@@ -565,7 +563,7 @@ pub(crate) fn record_split(
     target_names: &[String],
     tracks: &[Track],
     task: Task,
-) -> Result<(), metrics::MetricsError> {
+) -> Result<(), mer_metrics::MetricsError> {
     let metric = |name: String, value: f64| MetricRow {
         split,
         fold,
@@ -576,7 +574,7 @@ pub(crate) fn record_split(
     match (task, output) {
         (Task::Classification, Output::Classes(pred)) => {
             let truth = part.classes();
-            let m = metrics::classification(&truth, &pred.labels, n_classes)?;
+            let m = mer_metrics::classification(&truth, &pred.labels, n_classes)?;
             for (name, value) in m.scalars() {
                 result.metrics.push(metric(name, value));
             }
@@ -600,7 +598,7 @@ pub(crate) fn record_split(
             for (t, name) in target_names.iter().enumerate() {
                 let yt: Vec<f64> = truth.iter().map(|r| r[t]).collect();
                 let yp: Vec<f64> = pred.iter().map(|r| r[t]).collect();
-                let m = metrics::regression(&yt, &yp)?;
+                let m = mer_metrics::regression(&yt, &yp)?;
                 for (metric_name, value) in m.scalars() {
                     per_metric.entry(metric_name).or_default().push(value);
                     result
@@ -636,17 +634,17 @@ pub(crate) fn record_split(
 
 /// Lyrics features of a fold, fitted on its training tracks.
 pub(crate) struct FoldText {
-    pub train: text::TextFeatures,
-    pub validation: text::TextFeatures,
-    pub test: text::TextFeatures,
+    pub train: mer_text::TextFeatures,
+    pub validation: mer_text::TextFeatures,
+    pub test: mer_text::TextFeatures,
     pub vocab_size: usize,
     /// What was fitted, to save with a network.
-    pub state: text::TextState,
+    pub state: mer_text::TextState,
 }
 
 pub(crate) fn fold_text(
     input: &FoldInput,
-    tc: &text::TextFeatureConfig,
+    tc: &mer_text::TextFeatureConfig,
 ) -> Result<FoldText, TrialError> {
     let tracks = input.tracks;
     let docs = |p: &Part| -> Vec<Option<&str>> {
@@ -657,7 +655,7 @@ pub(crate) fn fold_text(
         fold: input.fold,
         source,
     };
-    let fitted = text::fit_with(tc, input.resources, &docs(&input.train), &ids(&input.train))
+    let fitted = mer_text::fit_with(tc, input.resources, &docs(&input.train), &ids(&input.train))
         .map_err(err)?;
     let tf = |p: &Part| fitted.transform(&docs(p), &ids(p)).map_err(err);
     Ok(FoldText {
@@ -672,13 +670,13 @@ pub(crate) fn fold_text(
 /// Under `missing_lyrics = "drop"`, the rows without lyrics leave the trial
 /// (recorded); returns which rows stay.
 pub(crate) fn lyrics_kept(
-    tc: &text::TextFeatureConfig,
+    tc: &mer_text::TextFeatureConfig,
     part: &Part,
     mask: &[bool],
     tracks: &[Track],
     skips: &mut Skips,
 ) -> Vec<bool> {
-    if tc.missing_lyrics != text::MissingLyrics::Drop {
+    if tc.missing_lyrics != mer_text::MissingLyrics::Drop {
         return vec![true; part.idx.len()];
     }
     for (r, &present) in mask.iter().enumerate() {

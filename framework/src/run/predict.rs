@@ -21,12 +21,11 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use sha2::Digest;
 
-use crate::audio;
-use crate::model::neural::{self, InputDims, NeuralConfig, NeuralRuntime};
-use crate::model::{ModelConfig, Task};
-use crate::spec::TrialConfig;
-use crate::store::{Store, TrialStatus};
-use crate::text::{self, FittedText, TextResources};
+use mer_model::neural::{self, InputDims, NeuralConfig, NeuralRuntime};
+use mer_model::{ModelConfig, Task};
+use mer_spec::TrialConfig;
+use mer_store::{Store, TrialStatus};
+use mer_text::{self as text, FittedText, TextResources};
 
 use super::neural::Preprocess;
 
@@ -34,7 +33,7 @@ use super::neural::Preprocess;
 #[derive(Debug, thiserror::Error)]
 pub enum PredictError {
     #[error(transparent)]
-    Store(#[from] crate::store::StoreError),
+    Store(#[from] mer_store::StoreError),
     #[error(transparent)]
     Run(#[from] super::RunError),
     #[error("refitting trial {trial}: {source}")]
@@ -63,7 +62,7 @@ pub enum PredictError {
     #[error("{0}")]
     Inputs(String),
     #[error(transparent)]
-    Audio(#[from] audio::AudioError),
+    Audio(#[from] mer_audio::AudioError),
     #[error("lyrics: {0}")]
     Text(#[from] text::TextError),
     #[error("fold {fold}: {source}")]
@@ -151,16 +150,16 @@ pub struct Prediction {
 /// without audio is an error.
 fn extract_new(
     tracks: &[NewTrack],
-    cfg: &audio::AudioFeatureConfig,
+    cfg: &mer_audio::AudioFeatureConfig,
     trial: i64,
-) -> Result<Vec<audio::Features>, PredictError> {
+) -> Result<Vec<mer_audio::Features>, PredictError> {
     tracks
         .iter()
         .map(|t| {
             let path = t.audio.as_ref().ok_or_else(|| {
                 PredictError::Inputs(format!("trial {trial} reads audio; {} has none", t.name()))
             })?;
-            Ok(audio::extract_file(path, cfg)?)
+            Ok(mer_audio::extract_file(path, cfg)?)
         })
         .collect()
 }
@@ -175,7 +174,7 @@ fn artifact_err(path: &Path, message: impl Into<String>) -> PredictError {
 /// Reads an artifact and checks it against the hash the store recorded.
 fn read_checked(
     root: &Path,
-    rows: &[crate::store::ArtifactRow],
+    rows: &[mer_store::ArtifactRow],
     rel: &str,
 ) -> Result<Vec<u8>, PredictError> {
     let path = root.join(rel);
@@ -272,8 +271,8 @@ pub fn predict(
         }
         Task::Regression => {
             let names: Vec<String> = match cfg.labels {
-                crate::labels::LabelScheme::Valence => vec!["valence".into()],
-                crate::labels::LabelScheme::Arousal => vec!["arousal".into()],
+                mer_data::labels::LabelScheme::Valence => vec!["valence".into()],
+                mer_data::labels::LabelScheme::Arousal => vec!["arousal".into()],
                 _ => vec!["valence".into(), "arousal".into()],
             };
             (
@@ -356,7 +355,7 @@ pub fn predict(
                 .map(|v| v / k)
                 .collect();
             let label = (cfg.task == Task::Classification).then(|| {
-                let best = crate::model::classical::argmax(&values);
+                let best = mer_model::classical::argmax(&values);
                 outputs.get(best).cloned().unwrap_or_default()
             });
             TrackPrediction {
@@ -381,14 +380,14 @@ pub fn predict(
 /// A classical trial: each fold's model fitted again on the recorded
 /// dataset, exactly as in the sweep, predicting the new tracks.
 fn predict_classical(
-    trial: &crate::store::TrialRow,
+    trial: &mer_store::TrialRow,
     cfg: TrialConfig,
     tracks: &[NewTrack],
     fold: Option<usize>,
     cache_dir: &Path,
 ) -> Result<Prediction, PredictError> {
     let progress = super::progress::Progress::new(false);
-    let ctx = crate::data::LoadContext {
+    let ctx = mer_data::LoadContext {
         cache_dir: cache_dir.to_path_buf(),
     };
     let datasets = super::load_datasets(std::iter::once(&cfg.dataset), &ctx, &progress)?;
@@ -402,8 +401,7 @@ fn predict_classical(
         .into());
     }
     let text_files = super::TextFiles::load(std::iter::once(&cfg))?;
-    let key =
-        crate::spec::TrialKey::new(&cfg, &text_files.inputs_fingerprint(&cfg, &ds.fingerprint));
+    let key = mer_spec::TrialKey::new(&cfg, &text_files.inputs_fingerprint(&cfg, &ds.fingerprint));
     if key.0 != trial.key {
         return Err(super::RunError::InputsChanged {
             trial: trial.id,
@@ -419,7 +417,7 @@ fn predict_classical(
     let n_known = data.dataset.tracks.len();
     let mut dataset = (*data.dataset).clone();
     for (i, t) in tracks.iter().enumerate() {
-        let mut track = crate::data::Track::new(format!("new:{i}"));
+        let mut track = mer_data::Track::new(format!("new:{i}"));
         track.audio = t.audio.clone();
         track.lyrics = t.read_lyrics()?;
         dataset.tracks.push(track);
@@ -460,7 +458,7 @@ fn predict_classical(
         let rows: Vec<Vec<f64>> = match &p.output {
             super::pipeline::Output::Classes(c) => match &c.scores {
                 Some(s) => {
-                    probabilities &= cfg.architecture != crate::model::Architecture::Svm;
+                    probabilities &= cfg.architecture != mer_model::Architecture::Svm;
                     s.clone()
                 }
                 None => {
@@ -497,7 +495,7 @@ fn predict_classical(
             .collect();
         let label = (cfg.task == Task::Classification).then(|| {
             outputs
-                .get(crate::model::classical::argmax(&values))
+                .get(mer_model::classical::argmax(&values))
                 .cloned()
                 .unwrap_or_default()
         });

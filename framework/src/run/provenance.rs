@@ -1,7 +1,7 @@
 //! What a trial records about where and how it ran, before it trains.
 
-use crate::spec::{Plan, TrialConfig};
-use crate::store::{Provenance, now_rfc3339};
+use mer_spec::{Plan, TrialConfig};
+use mer_store::{Provenance, now_rfc3339};
 
 /// The git commit this binary was built from (`unknown` outside a checkout).
 pub const GIT_COMMIT: &str = env!("MER_GIT_COMMIT");

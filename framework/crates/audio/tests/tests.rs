@@ -1,0 +1,6 @@
+//! The integration tests of mer-audio, one test binary for the crate (each
+//! module is one file beside this one).
+
+mod decode;
+mod parity;
+mod pipeline;

@@ -1,0 +1,271 @@
+//! The generic manifest importer: columns by name, scale mapping, the
+//! `on_error` policy for bad rows, missing files and duplicate ids, the
+//! fingerprint, and serde errors of the `[dataset]` section.
+
+use std::path::Path;
+
+use mer_data::{self as data, DatasetConfig, LoadContext, ManifestConfig, OnError, ProblemKind};
+
+fn write(dir: &Path, rel: &str, text: &str) {
+    let p = dir.join(rel);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, text).unwrap();
+}
+
+fn cfg(path: &Path, on_error: OnError) -> DatasetConfig {
+    DatasetConfig::Manifest(ManifestConfig {
+        path: path.to_path_buf(),
+        on_error,
+        ..Default::default()
+    })
+}
+
+fn ctx(dir: &Path) -> LoadContext {
+    LoadContext {
+        cache_dir: dir.join("cache"),
+    }
+}
+
+#[test]
+fn reads_columns_by_name_and_keeps_originals() {
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), "audio/a.wav", "RIFF-ish bytes");
+    write(d.path(), "lyrics/a.txt", "la la love");
+    write(
+        d.path(),
+        "m.csv",
+        " ID , Arousal,valence ,audio,lyrics,lyrics_text, label ,artist,split,tags,extra\n\
+         b,-0.5,0.25,,,inline words,sad,x,test, sad ;happy,42\n\
+         a,0.5,-0.25,audio/a.wav,lyrics/a.txt,,happy,y,train,,\n",
+    );
+    let ds = data::load(&cfg(&d.path().join("m.csv"), OnError::Fail), &ctx(d.path())).unwrap();
+    assert_eq!(ds.tracks.len(), 2);
+    let a = &ds.tracks[0];
+    assert_eq!(a.id, "a", "sorted by id");
+    assert_eq!((a.valence, a.arousal), (Some(-0.25), Some(0.5)));
+    assert_eq!(
+        a.audio.as_deref(),
+        Some(d.path().join("audio/a.wav").as_path())
+    );
+    assert!(a.audio.as_ref().unwrap().is_absolute());
+    assert_eq!(a.lyrics.as_deref(), Some("la la love"));
+    assert_eq!(a.category.as_deref(), Some("happy"));
+    let b = &ds.tracks[1];
+    assert_eq!(b.lyrics.as_deref(), Some("inline words"));
+    assert_eq!(b.tags, vec!["happy".to_string(), "sad".to_string()]);
+    assert_eq!(b.original.get("extra").map(String::as_str), Some("42"));
+    assert_eq!(b.original.get("valence").map(String::as_str), Some("0.25"));
+    assert!(ds.report.is_empty());
+    let summary =
+        data::check(&cfg(&d.path().join("m.csv"), OnError::Fail), &ctx(d.path())).unwrap();
+    let text = summary.to_string();
+    assert!(
+        text.contains("tracks      2") && text.contains("happy 1, sad 1"),
+        "{text}"
+    );
+}
+
+#[test]
+fn va_range_maps_onto_the_common_scale_and_rejects_values_outside() {
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), "m.csv", "id,valence,arousal\nx,9,1\ny,5,7\n");
+    let mut c = ManifestConfig {
+        path: d.path().join("m.csv"),
+        va_range: [1.0, 9.0],
+        ..Default::default()
+    };
+    let ds = data::load(&DatasetConfig::Manifest(c.clone()), &ctx(d.path())).unwrap();
+    assert_eq!(
+        (ds.tracks[0].valence, ds.tracks[0].arousal),
+        (Some(1.0), Some(-1.0))
+    );
+    assert_eq!(
+        (ds.tracks[1].valence, ds.tracks[1].arousal),
+        (Some(0.0), Some(0.5))
+    );
+    c.va_range = [0.0, 1.0];
+    let e = data::load(&DatasetConfig::Manifest(c), &ctx(d.path()))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("m.csv:2") && e.contains("outside the dataset's documented scale [0, 1]"),
+        "{e}"
+    );
+}
+
+#[test]
+fn bad_rows_fail_with_file_and_row_or_are_reported_under_skip() {
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), "a.wav", "x");
+    write(
+        d.path(),
+        "m.csv",
+        "id,valence,arousal,audio,lyrics\n\
+         a,0.1,0.2,a.wav,\n\
+         b,high,0.2,,\n\
+         c,0.1,0.2,missing.wav,\n\
+         a,0.3,0.3,,\n\
+         d,0.1,0.1,,gone.txt\n\
+         ,0.1,0.1,,\n",
+    );
+    let m = d.path().join("m.csv");
+    let e = data::load(&cfg(&m, OnError::Fail), &ctx(d.path()))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("m.csv:3") && e.contains("`high` is not a number"),
+        "{e}"
+    );
+
+    let ds = data::load(&cfg(&m, OnError::Skip), &ctx(d.path())).unwrap();
+    let ids: Vec<&str> = ds.tracks.iter().map(|t| t.id.as_str()).collect();
+    assert_eq!(ids, vec!["a", "c", "d"]);
+    assert!(
+        ds.tracks[1].audio.is_none(),
+        "kept without the missing audio"
+    );
+    assert!(
+        ds.tracks[2].lyrics.is_none(),
+        "kept without the missing lyrics"
+    );
+    assert_eq!(
+        ds.tracks[0].valence,
+        Some(0.1),
+        "the first of a duplicate id is kept"
+    );
+    let r = &ds.report;
+    assert_eq!(r.count(ProblemKind::SkippedRow), 2);
+    assert_eq!(r.count(ProblemKind::DuplicateId), 1);
+    assert_eq!(r.count(ProblemKind::MissingAudio), 1);
+    assert_eq!(r.count(ProblemKind::MissingLyrics), 1);
+    let dup = r
+        .problems
+        .iter()
+        .find(|p| p.kind == ProblemKind::DuplicateId)
+        .unwrap();
+    assert_eq!(dup.row, Some(5));
+    assert!(
+        dup.to_string()
+            .contains("m.csv:5: duplicate id (track `a`)"),
+        "{dup}"
+    );
+
+    // Under fail, a duplicate alone is an error naming both rows.
+    write(d.path(), "dup.csv", "id,valence\nq,0\nq,0.5\n");
+    let e = data::load(
+        &cfg(&d.path().join("dup.csv"), OnError::Fail),
+        &ctx(d.path()),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("dup.csv:3: duplicate track id `q`") && e.contains("dup.csv:2"),
+        "{e}"
+    );
+    // And a missing file names the row and the path.
+    write(d.path(), "miss.csv", "id,audio\nz,nope.wav\n");
+    let e = data::load(
+        &cfg(&d.path().join("miss.csv"), OnError::Fail),
+        &ctx(d.path()),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("miss.csv:2") && e.contains("nope.wav does not exist"),
+        "{e}"
+    );
+    // A missing required column lists the ones found.
+    write(d.path(), "noid.csv", "name,valence\nz,0\n");
+    let e = data::load(
+        &cfg(&d.path().join("noid.csv"), OnError::Fail),
+        &ctx(d.path()),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("missing required column `id`") && e.contains("name, valence"),
+        "{e}"
+    );
+}
+
+#[test]
+fn fingerprint_follows_content_not_location() {
+    let d = tempfile::tempdir().unwrap();
+    for dir in ["one", "two"] {
+        write(d.path(), &format!("{dir}/a.wav"), "bytes");
+        write(
+            d.path(),
+            &format!("{dir}/m.csv"),
+            "id,valence,audio\na,0.5,a.wav\n",
+        );
+    }
+    let one = data::load(
+        &cfg(&d.path().join("one/m.csv"), OnError::Fail),
+        &ctx(d.path()),
+    )
+    .unwrap();
+    let two = data::load(
+        &cfg(&d.path().join("two/m.csv"), OnError::Fail),
+        &ctx(d.path()),
+    )
+    .unwrap();
+    assert_eq!(one.fingerprint, two.fingerprint);
+    write(d.path(), "two/a.wav", "other bytes");
+    let two = data::load(
+        &cfg(&d.path().join("two/m.csv"), OnError::Fail),
+        &ctx(d.path()),
+    )
+    .unwrap();
+    assert_ne!(one.fingerprint, two.fingerprint);
+}
+
+#[test]
+fn dataset_config_parses_from_toml_with_clear_errors() {
+    let c: DatasetConfig =
+        toml::from_str("kind = \"manifest\"\npath = \"m.csv\"\non_error = \"skip\"\n").unwrap();
+    let DatasetConfig::Manifest(m) = &c else {
+        panic!("{c:?}")
+    };
+    assert_eq!(m.on_error, OnError::Skip);
+    let mut c2 = c.clone();
+    c2.resolve_paths(Path::new("/base"));
+    let DatasetConfig::Manifest(m2) = &c2 else {
+        unreachable!()
+    };
+    assert_eq!(m2.path, Path::new("/base/m.csv"));
+
+    let s: DatasetConfig = toml::from_str("kind = \"synthetic\"\ntracks = 50\n").unwrap();
+    let DatasetConfig::Synthetic(syn) = &s else {
+        panic!()
+    };
+    assert_eq!(
+        (syn.tracks, syn.duration_s, syn.sample_rate),
+        (50, 10.0, 22050)
+    );
+    let q: DatasetConfig = toml::from_str("kind = \"4q\"\nroot = \"x\"\n").unwrap();
+    assert_eq!(q.kind_name(), "four_q");
+
+    let e = toml::from_str::<DatasetConfig>("kind = \"synthetic\"\ntrack = 50\n")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("unknown field `track`"), "{e}");
+    let e = toml::from_str::<DatasetConfig>("kind = \"deam2\"\n")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("unknown variant `deam2`") && e.contains("deam"),
+        "{e}"
+    );
+    let e = toml::from_str::<DatasetConfig>(
+        "kind = \"manifest\"\npath = \"m\"\non_error = \"ignore\"\n",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("unknown variant `ignore`") && e.contains("skip"),
+        "{e}"
+    );
+    // Canonical serialisation round-trips.
+    let json = serde_json::to_string(&s).unwrap();
+    assert_eq!(serde_json::from_str::<DatasetConfig>(&json).unwrap(), s);
+}

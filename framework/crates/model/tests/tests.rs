@@ -1,0 +1,7 @@
+//! The integration tests of mer-model, one test binary for the crate (each
+//! module is one file beside this one).
+
+mod classical;
+mod imbalance;
+mod neural_config;
+mod neural_fit;

@@ -1,0 +1,449 @@
+use std::path::Path;
+
+use super::*;
+
+const MINIMAL: &str = r#"
+[experiment]
+name = "demo"
+seeds = [1, 2]
+
+[sweep]
+modality = ["audio", "text"]
+architecture = ["svm", "knn"]
+labels = ["quadrants"]
+"#;
+
+fn parse(text: &str) -> Result<ValidSpec, SpecError> {
+    Spec::parse(text, Path::new("x.toml"))?.validate()
+}
+
+fn problems(text: &str) -> Vec<Problem> {
+    match parse(text) {
+        Ok(_) => panic!("expected the spec to be rejected"),
+        Err(e) => e.problems().to_vec(),
+    }
+}
+
+#[test]
+fn expands_the_cross_product_of_axes_and_seeds() {
+    let v = parse(MINIMAL).unwrap();
+    let plan = v.plan();
+    assert_eq!(plan.trials.len(), 2 * 2 * 2);
+    assert_eq!(plan.experiment.name, "demo");
+    let t = &plan.trials[0].config;
+    assert_eq!(
+        t.task,
+        Task::Classification,
+        "task follows the label scheme"
+    );
+    assert!(t.features.audio.is_some() && t.features.text.is_none());
+    let text = plan
+        .trials
+        .iter()
+        .find(|t| t.config.modality == Modality::Text)
+        .unwrap();
+    assert!(text.config.features.audio.is_none() && text.config.features.text.is_some());
+    let seeds: BTreeSet<u64> = plan.trials.iter().map(|t| t.config.seed).collect();
+    assert_eq!(seeds, BTreeSet::from([1, 2]));
+}
+
+#[test]
+fn unknown_architecture_names_file_line_column_key_and_choices() {
+    let text = "[experiment]\nname = \"x\"\n[sweep]\nlabels = [\"quadrants\"]\narchitecture = [\"svm\", \"cnn3d\"]\n";
+    let p = problems(text);
+    assert_eq!(p.len(), 1, "{p:?}");
+    let s = p[0].to_string();
+    assert!(
+        s.starts_with(
+            "x.toml:5:24: sweep.architecture: unknown value \"cnn3d\", expected one of: logreg, svm"
+        ),
+        "{s}"
+    );
+}
+
+#[test]
+fn misspelt_keys_are_errors_at_their_position() {
+    let text = "[experiment]\nname = \"x\"\n[model.svm]\ncc = 2.0\n[sweep]\narchitecture = [\"svm\"]\nlabels = [\"quadrants\"]\n";
+    let p = problems(text);
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!((p[0].line, p[0].column), (4, 1), "{}", p[0]);
+    assert_eq!(p[0].key, "model.svm.cc");
+    assert!(p[0].message.contains("unknown key \"cc\""), "{}", p[0]);
+}
+
+#[test]
+fn syntax_errors_carry_their_position() {
+    let p = problems("[experiment]\nname = \"x\"\n[sweep\n");
+    assert_eq!(p[0].line, 3, "{}", p[0]);
+}
+
+#[test]
+fn a_spec_without_sweep_says_what_is_missing() {
+    let p = problems("[experiment]\nname = \"x\"\n");
+    assert_eq!(p[0].key, "sweep");
+    assert!(p[0].message.contains("architecture"), "{}", p[0]);
+    let p = problems("[experiment]\nname = \"x\"\n[sweep]\nlabels = [\"va\"]\n");
+    assert!(p[0].message.contains("missing `architecture`"), "{}", p[0]);
+}
+
+#[test]
+fn invalid_combinations_are_all_listed_with_reasons_and_a_fix() {
+    let text = r#"[experiment]
+name = "x"
+[sweep]
+architecture = ["logreg", "svm"]
+labels = ["quadrants", "va"]
+task = ["classification", "regression"]
+"#;
+    let p = problems(text);
+    assert_eq!(p.len(), 1, "{p:?}");
+    let msg = &p[0].message;
+    // (quadrants, regression) x2 archs, (va, classification) x2 archs,
+    // (logreg, regression) with va: 5 broken rules in all.
+    assert!(msg.starts_with("5 combination(s)"), "{msg}");
+    assert!(msg.contains("architecture=svm labels=quadrants task=regression: regression needs a continuous target"), "{msg}");
+    assert!(
+        msg.contains(
+            "architecture=logreg labels=va task=regression: logistic regression is a classifier"
+        ),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("[[sweep.exclude]]\n  labels = \"quadrants\"\n  task = \"regression\""),
+        "{msg}"
+    );
+    assert_eq!((p[0].line, p[0].column), (3, 1));
+}
+
+#[test]
+fn exclude_rules_remove_exactly_the_matching_combinations() {
+    let text = r#"[experiment]
+name = "x"
+[sweep]
+architecture = ["logreg", "svm"]
+labels = ["quadrants", "va"]
+task = ["classification", "regression"]
+[[sweep.exclude]]
+labels = "quadrants"
+task = "regression"
+[[sweep.exclude]]
+labels = "va"
+task = "classification"
+[[sweep.exclude]]
+architecture = "logreg"
+task = "regression"
+[[sweep.exclude]]
+modality = "fusion"
+"#;
+    let v = parse(text).unwrap();
+    let plan = v.plan();
+    let got: Vec<String> = plan.trials.iter().map(|t| t.config.summary()).collect();
+    assert_eq!(
+        got,
+        vec![
+            "audio/logreg/quadrants/classification seed=0",
+            "audio/svm/quadrants/classification seed=0",
+            "audio/svm/va/regression seed=0",
+        ]
+    );
+    assert_eq!(plan.excluded, 5);
+    assert_eq!(plan.warnings.len(), 1, "the fusion rule matches nothing");
+    assert!(
+        plan.warnings[0].contains("sweep.exclude[3]"),
+        "{:?}",
+        plan.warnings
+    );
+}
+
+#[test]
+fn swept_settings_apply_only_where_they_matter() {
+    let text = r#"[experiment]
+name = "x"
+[sweep]
+architecture = ["svm", "knn"]
+labels = ["quadrants"]
+model.svm.c = [0.5, 2.0]
+"#;
+    let v = parse(text).unwrap();
+    let plan = v.plan();
+    // Two SVM trials; the KNN trial would be identical twice: run once.
+    assert_eq!(plan.trials.len(), 3);
+    assert_eq!(plan.duplicates, 1);
+    let svm: Vec<&PlannedTrial> = plan
+        .trials
+        .iter()
+        .filter(|t| t.config.architecture == Architecture::Svm)
+        .collect();
+    let cs: Vec<f64> = svm
+        .iter()
+        .map(|t| match &t.config.model {
+            ModelConfig::Svm(c) => c.c,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(cs, vec![0.5, 2.0]);
+    assert_eq!(svm[0].params_json(), r#"{"model.svm.c":0.5}"#);
+    let knn = plan
+        .trials
+        .iter()
+        .find(|t| t.config.architecture == Architecture::Knn)
+        .unwrap();
+    assert!(knn.params.is_empty());
+}
+
+#[test]
+fn bad_swept_values_point_at_the_sweep_list() {
+    let text = r#"[experiment]
+name = "x"
+[sweep]
+architecture = ["svm"]
+labels = ["quadrants"]
+"model.svm.c" = [1.0, -3.0]
+"#;
+    let p = problems(text);
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!(p[0].key, "sweep.model.svm.c");
+    assert_eq!(p[0].line, 6);
+    assert!(
+        p[0].message.contains("-3.0") && p[0].message.contains("positive"),
+        "{}",
+        p[0]
+    );
+
+    let text = "[experiment]\nname = \"x\"\n[sweep]\narchitecture = [\"svm\"]\nlabels = [\"quadrants\"]\nmodel.svm.cee = [1.0]\n";
+    let p = problems(text);
+    assert_eq!(p[0].key, "sweep.model.svm.cee");
+    assert!(p[0].message.contains("unknown key \"cee\""), "{}", p[0]);
+
+    let text = "[experiment]\nname = \"x\"\n[sweep]\narchitecture = [\"svm\"]\nlabels = [\"quadrants\"]\nmodel.svm.c = 1.0\n";
+    let p = problems(text);
+    assert!(p[0].message.contains("takes a list of values"), "{}", p[0]);
+
+    let text = "[experiment]\nname = \"x\"\n[sweep]\narchitecture = [\"svm\"]\nlabels = [\"quadrants\"]\nlearning_rate = [1.0]\n";
+    let p = problems(text);
+    assert_eq!(p[0].key, "sweep.learning_rate");
+    assert!(p[0].message.contains("unknown sweep axis"), "{}", p[0]);
+}
+
+#[test]
+fn out_of_range_model_settings_name_the_rule() {
+    let text = "[experiment]\nname = \"x\"\n[model.knn]\nk = 0\n[sweep]\narchitecture = [\"knn\"]\nlabels = [\"quadrants\"]\n";
+    let p = problems(text);
+    assert_eq!(
+        p[0].to_string(),
+        "x.toml:4:5: model.knn.k: must be at least 1"
+    );
+}
+
+#[test]
+fn experiment_names_and_seeds_are_checked() {
+    let p = problems(
+        "[experiment]\nname = \"a b\"\nseeds = [3, 3]\n[sweep]\narchitecture = [\"svm\"]\nlabels = [\"quadrants\"]\n",
+    );
+    let keys: Vec<&str> = p.iter().map(|p| p.key.as_str()).collect();
+    assert_eq!(keys, vec!["experiment.name", "experiment.seeds[1]"]);
+}
+
+#[test]
+fn several_problems_are_reported_together() {
+    let p = problems(
+        "[experiment]\nname = \"x\"\n[sweep]\narchitecture = [\"nope\"]\nlabels = [\"nolabels\"]\nmodality = \"sound\"\n",
+    );
+    assert_eq!(p.len(), 3, "{p:?}");
+}
+
+#[test]
+fn trial_keys_are_stable_and_depend_on_data_and_config() {
+    let v = parse(MINIMAL).unwrap();
+    let a = &v.plan().trials[0].config;
+    let b = &v.plan().trials[1].config;
+    let ka = TrialKey::new(a, "fp1");
+    assert_eq!(ka, TrialKey::new(a, "fp1"));
+    assert_eq!(ka.0.len(), 64);
+    assert_ne!(ka, TrialKey::new(a, "fp2"));
+    assert_ne!(ka, TrialKey::new(b, "fp1"));
+    // The canonical JSON round-trips to the same config.
+    let back: TrialConfig = serde_json::from_str(&a.canonical_json()).unwrap();
+    assert_eq!(&back, a);
+}
+
+#[test]
+fn reference_spec_parses_and_documents_every_section() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../experiments/reference.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let v = Spec::parse(&text, &path).unwrap().validate().unwrap();
+    assert!(!v.plan().trials.is_empty());
+    for section in [
+        "[experiment]",
+        "[dataset]",
+        "[features.audio]",
+        "[features.text]",
+        "[labels]",
+        "[evaluation]",
+        "[model.logreg]",
+        "[model.svm]",
+        "[model.random_forest]",
+        "[model.knn]",
+        "[model.ridge]",
+        "[features.sequence]",
+        "[features.mel]",
+        "[features.waveform]",
+        "[features.tokens]",
+        "[model.residual_mlp]",
+        "[model.gated_fusion]",
+        "[model.text_projection]",
+        "[model.text_bilstm]",
+        "[model.text_cnn]",
+        "[model.lstm_cnn]",
+        "[model.bilstm_cnn]",
+        "[model.cnn2d]",
+        "[model.cnn2d_specaug]",
+        "[model.concat_lstm]",
+        "[model.conv_gru_transformer]",
+        "[model.ensemble]",
+        "[train]",
+        "[train.early_stopping]",
+        "balancing =",
+        "unavailable =",
+        "[sweep]",
+        "[[sweep.exclude]]",
+    ] {
+        assert!(text.contains(section), "reference.toml lacks {section}");
+    }
+}
+
+#[test]
+fn shipped_experiments_are_valid() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../experiments");
+    let mut n = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            let spec = Spec::load(&path).unwrap();
+            spec.validate()
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            n += 1;
+        }
+    }
+    assert!(
+        n >= 7,
+        "quickstart, reference and the five seed-study experiments"
+    );
+}
+
+#[test]
+fn combinations_the_dataset_cannot_serve_are_errors_or_skipped_on_request() {
+    let base = r#"[experiment]
+name = "x"
+[dataset]
+kind = "deam"
+root = "/data/DEAM"
+[sweep]
+modality = ["audio", "text"]
+architecture = ["svm"]
+labels = ["quadrants"]
+"#;
+    // By default a missing modality is an error naming the reason.
+    let p = problems(base);
+    assert!(
+        p[0].message
+            .contains("the text modality needs lyrics, and this dataset has none"),
+        "{}",
+        p[0]
+    );
+    // With `unavailable = "skip"` the text trials are left out and listed.
+    let v = parse(&format!("{base}unavailable = \"skip\"\n")).unwrap();
+    let plan = v.plan();
+    assert!(!plan.trials.is_empty());
+    assert!(
+        plan.trials
+            .iter()
+            .all(|t| t.config.modality == Modality::Audio)
+    );
+    let w = plan.warnings.join("\n");
+    assert!(
+        w.contains("1 combination(s) skipped because the dataset cannot serve them")
+            && w.contains("modality=text"),
+        "{w}"
+    );
+    // Rule violations (not the dataset's fault) stay errors even so.
+    let broken = base.replace("[\"svm\"]", "[\"svm\", \"ridge\"]");
+    let p = problems(&format!("{broken}unavailable = \"skip\"\n"));
+    assert!(p[0].message.contains("ridge"), "{}", p[0]);
+    // A bad value is named with its position.
+    let p = problems(&format!("{base}unavailable = \"ignore\"\n"));
+    assert_eq!(p[0].key, "sweep.unavailable");
+}
+
+/// The `[dataset]` table of `text` replaced by `table`.
+fn with_dataset(text: &str, table: &str) -> String {
+    let start = text.find("\n[dataset]\n").expect("a [dataset] table") + 1;
+    let end = text[start + 1..]
+        .find("\n[")
+        .map_or(text.len(), |i| start + 1 + i + 1);
+    format!("{}{table}\n{}", &text[..start], &text[end..])
+}
+
+#[test]
+fn seed_study_experiments_switch_to_real_datasets_by_their_dataset_table_only() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../experiments");
+    let cases: [(&str, &[&str]); 5] = [
+        (
+            "quadrants",
+            &[
+                "kind = \"merge\"\nroot = \"/d/MERGE_Bimodal_Complete\"\nsubset = \"bimodal\"",
+                "kind = \"four_q\"\nroot = \"/d/MER_audio_taffc_dataset\"",
+                "kind = \"deam\"\nroot = \"/d/DEAM\"",
+                "kind = \"pmemo\"\nroot = \"/d/PMEmo2019\"",
+            ],
+        ),
+        (
+            "delbouys2018",
+            &[
+                "kind = \"deezer\"\nroot = \"/d/deezer\"\nmusixmatch = [\"mxm_dataset_train.txt\"]\naudio_dir = \"previews\"",
+            ],
+        ),
+        ("emotify", &["kind = \"emotify\"\nroot = \"/d/emotify\""]),
+        (
+            "binary_moods",
+            &["kind = \"mtg_jamendo\"\nroot = \"/d/mtg-jamendo-dataset\"\naudio_dir = \"audio\""],
+        ),
+        (
+            "genre_lyrics",
+            &[
+                "kind = \"gtzan\"\nroot = \"/d/gtzan/genres_original\"\nlyrics = \"/d/gtzan/lyrics.json\"",
+                "kind = \"gtzan\"\nroot = \"/d/gtzan/genres_original\"",
+            ],
+        ),
+    ];
+    for (name, tables) in cases {
+        let path = dir.join(format!("{name}.toml"));
+        let text = std::fs::read_to_string(&path).unwrap();
+        let synthetic_spec = Spec::parse(&text, &path).unwrap().validate().unwrap();
+        let synthetic = synthetic_spec.plan();
+        for table in tables {
+            let switched = with_dataset(&text, &format!("[dataset]\n{table}\n"));
+            let v = Spec::parse(&switched, &path)
+                .and_then(Spec::validate)
+                .unwrap_or_else(|e| panic!("{name} with\n{table}\n{e}"));
+            let plan = v.plan();
+            assert!(!plan.trials.is_empty(), "{name} with {table}: no trial");
+            assert!(plan.trials.len() <= synthetic.trials.len());
+            // Only the dataset changed: every remaining trial is one of the
+            // synthetic plan's, up to its dataset.
+            for t in &plan.trials {
+                assert!(
+                    synthetic
+                        .trials
+                        .iter()
+                        .any(|s| s.config.architecture == t.config.architecture
+                            && s.config.modality == t.config.modality
+                            && s.config.labels == t.config.labels
+                            && s.config.model == t.config.model),
+                    "{name}: {:?} is not in the synthetic plan",
+                    t.config.architecture
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,5 @@
+//! The integration tests of mer-store, one test binary for the crate (each
+//! module is one file beside this one).
+
+mod contract;
+mod upgrade;
