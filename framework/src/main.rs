@@ -119,9 +119,11 @@ enum Command {
     /// fold's preprocessing; the folds' outputs are averaged. Prints the
     /// label and class probabilities (SVM: decision scores; random forest:
     /// the share of fold models voting for each class), or the
-    /// valence/arousal values. Networks use their saved weights; classical
-    /// models are fitted again exactly as recorded, which needs the trial's
-    /// dataset on disk, unchanged.
+    /// valence/arousal values. Every fold's fitted model (network weights or
+    /// classical model) was saved with the trial and is read back,
+    /// sha256-checked, so the training data is not needed. (Classical trials
+    /// recorded by a mer that saved no classical models are fitted again
+    /// exactly as recorded, which needs their dataset on disk, unchanged.)
     Predict {
         /// Trial id or unique key prefix.
         #[arg(long)]
@@ -359,65 +361,15 @@ fn dispatch(cli: Cli) -> Result<u8> {
     let g = &cli.global;
     match &cli.command {
         Command::Sweep(a) => sweep(g, a),
-        Command::Plan { spec, format } => {
-            let plan = spec::load_plan(spec)?;
-            print!("{}", listing::plan_listing(&plan, (*format).into()));
-            Ok(exit::OK)
-        }
+        Command::Plan { spec, format } => plan(spec, *format),
         Command::Runs {
             experiment,
             status,
             all,
             format,
-        } => {
-            let store = open_existing(g)?;
-            let trials = store.trials(&TrialFilter {
-                experiment: experiment.clone(),
-                status: *status,
-                include_reruns: *all,
-            })?;
-            let mut headline = BTreeMap::new();
-            for (id, name, values) in store.final_test_values(&["macro_f1", "r2"])? {
-                headline.insert(id, format!("{name}={}", mer_report::mean_std(&values)));
-            }
-            print!(
-                "{}",
-                listing::runs_listing(&trials, &headline, (*format).into())
-            );
-            Ok(exit::OK)
-        }
-        Command::Show { trial, format } => {
-            let store = open_existing(g)?;
-            let t = store.find_trial(trial)?;
-            let detail = listing::TrialDetail {
-                provenance: store.provenance(t.id)?,
-                metrics: store.metrics(t.id)?,
-                predictions: store.predictions(t.id)?,
-                skipped: store.skipped_tracks(t.id)?,
-                artifacts: store.artifacts(t.id)?,
-                trial: t,
-            };
-            match format {
-                ShowFormat::Text => print!("{}", listing::show_trial(&detail)),
-                ShowFormat::Json => println!("{}", serde_json::to_string_pretty(&detail)?),
-            }
-            Ok(exit::OK)
-        }
-        Command::Rerun { trial } => {
-            let store = open_existing(g)?;
-            install_interrupt_handler(&g.db);
-            let mut opts = SweepOptions::new(g.cache.clone());
-            opts.device = g.device;
-            opts.device = g.device;
-            opts.progress = !g.quiet;
-            let report = run::rerun(&store, trial, &opts)?;
-            print!("{}", listing::rerun_listing(&report));
-            Ok(if report.identical() {
-                exit::OK
-            } else {
-                exit::RERUN_DIFFERS
-            })
-        }
+        } => runs(g, experiment.clone(), *status, *all, *format),
+        Command::Show { trial, format } => show(g, trial, *format),
+        Command::Rerun { trial } => rerun(g, trial),
         Command::Features {
             files,
             set,
@@ -441,162 +393,205 @@ fn dispatch(cli: Cli) -> Result<u8> {
                     mer_audio::OnBadAudio::Fail
                 },
             };
-            let format = match format {
-                FeatFormat::Json => mer_audio::OutputFormat::Json,
-                FeatFormat::Csv => mer_audio::OutputFormat::Csv,
-            };
-            let mut out = std::io::stdout().lock();
-            let summary = mer_audio::features_command(files, &cfg, format, &mut out)?;
-            for e in &summary.skipped {
-                eprintln!("skipped: {e}");
-            }
-            Ok(exit::OK)
+            features(files, &cfg, *format)
         }
-        Command::Data(DataCommand::Check { spec }) => {
-            let spec = spec::Spec::load(spec)?;
-            let mut cfg = spec.settings.dataset.clone();
-            cfg.resolve_paths(&std::env::current_dir()?);
-            let ctx = mer_data::LoadContext {
-                cache_dir: g.cache.clone(),
-            };
-            let summary = mer_data::check(&cfg, &ctx)?;
-            print!("{summary}");
-            Ok(exit::OK)
-        }
-        Command::Report(a) => {
-            let store = open_existing(g)?;
-            let name = experiment_name(&a.experiment)?;
-            let dir = a
-                .out
-                .clone()
-                .unwrap_or_else(|| Path::new("reports").join(&name));
-            let files = mer_report::write_report_with(&store, &name, &dir, &a.options()?)?;
-            println!(
-                "report of `{name}` ({} trials): {} files in {}",
-                files.trials,
-                files.files.len(),
-                files.dir.display()
-            );
-            print_entry_points(&files);
-            Ok(exit::OK)
-        }
+        Command::Data(DataCommand::Check { spec }) => data_check(g, spec),
+        Command::Report(a) => report(g, a),
         Command::Predict {
             trial,
             files,
             lyrics,
             fold,
             format,
-        } => {
-            let store = open_existing(g)?;
-            if !files.is_empty() && !lyrics.is_empty() && lyrics.len() != files.len() {
-                anyhow::bail!(
-                    "{} audio file(s) but {} --lyrics file(s): give one lyrics file per audio file, in the same order",
-                    files.len(),
-                    lyrics.len()
-                );
-            }
-            let n = files.len().max(lyrics.len());
-            anyhow::ensure!(
-                n > 0,
-                "nothing to score: give audio files and/or --lyrics files"
-            );
-            let tracks: Vec<run::predict::NewTrack> = (0..n)
-                .map(|i| run::predict::NewTrack {
-                    audio: files.get(i).cloned(),
-                    lyrics: lyrics.get(i).cloned(),
-                })
-                .collect();
-            let p = run::predict::predict(&store, trial, &tracks, *fold, g.device, &g.cache)?;
-            match format {
-                FeatFormat::Json => {
-                    let rows: Vec<serde_json::Value> = p
-                        .tracks
-                        .iter()
-                        .map(|t| {
-                            let values: serde_json::Map<String, serde_json::Value> = p
-                                .outputs
-                                .iter()
-                                .zip(&t.values)
-                                .map(|(k, v)| (k.clone(), serde_json::json!(v)))
-                                .collect();
-                            serde_json::json!({
-                                "track": t.track,
-                                "label": t.label,
-                                (match (p.task, p.probabilities) {
-                                    (mer_model::Task::Classification, true) => "probabilities",
-                                    (mer_model::Task::Classification, false) => "scores",
-                                    _ => "values",
-                                }): values,
-                                "lyrics_weight": t.alpha,
-                            })
-                        })
-                        .collect();
-                    println!(
-                        "{}",
-                        serde_json::to_string_pretty(&serde_json::json!({
-                            "trial": p.trial,
-                            "architecture": p.architecture,
-                            "folds": p.folds,
-                            "predictions": rows,
-                        }))?
-                    );
-                }
-                FeatFormat::Csv => {
-                    let mut head = vec!["track".to_string()];
-                    if p.task == mer_model::Task::Classification {
-                        head.push("label".into());
-                    }
-                    head.extend(p.outputs.iter().cloned());
-                    println!("{}", head.join(","));
-                    for t in &p.tracks {
-                        let mut row = vec![format!("\"{}\"", t.track.replace('"', "\"\""))];
-                        if let Some(l) = &t.label {
-                            row.push(l.clone());
-                        }
-                        row.extend(t.values.iter().map(|v| format!("{v:.6}")));
-                        println!("{}", row.join(","));
-                    }
-                }
-            }
-            Ok(exit::OK)
-        }
+        } => predict(g, trial, files, lyrics, *fold, *format),
         Command::Eda {
             spec,
             labels,
             out,
             no_tsne,
-        } => {
-            let spec = spec::Spec::load(spec)?;
-            let labels = labels
-                .as_deref()
-                .map(|l| {
-                    l.parse::<mer_data::labels::LabelScheme>()
-                        .map_err(|e| anyhow::anyhow!("--labels: {e}"))
-                })
-                .transpose()?;
-            let opts = run::eda::EdaOptions {
-                labels,
-                cache_dir: g.cache.clone(),
-                progress: !g.quiet,
-                tsne: !no_tsne,
-            };
-            let input = run::eda::eda_input(&spec, &opts)?;
-            let dir = out.clone().unwrap_or_else(|| {
-                Path::new("reports")
-                    .join(&spec.settings.experiment.name)
-                    .join("eda")
-            });
-            let files = mer_report::eda::write_eda(&input, &dir)?;
-            println!(
-                "EDA of {}: {} files in {}",
-                input.dataset,
-                files.files.len(),
-                files.dir.display()
-            );
-            print_entry_points(&files);
-            Ok(exit::OK)
-        }
+        } => eda(g, spec, labels.as_deref(), out.clone(), *no_tsne),
     }
+}
+
+fn plan(spec: &Path, format: OutFormat) -> Result<u8> {
+    let plan = spec::load_plan(spec)?;
+    print!("{}", listing::plan_listing(&plan, format.into()));
+    Ok(exit::OK)
+}
+
+fn runs(
+    g: &Global,
+    experiment: Option<String>,
+    status: Option<TrialStatus>,
+    all: bool,
+    format: OutFormat,
+) -> Result<u8> {
+    let store = open_existing(g)?;
+    let trials = store.trials(&TrialFilter {
+        experiment,
+        status,
+        include_reruns: all,
+    })?;
+    let mut headline = BTreeMap::new();
+    for (id, name, values) in store.final_test_values(&["macro_f1", "r2"])? {
+        headline.insert(id, format!("{name}={}", mer_report::mean_std(&values)));
+    }
+    print!(
+        "{}",
+        listing::runs_listing(&trials, &headline, format.into())
+    );
+    Ok(exit::OK)
+}
+
+fn show(g: &Global, trial: &str, format: ShowFormat) -> Result<u8> {
+    let store = open_existing(g)?;
+    let t = store.find_trial(trial)?;
+    let detail = listing::TrialDetail {
+        provenance: store.provenance(t.id)?,
+        metrics: store.metrics(t.id)?,
+        predictions: store.predictions(t.id)?,
+        skipped: store.skipped_tracks(t.id)?,
+        artifacts: store.artifacts(t.id)?,
+        trial: t,
+    };
+    match format {
+        ShowFormat::Text => print!("{}", listing::show_trial(&detail)),
+        ShowFormat::Json => println!("{}", serde_json::to_string_pretty(&detail)?),
+    }
+    Ok(exit::OK)
+}
+
+fn rerun(g: &Global, trial: &str) -> Result<u8> {
+    let store = open_existing(g)?;
+    install_interrupt_handler(&g.db);
+    let mut opts = SweepOptions::new(g.cache.clone());
+    opts.device = g.device;
+    opts.progress = !g.quiet;
+    let report = run::rerun(&store, trial, &opts)?;
+    print!("{}", listing::rerun_listing(&report));
+    Ok(if report.identical() {
+        exit::OK
+    } else {
+        exit::RERUN_DIFFERS
+    })
+}
+
+fn features(
+    files: &[PathBuf],
+    cfg: &mer_audio::AudioFeatureConfig,
+    format: FeatFormat,
+) -> Result<u8> {
+    let format = match format {
+        FeatFormat::Json => mer_audio::OutputFormat::Json,
+        FeatFormat::Csv => mer_audio::OutputFormat::Csv,
+    };
+    let mut out = std::io::stdout().lock();
+    let summary = mer_audio::features_command(files, cfg, format, &mut out)?;
+    for e in &summary.skipped {
+        eprintln!("skipped: {e}");
+    }
+    Ok(exit::OK)
+}
+
+fn data_check(g: &Global, spec: &Path) -> Result<u8> {
+    let spec = spec::Spec::load(spec)?;
+    let mut cfg = spec.settings.dataset.clone();
+    cfg.resolve_paths(&std::env::current_dir()?);
+    let ctx = mer_data::LoadContext {
+        cache_dir: g.cache.clone(),
+    };
+    print!("{}", mer_data::check(&cfg, &ctx)?);
+    Ok(exit::OK)
+}
+
+fn report(g: &Global, a: &ReportArgs) -> Result<u8> {
+    let store = open_existing(g)?;
+    let name = experiment_name(&a.experiment)?;
+    let dir = a
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("reports").join(&name));
+    let files = mer_report::write_report_with(&store, &name, &dir, &a.options()?)?;
+    println!(
+        "report of `{name}` ({} trials): {} files in {}",
+        files.trials,
+        files.files.len(),
+        files.dir.display()
+    );
+    print_entry_points(&files);
+    Ok(exit::OK)
+}
+
+fn predict(
+    g: &Global,
+    trial: &str,
+    files: &[PathBuf],
+    lyrics: &[PathBuf],
+    fold: Option<usize>,
+    format: FeatFormat,
+) -> Result<u8> {
+    let store = open_existing(g)?;
+    if !files.is_empty() && !lyrics.is_empty() && lyrics.len() != files.len() {
+        anyhow::bail!(
+            "{} audio file(s) but {} --lyrics file(s): give one lyrics file per audio file, in the same order",
+            files.len(),
+            lyrics.len()
+        );
+    }
+    let n = files.len().max(lyrics.len());
+    anyhow::ensure!(
+        n > 0,
+        "nothing to score: give audio files and/or --lyrics files"
+    );
+    let tracks: Vec<run::predict::NewTrack> = (0..n)
+        .map(|i| run::predict::NewTrack {
+            audio: files.get(i).cloned(),
+            lyrics: lyrics.get(i).cloned(),
+        })
+        .collect();
+    let p = run::predict::predict(&store, trial, &tracks, fold, g.device, &g.cache)?;
+    match format {
+        FeatFormat::Json => println!("{}", serde_json::to_string_pretty(&p.to_json())?),
+        FeatFormat::Csv => print!("{}", p.to_csv()),
+    }
+    Ok(exit::OK)
+}
+
+fn eda(
+    g: &Global,
+    spec: &Path,
+    labels: Option<&str>,
+    out: Option<PathBuf>,
+    no_tsne: bool,
+) -> Result<u8> {
+    let spec = spec::Spec::load(spec)?;
+    let labels = labels
+        .map(|l| {
+            l.parse::<mer_data::labels::LabelScheme>()
+                .map_err(|e| anyhow::anyhow!("--labels: {e}"))
+        })
+        .transpose()?;
+    let opts = run::eda::EdaOptions {
+        labels,
+        cache_dir: g.cache.clone(),
+        progress: !g.quiet,
+        tsne: !no_tsne,
+    };
+    let input = run::eda::eda_input(&spec, &opts)?;
+    let dir = out.unwrap_or_else(|| {
+        Path::new("reports")
+            .join(&spec.settings.experiment.name)
+            .join("eda")
+    });
+    let files = mer_report::eda::write_eda(&input, &dir)?;
+    println!(
+        "EDA of {}: {} files in {}",
+        input.dataset,
+        files.files.len(),
+        files.dir.display()
+    );
+    print_entry_points(&files);
+    Ok(exit::OK)
 }
 
 /// The files a reader opens first: index.html and the Markdown/LaTeX
@@ -638,33 +633,7 @@ fn sweep(g: &Global, a: &SweepArgs) -> Result<u8> {
     opts.stale_after = std::time::Duration::from_secs(a.stale_after);
     opts.progress = !g.quiet;
     let s = run::sweep(&plan, &store, &opts)?;
-
-    println!(
-        "sweep {} of `{}`: {} planned, {} completed now, {} already done, {} failed now{}{} ({:.1} s)",
-        s.sweep_id,
-        s.experiment,
-        s.planned,
-        s.completed,
-        s.already_done,
-        s.failures.len(),
-        if s.failed_before > 0 {
-            format!(
-                ", {} failed earlier (--retry-failed re-runs them)",
-                s.failed_before
-            )
-        } else {
-            String::new()
-        },
-        if s.elsewhere > 0 {
-            format!(", {} run by another process", s.elsewhere)
-        } else {
-            String::new()
-        },
-        s.elapsed.as_secs_f64()
-    );
-    for (id, summary, error) in &s.failures {
-        println!("  failed: trial {id} {summary}: {error}");
-    }
+    println!("{s}");
     if a.report {
         match mer_report::write_report(
             &store,

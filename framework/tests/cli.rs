@@ -465,15 +465,19 @@ fn listings_show_the_plan_runs_and_one_trial() {
         assert!(md.contains(needle), "missing `{needle}` in\n{md}");
     }
     assert!(!s.path().join("rep/figures").exists(), "--no-figures");
-    // A classical trial predicts by fitting each fold's model again exactly
-    // as recorded: fold 0's model on a track of fold 0's test set gives the
-    // recorded scores, for every kind of classical model and modality.
+    // A classical trial predicts with each fold's saved model, without its
+    // training data: with the dataset cache unreachable (`--cache` under a
+    // file), fold 0's model on a track of fold 0's test set (copied out of
+    // the cache) gives the recorded scores, for every kind of classical
+    // model and modality, and the recorded values for regression.
     let ds = s.dataset(&spec);
     let lyrics_dir = tempfile::tempdir().unwrap();
+    let no_cache = s.db().join("no-cache");
     let store = s.store();
     let mut checked = 0;
+    let mut checked_values = 0;
     for row in &rows {
-        if row["labels"] != "quadrants" {
+        if row["labels"] != "quadrants" && row["labels"] != "va" {
             continue;
         }
         let trial: i64 = row["id"].as_str().unwrap().parse().unwrap();
@@ -489,19 +493,41 @@ fn listings_show_the_plan_runs_and_one_trial() {
         let track = ds.tracks.iter().find(|t| t.id == p.track_id).unwrap();
         let lyrics = lyrics_dir.path().join(format!("{}.txt", track.id));
         std::fs::write(&lyrics, track.lyrics.as_ref().unwrap()).unwrap();
+        let audio = lyrics_dir.path().join(format!("{}.wav", track.id));
+        std::fs::copy(track.audio.as_ref().unwrap(), &audio).unwrap();
         let o = s.run(&[
             "predict",
+            "--cache",
+            no_cache.to_str().unwrap(),
             "--trial",
             &trial.to_string(),
             "--fold",
             "0",
-            track.audio.as_ref().unwrap().to_str().unwrap(),
+            audio.to_str().unwrap(),
             "--lyrics",
             lyrics.to_str().unwrap(),
         ]);
         assert!(o.status.success(), "{trial}: {}", text(&o));
         let out: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
         let got = &out["predictions"][0];
+        if row["labels"] == "va" {
+            for p in preds
+                .iter()
+                .filter(|q| q.fold == 0 && q.track_id == track.id)
+            {
+                let v = got["values"][&p.target].as_f64().unwrap();
+                assert!(
+                    (v - p.y_pred).abs() < 1e-9,
+                    "trial {trial} ({} {}): {} = {v}, recorded {}",
+                    row["modality"],
+                    row["architecture"],
+                    p.target,
+                    p.y_pred
+                );
+            }
+            checked_values += 1;
+            continue;
+        }
         let scores = got
             .get("probabilities")
             .or_else(|| got.get("scores"))
@@ -524,6 +550,8 @@ fn listings_show_the_plan_runs_and_one_trial() {
         checked += 1;
     }
     assert_eq!(checked, 12, "3 modalities x 4 classifiers");
+    assert_eq!(checked_values, 12, "3 modalities x 4 regressors");
+    assert!(!no_cache.exists(), "predict read no dataset");
     let o = s.run(&["report", "list", "--baseline", "modality"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(String::from_utf8_lossy(&o.stderr).contains("is not KEY=VALUE"));

@@ -11,16 +11,19 @@
 //! goes on. Killing a sweep at any moment loses at most the trials in flight,
 //! which the next sweep re-runs.
 
+pub mod artifacts;
 pub mod eda;
 mod ensemble;
 mod neural;
 pub mod pipeline;
 pub mod predict;
 
-pub use mer_model::neural::ComputeDevice;
 pub mod progress;
 pub mod provenance;
 pub mod worker;
+
+pub use artifacts::artifacts_root;
+pub use mer_model::neural::ComputeDevice;
 
 use std::collections::BTreeMap;
 use std::panic::AssertUnwindSafe;
@@ -135,6 +138,37 @@ pub struct SweepSummary {
     pub failures: Vec<(i64, String, String)>,
     pub interrupted_recovered: usize,
     pub elapsed: Duration,
+}
+
+impl std::fmt::Display for SweepSummary {
+    /// What `mer sweep` prints when it ends: the counts, then each failure.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "sweep {} of `{}`: {} planned, {} completed now, {} already done, {} failed now",
+            self.sweep_id,
+            self.experiment,
+            self.planned,
+            self.completed,
+            self.already_done,
+            self.failures.len(),
+        )?;
+        if self.failed_before > 0 {
+            write!(
+                f,
+                ", {} failed earlier (--retry-failed re-runs them)",
+                self.failed_before
+            )?;
+        }
+        if self.elsewhere > 0 {
+            write!(f, ", {} run by another process", self.elsewhere)?;
+        }
+        write!(f, " ({:.1} s)", self.elapsed.as_secs_f64())?;
+        for (id, summary, error) in &self.failures {
+            write!(f, "\n  failed: trial {id} {summary}: {error}")?;
+        }
+        Ok(())
+    }
 }
 
 /// Loads each distinct dataset of `configs` once.
@@ -622,7 +656,7 @@ fn run_one(
                 elapsed
             );
             let mut r = out.result;
-            match save_models(
+            match artifacts::save_models(
                 store,
                 w.row.id,
                 &w.config,
@@ -704,67 +738,6 @@ fn member_results(
         }
     }
     Ok(out)
-}
-
-/// Where a store's artifacts live: `results.db` -> `results.artifacts/`.
-pub fn artifacts_root(store: &Store) -> PathBuf {
-    let p = store.path();
-    let stem = p
-        .file_stem()
-        .map_or_else(|| "results".into(), |s| s.to_string_lossy().into_owned());
-    p.with_file_name(format!("{stem}.artifacts"))
-}
-
-/// Writes each fold's trained weights and a `model.json` describing them
-/// (for `mer predict`) under `<artifacts>/<trial>/`, atomically.
-fn save_models(
-    store: &Store,
-    trial_id: i64,
-    cfg: &TrialConfig,
-    classes: Option<&[String]>,
-    models: &[pipeline::FoldModel],
-) -> std::io::Result<Vec<mer_store::ArtifactRow>> {
-    if models.is_empty() {
-        return Ok(Vec::new());
-    }
-    let root = artifacts_root(store);
-    let dir = root.join(trial_id.to_string());
-    std::fs::create_dir_all(&dir)?;
-    let write = |name: &str, bytes: &[u8], fold: Option<i64>, kind: &str| {
-        let path = dir.join(name);
-        let tmp = dir.join(format!(".{name}.tmp"));
-        std::fs::write(&tmp, bytes)?;
-        std::fs::rename(&tmp, &path)?;
-        use sha2::Digest;
-        Ok::<_, std::io::Error>(mer_store::ArtifactRow {
-            fold,
-            kind: kind.to_string(),
-            path: format!("{trial_id}/{name}"),
-            sha256: format!("{:x}", sha2::Sha256::digest(bytes)),
-            bytes: bytes.len() as i64,
-        })
-    };
-    let mut rows = Vec::new();
-    let mut folds = Vec::new();
-    for m in models {
-        let name = format!("fold{}.bpk", m.fold);
-        rows.push(write(&name, &m.weights, Some(m.fold as i64), "weights")?);
-        folds.push(serde_json::json!({
-            "fold": m.fold,
-            "weights": name,
-            "dims": m.dims,
-            "best_epoch": m.best_epoch,
-            "preprocess": m.preprocess,
-        }));
-    }
-    let meta = serde_json::json!({
-        "config": cfg,
-        "classes": classes,
-        "folds": folds,
-    });
-    let text = serde_json::to_string_pretty(&meta).expect("model metadata serialises");
-    rows.push(write("model.json", text.as_bytes(), None, "model")?);
-    Ok(rows)
 }
 
 /// `error: cause: cause`, the whole `source()` chain on one line.

@@ -18,9 +18,10 @@ use mer_model::{InputKind, ModelConfig, Task};
 use mer_store::{MetricRow, Split};
 use mer_text::FeatureMatrix;
 
+use super::artifacts::{FoldModel, FoldModelKind};
 use super::pipeline::{
-    FoldInput, FoldModel, FoldOutput, Output, Part, Skips, TrialError, derive_seed, fold_text,
-    lyrics_kept, rebalance,
+    FoldInput, FoldOutput, Output, Part, Skips, TrialError, derive_seed, fold_text, lyrics_kept,
+    rebalance,
 };
 
 /// Per-channel mean and standard deviation of training items, applied to
@@ -487,10 +488,12 @@ pub(crate) fn fold(input: FoldInput, skips: &mut Skips) -> Result<FoldOutput, Tr
         epochs,
         model: Some(FoldModel {
             fold,
-            weights: outcome.weights,
-            dims: outcome.dims,
-            best_epoch: outcome.best_epoch,
-            preprocess: pre,
+            kind: FoldModelKind::Neural {
+                weights: outcome.weights,
+                dims: outcome.dims,
+                best_epoch: outcome.best_epoch,
+                preprocess: pre,
+            },
         }),
     })
 }

@@ -16,13 +16,13 @@ use mer_data::labels::{self, FittedLabels, LabelScheme};
 use mer_data::splits::{self, Fold};
 use mer_data::{Dataset, Track};
 use mer_model::classical::{self, ClassPrediction, Matrix};
-use mer_model::neural::InputDims;
 use mer_model::train::imbalance::{self, Balancing};
 use mer_model::train::scaler::StandardScaler;
 use mer_model::{InputKind, ModelConfig, Task};
 use mer_spec::{TrialConfig, UnlabelledPolicy};
 use mer_store::{MetricRow, PredictionRow, SkippedTrack, Split, TrialResult};
 
+use super::artifacts::{ClassicalPreprocess, FoldModel, FoldModelKind};
 use super::{ensemble, neural};
 
 /// Audio features of every track of a dataset for one extractor: the
@@ -61,19 +61,7 @@ pub struct MemberResult {
     pub predictions: Vec<PredictionRow>,
 }
 
-/// A trained network of one fold, to save as an artifact.
-#[derive(Debug, Clone)]
-pub struct FoldModel {
-    pub fold: usize,
-    /// burn's burnpack bytes.
-    pub weights: Vec<u8>,
-    pub dims: InputDims,
-    pub best_epoch: usize,
-    /// How tracks become its input (normaliser, fitted lyrics features).
-    pub preprocess: super::neural::Preprocess,
-}
-
-/// A trial's results and the networks it trained.
+/// A trial's results and the models its folds trained.
 #[derive(Debug, Clone, Default)]
 pub struct TrialOutput {
     pub result: TrialResult,
@@ -724,8 +712,10 @@ fn classical_fold(input: FoldInput, skips: &mut Skips) -> Result<FoldOutput, Tri
     };
     let mut train_rows = vectors(&train);
     let mut test_rows = vectors(&test);
+    let mut text_state = None;
     if let Some(tc) = input.text_cfg {
         let ft = fold_text(&input, tc)?;
+        text_state = Some(ft.state.clone());
         for (rows, feats) in [(&mut train_rows, &ft.train), (&mut test_rows, &ft.test)] {
             for (r, row) in rows.iter_mut().enumerate() {
                 let v = feats
@@ -762,7 +752,7 @@ fn classical_fold(input: FoldInput, skips: &mut Skips) -> Result<FoldOutput, Tri
     scaler.transform(&mut x_test);
     let seed = derive_seed(input.cfg.seed, "model", fold);
     let model_err = |source| TrialError::Model { fold, source };
-    let (train_out, test_out) = match input.cfg.task {
+    let (train_out, test_out, model) = match input.cfg.task {
         Task::Classification => {
             // Balanced copies train the model; metrics stay on the real rows.
             let (x_fit, y_fit) = match input.cfg.label_options.balancing {
@@ -785,31 +775,23 @@ fn classical_fold(input: FoldInput, skips: &mut Skips) -> Result<FoldOutput, Tri
                     (Matrix::from_rows(&rows).map_err(shape)?, y)
                 }
             };
-            let mut out = classical::fit_predict_classes(
-                &input.cfg.model,
-                &x_fit,
-                &y_fit,
-                input.n_classes,
-                &[&x_train, &x_test],
-                seed,
+            let model =
+                classical::fit_classifier(&input.cfg.model, &x_fit, &y_fit, input.n_classes, seed)
+                    .map_err(model_err)?;
+            (
+                Output::Classes(model.predict(&x_train).map_err(model_err)?),
+                Output::Classes(model.predict(&x_test).map_err(model_err)?),
+                model.to_bytes().map_err(model_err)?,
             )
-            .map_err(model_err)?;
-            let test_out = out.pop().expect("two outputs");
-            let train_out = out.pop().expect("two outputs");
-            (Output::Classes(train_out), Output::Classes(test_out))
         }
         Task::Regression => {
-            let mut out = classical::fit_predict_values(
-                &input.cfg.model,
-                &x_train,
-                &train.values(),
-                &[&x_train, &x_test],
-                seed,
+            let model = classical::fit_regressor(&input.cfg.model, &x_train, &train.values(), seed)
+                .map_err(model_err)?;
+            (
+                Output::Values(model.predict(&x_train).map_err(model_err)?),
+                Output::Values(model.predict(&x_test).map_err(model_err)?),
+                model.to_bytes().map_err(model_err)?,
             )
-            .map_err(model_err)?;
-            let test_out = out.pop().expect("two outputs");
-            let train_out = out.pop().expect("two outputs");
-            (Output::Values(train_out), Output::Values(test_out))
         }
     };
     Ok(FoldOutput {
@@ -817,7 +799,16 @@ fn classical_fold(input: FoldInput, skips: &mut Skips) -> Result<FoldOutput, Tri
         test: (test, test_out),
         test_alphas: None,
         epochs: Vec::new(),
-        model: None,
+        model: Some(FoldModel {
+            fold,
+            kind: FoldModelKind::Classical {
+                model,
+                preprocess: ClassicalPreprocess {
+                    text: text_state,
+                    scaler,
+                },
+            },
+        }),
     })
 }
 

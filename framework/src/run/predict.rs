@@ -10,23 +10,24 @@
 //! (class probabilities or valence/arousal values) over the folds; `fold`
 //! picks one fold's network instead.
 //!
-//! Classical baselines keep no weights: their folds' models are fitted
-//! again exactly as recorded (same tracks, features, scaler and seed: fits
-//! are deterministic) on the trial's dataset, which must be on disk and
-//! unchanged (checked by its fingerprint), and score the new tracks.
-//! Ensembles cannot predict.
+//! Classical baselines save each fold's fitted model the same way (the
+//! model in binary form, its lyrics features and scaler in `model.json`), so
+//! they predict without the training data. Classical trials recorded before
+//! models were saved are fitted again exactly as recorded (same tracks,
+//! features, scaler and seed: fits are deterministic) on the trial's
+//! dataset, which must then be on disk and unchanged (checked by its
+//! fingerprint). Ensembles cannot predict.
 
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
-use sha2::Digest;
-
-use mer_model::neural::{self, InputDims, NeuralConfig, NeuralRuntime};
+use mer_model::classical::{FittedClassifier, FittedRegressor, Matrix};
+use mer_model::neural::{self, NeuralConfig, NeuralRuntime};
 use mer_model::{ModelConfig, Task};
 use mer_spec::TrialConfig;
 use mer_store::{Store, TrialStatus};
 use mer_text::{self as text, FittedText, TextResources};
 
+use super::artifacts::{self, ArtifactError, ClassicalPreprocess, SavedFold, SavedModel};
 use super::neural::Preprocess;
 
 /// Why a prediction could not be made.
@@ -51,8 +52,8 @@ pub enum PredictError {
     Ensemble { trial: i64 },
     #[error("trial {trial}: no saved model in the store (was it run before models were saved?)")]
     NoModel { trial: i64 },
-    #[error("{path}: {message}")]
-    Artifact { path: PathBuf, message: String },
+    #[error(transparent)]
+    Artifact(#[from] ArtifactError),
     #[error("trial {trial} has no fold {fold}; its folds are {available:?}")]
     NoFold {
         trial: i64,
@@ -66,28 +67,17 @@ pub enum PredictError {
     #[error("lyrics: {0}")]
     Text(#[from] text::TextError),
     #[error("fold {fold}: {source}")]
+    Model {
+        fold: usize,
+        #[source]
+        source: mer_model::classical::ModelError,
+    },
+    #[error("fold {fold}: {source}")]
     Neural {
         fold: usize,
         #[source]
         source: neural::NeuralError,
     },
-}
-
-/// One fold's entry in `model.json`.
-#[derive(Debug, Deserialize)]
-struct SavedFold {
-    fold: usize,
-    weights: String,
-    dims: InputDims,
-    preprocess: Preprocess,
-}
-
-/// `model.json`.
-#[derive(Debug, Deserialize)]
-struct SavedModel {
-    config: TrialConfig,
-    classes: Option<Vec<String>>,
-    folds: Vec<SavedFold>,
 }
 
 /// One new track: an audio file, lyrics, or both.
@@ -146,6 +136,66 @@ pub struct Prediction {
     pub tracks: Vec<TrackPrediction>,
 }
 
+impl Prediction {
+    /// `mer predict --format json`: the trial, its folds, and per track the
+    /// label and the named probabilities, scores or values.
+    pub fn to_json(&self) -> serde_json::Value {
+        let key = match (self.task, self.probabilities) {
+            (Task::Classification, true) => "probabilities",
+            (Task::Classification, false) => "scores",
+            _ => "values",
+        };
+        let rows: Vec<serde_json::Value> = self
+            .tracks
+            .iter()
+            .map(|t| {
+                let values: serde_json::Map<String, serde_json::Value> = self
+                    .outputs
+                    .iter()
+                    .zip(&t.values)
+                    .map(|(k, v)| (k.clone(), serde_json::json!(v)))
+                    .collect();
+                serde_json::json!({
+                    "track": t.track,
+                    "label": t.label,
+                    key: values,
+                    "lyrics_weight": t.alpha,
+                })
+            })
+            .collect();
+        serde_json::json!({
+            "trial": self.trial,
+            "architecture": self.architecture,
+            "folds": self.folds,
+            "predictions": rows,
+        })
+    }
+
+    /// `mer predict --format csv`: one row per track (track, label for
+    /// classification, then one column per output, 6 decimals).
+    pub fn to_csv(&self) -> String {
+        let mut w = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::Any(b'\n'))
+            .from_writer(Vec::new());
+        let mut head = vec!["track".to_string()];
+        if self.task == Task::Classification {
+            head.push("label".into());
+        }
+        head.extend(self.outputs.iter().cloned());
+        let row_err = "writing CSV to memory cannot fail";
+        w.write_record(&head).expect(row_err);
+        for t in &self.tracks {
+            let mut row = vec![t.track.clone()];
+            if let Some(l) = &t.label {
+                row.push(l.clone());
+            }
+            row.extend(t.values.iter().map(|v| format!("{v:.6}")));
+            w.write_record(&row).expect(row_err);
+        }
+        String::from_utf8(w.into_inner().expect(row_err)).expect("CSV of UTF-8 fields")
+    }
+}
+
 /// Each new track's audio features under the trial's settings; a track
 /// without audio is an error.
 fn extract_new(
@@ -164,41 +214,8 @@ fn extract_new(
         .collect()
 }
 
-fn artifact_err(path: &Path, message: impl Into<String>) -> PredictError {
-    PredictError::Artifact {
-        path: path.to_path_buf(),
-        message: message.into(),
-    }
-}
-
-/// Reads an artifact and checks it against the hash the store recorded.
-fn read_checked(
-    root: &Path,
-    rows: &[mer_store::ArtifactRow],
-    rel: &str,
-) -> Result<Vec<u8>, PredictError> {
-    let path = root.join(rel);
-    let row = rows
-        .iter()
-        .find(|r| r.path == rel)
-        .ok_or_else(|| artifact_err(&path, "not recorded in the store's artifacts"))?;
-    let bytes =
-        std::fs::read(&path).map_err(|e| artifact_err(&path, format!("cannot read: {e}")))?;
-    let hash = format!("{:x}", sha2::Sha256::digest(&bytes));
-    if hash != row.sha256 {
-        return Err(artifact_err(
-            &path,
-            format!(
-                "sha256 {hash} differs from the recorded {}: the file was changed or damaged",
-                row.sha256
-            ),
-        ));
-    }
-    Ok(bytes)
-}
-
-/// Scores `tracks` with trial `query`'s networks (all folds averaged, or
-/// only `fold`).
+/// Scores `tracks` with trial `query`'s saved models (all folds averaged,
+/// or only `fold`).
 pub fn predict(
     store: &Store,
     query: &str,
@@ -220,48 +237,89 @@ pub fn predict(
             source,
         }
     })?;
-    match config.model {
-        ModelConfig::Ensemble(_) => return Err(PredictError::Ensemble { trial: trial.id }),
-        ModelConfig::Neural(_) => {}
-        _ => return predict_classical(&trial, config, tracks, fold, cache_dir),
+    if let ModelConfig::Ensemble(_) = config.model {
+        return Err(PredictError::Ensemble { trial: trial.id });
     }
     let rows = store.artifacts(trial.id)?;
     let root = super::artifacts_root(store);
-    let Some(model_row) = rows.iter().find(|r| r.kind == "model") else {
-        return Err(PredictError::NoModel { trial: trial.id });
-    };
-    let meta_bytes = read_checked(&root, &rows, &model_row.path)?;
-    let meta_path = root.join(&model_row.path);
-    let saved: SavedModel = serde_json::from_slice(&meta_bytes).map_err(|e| {
-        artifact_err(
-            &meta_path,
-            format!("cannot be read as a saved model (saved by an older mer?): {e}"),
-        )
-    })?;
+    match (artifacts::load_saved_model(&root, &rows)?, &config.model) {
+        (Some(saved), ModelConfig::Neural(_)) => {
+            predict_neural(&trial, &saved, &root, &rows, tracks, fold, device)
+        }
+        (Some(saved), _) => predict_classical(&trial, &saved, &root, &rows, tracks, fold),
+        (None, ModelConfig::Neural(_)) => Err(PredictError::NoModel { trial: trial.id }),
+        // Recorded before classical models were saved.
+        (None, _) => refit_classical(&trial, config, tracks, fold, cache_dir),
+    }
+}
+
+/// The folds to average: all, or only `fold`.
+fn select_folds(
+    saved: &SavedModel,
+    fold: Option<usize>,
+    trial: i64,
+) -> Result<Vec<&SavedFold>, PredictError> {
+    let folds: Vec<&SavedFold> = saved
+        .folds
+        .iter()
+        .filter(|f| fold.is_none_or(|k| f.fold == k))
+        .collect();
+    if folds.is_empty() {
+        return Err(match fold {
+            Some(k) => PredictError::NoFold {
+                trial,
+                fold: k,
+                available: saved.folds.iter().map(|f| f.fold).collect(),
+            },
+            None => PredictError::NoModel { trial },
+        });
+    }
+    Ok(folds)
+}
+
+/// Class names (classification) or target names (regression).
+fn output_names(saved: &SavedModel) -> Vec<String> {
+    match saved.config.task {
+        Task::Classification => saved.classes.clone().unwrap_or_default(),
+        Task::Regression => match saved.config.labels {
+            mer_data::labels::LabelScheme::Valence => vec!["valence".into()],
+            mer_data::labels::LabelScheme::Arousal => vec!["arousal".into()],
+            _ => vec!["valence".into(), "arousal".into()],
+        },
+    }
+}
+
+fn missing(trial: i64, fold: usize, what: &str) -> PredictError {
+    PredictError::Inputs(format!(
+        "trial {trial}: the saved model of fold {fold} has no `{what}`; the artifact does not match the trial's architecture"
+    ))
+}
+
+fn neural_preprocess(f: &SavedFold, trial: i64) -> Result<&Preprocess, PredictError> {
+    f.preprocess
+        .as_ref()
+        .ok_or_else(|| missing(trial, f.fold, "preprocess"))
+}
+
+/// A network's prediction: each fold's saved weights and preprocessing.
+fn predict_neural(
+    trial: &mer_store::TrialRow,
+    saved: &SavedModel,
+    root: &Path,
+    rows: &[mer_store::ArtifactRow],
+    tracks: &[NewTrack],
+    fold: Option<usize>,
+    device: neural::ComputeDevice,
+) -> Result<Prediction, PredictError> {
     let cfg = &saved.config;
     let ModelConfig::Neural(net) = &cfg.model else {
         return Err(PredictError::NoModel { trial: trial.id });
     };
-    let folds: Vec<&SavedFold> = match fold {
-        None => saved.folds.iter().collect(),
-        Some(k) => {
-            let f: Vec<&SavedFold> = saved.folds.iter().filter(|f| f.fold == k).collect();
-            if f.is_empty() {
-                return Err(PredictError::NoFold {
-                    trial: trial.id,
-                    fold: k,
-                    available: saved.folds.iter().map(|f| f.fold).collect(),
-                });
-            }
-            f
-        }
-    };
-    let first = folds
-        .first()
-        .ok_or(PredictError::NoModel { trial: trial.id })?;
+    let folds = select_folds(saved, fold, trial.id)?;
+    let first = folds[0];
     let (task, outputs) = match cfg.task {
         Task::Classification => {
-            let classes = saved.classes.clone().unwrap_or_default();
+            let classes = output_names(saved);
             (
                 neural::Task::Classification {
                     n_classes: classes.len(),
@@ -270,11 +328,7 @@ pub fn predict(
             )
         }
         Task::Regression => {
-            let names: Vec<String> = match cfg.labels {
-                mer_data::labels::LabelScheme::Valence => vec!["valence".into()],
-                mer_data::labels::LabelScheme::Arousal => vec!["arousal".into()],
-                _ => vec!["valence".into(), "arousal".into()],
-            };
+            let names = output_names(saved);
             (
                 neural::Task::Regression {
                     n_targets: names.len(),
@@ -285,7 +339,7 @@ pub fn predict(
     };
 
     // Inputs shared by every fold: raw audio features and lyrics text.
-    let pre0 = &first.preprocess;
+    let pre0 = neural_preprocess(first, trial.id)?;
     let audio_cfg = match (&cfg.features.audio, pre0.audio_kind) {
         (Some(a), Some(_)) => Some(a),
         _ => None,
@@ -312,12 +366,13 @@ pub fn predict(
     let mut sum = vec![0.0f64; n * outputs.len()];
     let mut alpha_sum: Option<Vec<f64>> = None;
     for f in &folds {
-        let weights = read_checked(&root, &rows, &format!("{}/{}", trial.id, f.weights))?;
-        let data = fold_data(&f.preprocess, cfg, &raw_audio, &docs)?;
+        let weights = artifacts::read_checked(root, rows, &format!("{}/{}", trial.id, f.weights))?;
+        let data = fold_data(neural_preprocess(f, trial.id)?, cfg, &raw_audio, &docs)?;
+        let dims = f.dims.ok_or_else(|| missing(trial.id, f.fold, "dims"))?;
         let predictor = neural::load_predictor(
             net,
             task,
-            f.dims,
+            dims,
             &weights,
             NeuralRuntime {
                 device,
@@ -377,9 +432,160 @@ pub fn predict(
     })
 }
 
-/// A classical trial: each fold's model fitted again on the recorded
-/// dataset, exactly as in the sweep, predicting the new tracks.
+/// The lyrics features of new tracks under a fold's fitted text state
+/// (resources such as a lexicon are read again from the trial's config).
+fn new_text_features(
+    state: &mer_text::TextState,
+    cfg: &TrialConfig,
+    docs: &[Option<String>],
+) -> Result<mer_text::TextFeatures, PredictError> {
+    let resources = match cfg.features.text.as_ref() {
+        Some(t) if matches!(state.fitted, text::FittedState::Resource) => {
+            TextResources::load(t, Path::new(""))?
+        }
+        _ => TextResources::default(),
+    };
+    let fitted = FittedText::from_state(state, &resources)?;
+    let names: Vec<String> = (0..docs.len()).map(|i| format!("new{i}")).collect();
+    let ids: Vec<&str> = names.iter().map(String::as_str).collect();
+    let d: Vec<Option<&str>> = docs.iter().map(Option::as_deref).collect();
+    Ok(fitted.transform(&d, &ids)?)
+}
+
+/// A classical model's prediction: each fold's saved model, lyrics
+/// features and scaler.
 fn predict_classical(
+    trial: &mer_store::TrialRow,
+    saved: &SavedModel,
+    root: &Path,
+    rows: &[mer_store::ArtifactRow],
+    tracks: &[NewTrack],
+    fold: Option<usize>,
+) -> Result<Prediction, PredictError> {
+    let cfg = &saved.config;
+    let folds = select_folds(saved, fold, trial.id)?;
+    let outputs = output_names(saved);
+    // As in the sweep's classical fold: the audio vector whenever the trial
+    // has audio features, then the lyrics features.
+    let audio: Vec<Vec<f64>> = match &cfg.features.audio {
+        Some(a) => extract_new(tracks, a, trial.id)?
+            .into_iter()
+            .map(|f| f.data.iter().map(|&x| f64::from(x)).collect())
+            .collect(),
+        None => vec![Vec::new(); tracks.len()],
+    };
+    let docs = tracks
+        .iter()
+        .map(NewTrack::read_lyrics)
+        .collect::<Result<Vec<_>, _>>()?;
+    let width = outputs.len().max(1);
+    let mut sum = vec![0.0f64; tracks.len() * width];
+    let mut probabilities = true;
+    for f in &folds {
+        let pre: &ClassicalPreprocess = f
+            .classical
+            .as_ref()
+            .ok_or_else(|| missing(trial.id, f.fold, "classical"))?;
+        let mut x_rows = audio.clone();
+        if let Some(state) = &pre.text {
+            let tf = new_text_features(state, cfg, &docs)?;
+            let drops = cfg
+                .features
+                .text
+                .as_ref()
+                .is_some_and(|t| t.missing_lyrics == text::MissingLyrics::Drop);
+            for (r, row) in x_rows.iter_mut().enumerate() {
+                if drops && !tf.mask[r] {
+                    return Err(PredictError::Inputs(format!(
+                        "{}: the model could not score it (the trial leaves out tracks without lyrics: missing_lyrics = \"drop\")",
+                        tracks[r].name()
+                    )));
+                }
+                let v = tf.dense_row(r).ok_or_else(|| {
+                    PredictError::Inputs("saved lyrics features are not a vector".into())
+                })?;
+                row.extend(v.iter().map(|&x| f64::from(x)));
+            }
+        }
+        let model_err = |source| PredictError::Model {
+            fold: f.fold,
+            source,
+        };
+        let mut x = Matrix::from_rows(&x_rows).map_err(model_err)?;
+        if x.cols != pre.scaler.mean.len() {
+            return Err(PredictError::Inputs(format!(
+                "fold {}: the new tracks give {} features, the model was trained on {}",
+                f.fold,
+                x.cols,
+                pre.scaler.mean.len()
+            )));
+        }
+        pre.scaler.transform(&mut x);
+        let bytes = artifacts::read_checked(root, rows, &format!("{}/{}", trial.id, f.weights))?;
+        let values: Vec<Vec<f64>> = match cfg.task {
+            Task::Classification => {
+                let model = FittedClassifier::from_bytes(&bytes).map_err(model_err)?;
+                probabilities &= model.probabilities();
+                let p = model.predict(&x).map_err(model_err)?;
+                match p.scores {
+                    Some(s) => s,
+                    // Random forest: the share of fold models voting for
+                    // each class.
+                    None => p
+                        .labels
+                        .iter()
+                        .map(|&l| (0..width).map(|j| f64::from(u8::from(j == l))).collect())
+                        .collect(),
+                }
+            }
+            Task::Regression => FittedRegressor::from_bytes(&bytes)
+                .and_then(|m| m.predict(&x))
+                .map_err(model_err)?,
+        };
+        for (k, row) in values.into_iter().enumerate() {
+            for (s, v) in sum[k * width..(k + 1) * width].iter_mut().zip(row) {
+                *s += v;
+            }
+        }
+    }
+    let n = folds.len() as f64;
+    let tracks_out = tracks
+        .iter()
+        .enumerate()
+        .map(|(k, t)| {
+            let values: Vec<f64> = sum[k * width..(k + 1) * width]
+                .iter()
+                .map(|v| v / n)
+                .collect();
+            let label = (cfg.task == Task::Classification).then(|| {
+                outputs
+                    .get(mer_model::classical::argmax(&values))
+                    .cloned()
+                    .unwrap_or_default()
+            });
+            TrackPrediction {
+                track: t.name(),
+                label,
+                values,
+                alpha: None,
+            }
+        })
+        .collect();
+    Ok(Prediction {
+        trial: trial.id,
+        architecture: cfg.architecture.to_string(),
+        task: cfg.task,
+        outputs,
+        folds: folds.iter().map(|f| f.fold).collect(),
+        probabilities,
+        tracks: tracks_out,
+    })
+}
+
+/// A classical trial recorded before models were saved: each fold's model
+/// fitted again on the recorded dataset, exactly as in the sweep,
+/// predicting the new tracks.
+fn refit_classical(
     trial: &mer_store::TrialRow,
     cfg: TrialConfig,
     tracks: &[NewTrack],
@@ -535,17 +741,7 @@ fn fold_data(
     let mut text_rows: Vec<Vec<f32>> = Vec::new();
     let mut present: Vec<bool> = Vec::new();
     if let (Some(state), Some(kind)) = (&pre.text, pre.text_kind) {
-        let resources = match cfg.features.text.as_ref() {
-            Some(t) if matches!(state.fitted, text::FittedState::Resource) => {
-                TextResources::load(t, Path::new(""))?
-            }
-            _ => TextResources::default(),
-        };
-        let fitted = FittedText::from_state(state, &resources)?;
-        let names: Vec<String> = (0..docs.len()).map(|i| format!("new{i}")).collect();
-        let ids: Vec<&str> = names.iter().map(String::as_str).collect();
-        let d: Vec<Option<&str>> = docs.iter().map(Option::as_deref).collect();
-        let tf = fitted.transform(&d, &ids)?;
+        let tf = new_text_features(state, cfg, docs)?;
         present = tf.mask.clone();
         text_rows = super::neural::text_rows(&tf.matrix, kind).ok_or_else(|| {
             PredictError::Inputs(format!(

@@ -1,43 +1,44 @@
-//! Classical baselines on track-level feature vectors, from smartcore: the
-//! seed study's logistic regression, SVM, random forest and KNN, plus ridge
-//! for regression.
+//! Classical baselines on track-level feature vectors: the seed study's
+//! logistic regression, SVM, random forest and KNN, plus ridge for
+//! regression.
 //!
 //! Defaults follow scikit-learn's, since that is what MER papers report:
 //! `LogisticRegression(C=1)`, `SVC(C=1, kernel="rbf", gamma="scale")`,
 //! `RandomForestClassifier(n_estimators=100, max_features="sqrt")`,
 //! `KNeighborsClassifier(n_neighbors=5)`, `Ridge(alpha=1)`.
 //! Inputs are expected standardised by the caller (fitted on the training
-//! fold, see `train::scaler`).
+//! fold, see [`crate::train::scaler`]).
 //!
-//! The SVM comes from linfa-svm, a port of libsvm's SMO solver (the solver
-//! behind scikit-learn's `SVC`/`SVR`). smartcore 0.7's SVC/SVR cannot be used:
-//! their optimiser copies only the first `n_samples` values of each training
-//! row (`take(n)` in `svc.rs`), so any fold with fewer samples than features
-//! (common with TF-IDF) fails or is silently wrong. Multi-class SVM is
-//! one-vs-one, as in libsvm, with scores from scikit-learn's
-//! `_ovr_decision_function` (votes plus a bounded confidence term).
+//! # The seam
+//! Each architecture is one file: its validated hyper-parameters
+//! ([`config`], the `[model.<architecture>]` table) fit on a training fold
+//! and return a fitted model (`LogRegConfig::fit -> FittedLogReg`, ...) whose
+//! `predict` scores any matrix. [`fit_classifier`] / [`fit_regressor`] pick
+//! the architecture from a [`ModelConfig`]; what they return,
+//! [`FittedClassifier`] / [`FittedRegressor`], serialises ([`FittedClassifier::to_bytes`]),
+//! so a trial's fold models are saved as artifacts and predict new tracks
+//! without the training data.
 
-use linfa::prelude::{Fit, Predict};
-use linfa_svm::Svm;
-use ndarray::{Array1, Array2};
+mod config;
+pub mod knn;
+pub mod logreg;
+pub mod random_forest;
+pub mod ridge;
+pub mod svm;
+
+use ndarray::Array2;
 use serde::{Deserialize, Serialize};
-use smartcore::ensemble::random_forest_classifier::{
-    RandomForestClassifier, RandomForestClassifierParameters,
-};
-use smartcore::ensemble::random_forest_regressor::{
-    RandomForestRegressor, RandomForestRegressorParameters,
-};
-use smartcore::linalg::basic::arrays::Array;
 use smartcore::linalg::basic::matrix::DenseMatrix;
-use smartcore::linear::logistic_regression::{LogisticRegression, LogisticRegressionParameters};
-use smartcore::neighbors::KNNWeightFunction;
-use smartcore::neighbors::knn_classifier::{KNNClassifier, KNNClassifierParameters};
-use smartcore::neighbors::knn_regressor::{KNNRegressor, KNNRegressorParameters};
+
+pub use config::{
+    Gamma, GammaRule, KnnConfig, KnnWeights, LogRegConfig, RandomForestConfig, RidgeConfig,
+    SvmConfig, SvmKernel,
+};
 
 use super::ModelConfig;
 
 /// A dense row-major matrix of features: `[rows, cols]`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Matrix {
     pub rows: usize,
     pub cols: usize,
@@ -111,6 +112,8 @@ pub enum ModelError {
     WrongTask(&'static str),
     #[error("not a classical model (neural networks and ensembles run elsewhere)")]
     NotClassical,
+    #[error("saved model: {0}")]
+    Saved(String),
 }
 
 /// Class predictions for the rows of one matrix.
@@ -164,30 +167,57 @@ fn present_classes(y: &[usize]) -> Vec<usize> {
     c
 }
 
-/// Fits a classifier on `(x, y)` and predicts the rows of each matrix in
-/// `predict_on`. Class indices are in `0..n_classes`; classes absent from
-/// the training fold are never predicted and score 0.
-pub fn fit_predict_classes(
+/// A fitted classifier of any classical architecture.
+#[derive(Debug, Serialize, Deserialize)]
+pub enum FittedClassifier {
+    Logreg(logreg::FittedLogReg),
+    Svm(svm::FittedSvc),
+    RandomForest(random_forest::FittedForestClassifier),
+    Knn(knn::FittedKnnClassifier),
+}
+
+/// A fitted regressor of any classical architecture: one model per target.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct FittedRegressor {
+    /// `[targets]`, in the order of the training targets' columns.
+    pub targets: Vec<FittedTarget>,
+}
+
+/// One target's fitted regressor.
+#[derive(Debug, Serialize, Deserialize)]
+pub enum FittedTarget {
+    Ridge(ridge::FittedRidge),
+    Svm(svm::FittedSvr),
+    RandomForest(random_forest::FittedForestRegressor),
+    Knn(knn::FittedKnnRegressor),
+}
+
+/// The readable name of a classical architecture, for errors.
+fn model_name(cfg: &ModelConfig) -> &'static str {
+    match cfg {
+        ModelConfig::Logreg(_) => "logistic regression",
+        ModelConfig::Svm(_) => "SVM",
+        ModelConfig::RandomForest(_) => "random forest",
+        ModelConfig::Knn(_) => "KNN",
+        _ => "ridge",
+    }
+}
+
+/// Fits a classifier on `(x, y)`. Class indices are in `0..n_classes`;
+/// classes absent from the training fold are never predicted and score 0
+/// (SVM: one below the lowest present class).
+pub fn fit_classifier(
     cfg: &ModelConfig,
     x: &Matrix,
     y: &[usize],
     n_classes: usize,
-    predict_on: &[&Matrix],
     seed: u64,
-) -> Result<Vec<ClassPrediction>, ModelError> {
+) -> Result<FittedClassifier, ModelError> {
     check_train(x, y.len())?;
     let classes = present_classes(y);
-    let name = cfg.architecture().as_str();
-    let name: &'static str = match name {
-        "logreg" => "logistic regression",
-        "svm" => "SVM",
-        "random_forest" => "random forest",
-        "knn" => "KNN",
-        _ => "ridge",
-    };
     if classes.len() < 2 {
         return Err(ModelError::TooFewClasses {
-            model: name,
+            model: model_name(cfg),
             found: classes.len(),
             classes: classes
                 .iter()
@@ -196,149 +226,142 @@ pub fn fit_predict_classes(
                 .join(", "),
         });
     }
-    let yi: Vec<i32> = y.iter().map(|&c| c as i32).collect();
-    let xd = x.dense()?;
-    let fit_err = |e: smartcore::error::Failed| ModelError::Fit {
-        model: name,
-        detail: e.to_string(),
-    };
-    let pred_err = |e: smartcore::error::Failed| ModelError::Predict {
-        model: name,
-        detail: e.to_string(),
-    };
-    match cfg {
-        ModelConfig::Logreg(c) => {
-            let params = LogisticRegressionParameters::default().with_alpha(1.0 / c.c);
-            let model = LogisticRegression::fit(&xd, &yi, params).map_err(fit_err)?;
-            let coef = model.coefficients();
-            let intercept = model.intercept();
-            let model_classes: Vec<usize> = model.classes().iter().map(|&c| c as usize).collect();
-            let (k_rows, _) = coef.shape();
-            predict_on
-                .iter()
-                .map(|m| {
-                    let mut scores = Vec::with_capacity(m.rows);
-                    for r in 0..m.rows {
-                        let row = m.row(r);
-                        let z: Vec<f64> = (0..k_rows)
-                            .map(|k| {
-                                let w: f64 = (0..m.cols).map(|j| *coef.get((k, j)) * row[j]).sum();
-                                w + *intercept.get((k, 0))
-                            })
-                            .collect();
-                        // Binary: one logit for the second class (sigmoid);
-                        // multi-class: one logit per class (softmax).
-                        let probs: Vec<f64> = if k_rows == 1 {
-                            let p1 = 1.0 / (1.0 + (-z[0]).exp());
-                            vec![1.0 - p1, p1]
-                        } else {
-                            softmax(&z)
-                        };
-                        scores.push(spread(&probs, &model_classes, n_classes, 0.0));
-                    }
-                    Ok(ClassPrediction::from_scores(scores))
-                })
-                .collect()
-        }
-        ModelConfig::Svm(c) => {
-            let gamma = c.gamma.resolve(x);
-            // One binary SVC per pair of present classes (i < j): positive
-            // for classes[j], so a positive decision value votes for j.
-            let pairs: Vec<(usize, usize)> = (0..classes.len())
-                .flat_map(|i| (i + 1..classes.len()).map(move |j| (i, j)))
-                .collect();
-            let mut decisions: Vec<Vec<Vec<f64>>> = vec![Vec::new(); predict_on.len()];
-            for &(i, j) in &pairs {
-                let rows: Vec<usize> = (0..y.len())
-                    .filter(|&r| y[r] == classes[i] || y[r] == classes[j])
-                    .collect();
-                let sub = x.select(&rows);
-                let sub_y: Array1<bool> = rows.iter().map(|&r| y[r] == classes[j]).collect();
-                let params = Svm::<f64, bool>::params()
-                    .pos_neg_weights(c.c, c.c)
-                    .eps(c.tol);
-                let params = match c.kernel {
-                    SvmKernel::Rbf => params.gaussian_kernel(1.0 / gamma),
-                    SvmKernel::Linear => params.linear_kernel(),
-                };
-                let svm = params
-                    .fit(&linfa::Dataset::new(sub.array(), sub_y))
-                    .map_err(|e| ModelError::Fit {
-                        model: name,
-                        detail: e.to_string(),
-                    })?;
-                for (mi, m) in predict_on.iter().enumerate() {
-                    let a = m.array();
-                    decisions[mi].push(
-                        a.outer_iter()
-                            .map(|row| svm.weighted_sum(&row) - svm.rho)
-                            .collect(),
-                    );
-                }
-            }
-            Ok(decisions
-                .into_iter()
-                .zip(predict_on)
-                .map(|(dec, m)| {
-                    let scores = (0..m.rows)
-                        .map(|r| {
-                            let s = ovr_decision(&pairs, &dec, r, classes.len());
-                            // Absent classes score one below the lowest present.
-                            let floor = s.iter().cloned().fold(f64::INFINITY, f64::min) - 1.0;
-                            spread(&s, &classes, n_classes, floor)
-                        })
-                        .collect();
-                    ClassPrediction::from_scores(scores)
-                })
-                .collect())
-        }
+    Ok(match cfg {
+        ModelConfig::Logreg(c) => FittedClassifier::Logreg(c.fit(x, y, n_classes)?),
+        ModelConfig::Svm(c) => FittedClassifier::Svm(c.fit_classifier(x, y, &classes, n_classes)?),
         ModelConfig::RandomForest(c) => {
-            let mut params = RandomForestClassifierParameters::default()
-                .with_n_trees(c.trees)
-                .with_min_samples_leaf(c.min_samples_leaf)
-                .with_min_samples_split(c.min_samples_split)
-                .with_seed(seed);
-            if let Some(d) = c.max_depth {
-                params = params.with_max_depth(d);
-            }
-            let model = RandomForestClassifier::fit(&xd, &yi, params).map_err(fit_err)?;
-            predict_on
-                .iter()
-                .map(|m| {
-                    let p: Vec<i32> = model.predict(&m.dense()?).map_err(pred_err)?;
-                    Ok(ClassPrediction {
-                        labels: p.into_iter().map(|c| c as usize).collect(),
-                        scores: None,
-                    })
-                })
-                .collect()
+            FittedClassifier::RandomForest(c.fit_classifier(x, y, seed)?)
         }
-        ModelConfig::Knn(c) => {
-            let k = c.k.min(x.rows);
-            let params = KNNClassifierParameters::default()
-                .with_k(k)
-                .with_algorithm(smartcore::algorithm::neighbour::KNNAlgorithmName::LinearSearch)
-                .with_weight(c.weights.smartcore());
-            let model = KNNClassifier::fit(&xd, &yi, params).map_err(fit_err)?;
-            predict_on
-                .iter()
-                .map(|m| {
-                    let probs = model.predict_proba(&m.dense()?).map_err(pred_err)?;
-                    let scores = probs
-                        .iter()
-                        .map(|p| spread(p, &classes, n_classes, 0.0))
-                        .collect();
-                    Ok(ClassPrediction::from_scores(scores))
-                })
-                .collect()
+        ModelConfig::Knn(c) => FittedClassifier::Knn(c.fit_classifier(x, y, &classes, n_classes)),
+        ModelConfig::Ridge(_) => return Err(ModelError::WrongTask("ridge")),
+        ModelConfig::Neural(_) | ModelConfig::Ensemble(_) => return Err(ModelError::NotClassical),
+    })
+}
+
+/// Fits one regressor per target column of `y` (`y[row][target]`).
+pub fn fit_regressor(
+    cfg: &ModelConfig,
+    x: &Matrix,
+    y: &[Vec<f64>],
+    seed: u64,
+) -> Result<FittedRegressor, ModelError> {
+    check_train(x, y.len())?;
+    let n_targets = y[0].len();
+    let targets = (0..n_targets)
+        .map(|t| {
+            let yt: Vec<f64> = y.iter().map(|row| row[t]).collect();
+            Ok(match cfg {
+                ModelConfig::Ridge(c) => FittedTarget::Ridge(c.fit(x, &yt)?),
+                ModelConfig::Svm(c) => FittedTarget::Svm(c.fit_regressor(x, &yt)?),
+                ModelConfig::RandomForest(c) => {
+                    FittedTarget::RandomForest(c.fit_regressor(x, &yt, seed)?)
+                }
+                ModelConfig::Knn(c) => FittedTarget::Knn(c.fit_regressor(x, &yt)),
+                ModelConfig::Logreg(_) => {
+                    return Err(ModelError::WrongTask("logistic regression"));
+                }
+                ModelConfig::Neural(_) | ModelConfig::Ensemble(_) => {
+                    return Err(ModelError::NotClassical);
+                }
+            })
+        })
+        .collect::<Result<Vec<_>, ModelError>>()?;
+    Ok(FittedRegressor { targets })
+}
+
+impl FittedClassifier {
+    /// Class predictions (and scores, where the model has them) for the
+    /// rows of `x`.
+    pub fn predict(&self, x: &Matrix) -> Result<ClassPrediction, ModelError> {
+        match self {
+            FittedClassifier::Logreg(m) => Ok(m.predict(x)),
+            FittedClassifier::Svm(m) => Ok(m.predict(x)),
+            FittedClassifier::RandomForest(m) => m.predict(x),
+            FittedClassifier::Knn(m) => m.predict(x),
         }
-        ModelConfig::Ridge(_) => Err(ModelError::WrongTask("ridge")),
-        ModelConfig::Neural(_) | ModelConfig::Ensemble(_) => Err(ModelError::NotClassical),
+    }
+
+    /// Whether [`ClassPrediction::scores`] are probabilities (logistic
+    /// regression, KNN) rather than decision scores (SVM) or absent
+    /// (random forest).
+    pub fn probabilities(&self) -> bool {
+        matches!(self, FittedClassifier::Logreg(_) | FittedClassifier::Knn(_))
+    }
+
+    /// The saved form (an artifact): compact binary (postcard), exact for
+    /// every float.
+    pub fn to_bytes(&self) -> Result<Vec<u8>, ModelError> {
+        to_bytes(self)
+    }
+
+    /// Reads what [`FittedClassifier::to_bytes`] wrote.
+    pub fn from_bytes(bytes: &[u8]) -> Result<FittedClassifier, ModelError> {
+        from_bytes(bytes)
     }
 }
 
-/// Fits one regressor per target column of `y` (`y[row][target]`) and
-/// predicts each matrix in `predict_on`: `result[matrix][row][target]`.
+impl FittedRegressor {
+    /// `result[row][target]` for the rows of `x`.
+    pub fn predict(&self, x: &Matrix) -> Result<Vec<Vec<f64>>, ModelError> {
+        let mut out: Vec<Vec<f64>> = vec![Vec::with_capacity(self.targets.len()); x.rows];
+        for target in &self.targets {
+            let values = match target {
+                FittedTarget::Ridge(m) => m.predict(x),
+                FittedTarget::Svm(m) => m.predict(x),
+                FittedTarget::RandomForest(m) => m.predict(x)?,
+                FittedTarget::Knn(m) => m.predict(x)?,
+            };
+            for (row, v) in out.iter_mut().zip(values) {
+                row.push(v);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The saved form, as [`FittedClassifier::to_bytes`].
+    pub fn to_bytes(&self) -> Result<Vec<u8>, ModelError> {
+        to_bytes(self)
+    }
+
+    /// Reads what [`FittedRegressor::to_bytes`] wrote.
+    pub fn from_bytes(bytes: &[u8]) -> Result<FittedRegressor, ModelError> {
+        from_bytes(bytes)
+    }
+}
+
+/// Saved models start with this tag and a format version, so a file from
+/// another program or a later format is refused by name.
+const SAVED_TAG: &[u8; 8] = b"mer-cls1";
+
+fn to_bytes<T: Serialize>(model: &T) -> Result<Vec<u8>, ModelError> {
+    let mut out = SAVED_TAG.to_vec();
+    out.extend(postcard::to_allocvec(model).map_err(|e| ModelError::Saved(e.to_string()))?);
+    Ok(out)
+}
+
+fn from_bytes<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, ModelError> {
+    let body = bytes.strip_prefix(SAVED_TAG.as_slice()).ok_or_else(|| {
+        ModelError::Saved("not a saved mer classical model (wrong header)".into())
+    })?;
+    postcard::from_bytes(body).map_err(|e| ModelError::Saved(e.to_string()))
+}
+
+/// Fits a classifier and predicts the rows of each matrix in `predict_on`
+/// (the training and test rows of a fold, say).
+pub fn fit_predict_classes(
+    cfg: &ModelConfig,
+    x: &Matrix,
+    y: &[usize],
+    n_classes: usize,
+    predict_on: &[&Matrix],
+    seed: u64,
+) -> Result<Vec<ClassPrediction>, ModelError> {
+    let model = fit_classifier(cfg, x, y, n_classes, seed)?;
+    predict_on.iter().map(|m| model.predict(m)).collect()
+}
+
+/// Fits one regressor per target and predicts each matrix in `predict_on`:
+/// `result[matrix][row][target]`.
 pub fn fit_predict_values(
     cfg: &ModelConfig,
     x: &Matrix,
@@ -346,259 +369,8 @@ pub fn fit_predict_values(
     predict_on: &[&Matrix],
     seed: u64,
 ) -> Result<Vec<Vec<Vec<f64>>>, ModelError> {
-    check_train(x, y.len())?;
-    let n_targets = y[0].len();
-    let xd = x.dense()?;
-    let mut out: Vec<Vec<Vec<f64>>> = predict_on
-        .iter()
-        .map(|m| vec![Vec::with_capacity(n_targets); m.rows])
-        .collect();
-    for t in 0..n_targets {
-        let yt: Vec<f64> = y.iter().map(|row| row[t]).collect();
-        let per_matrix = fit_predict_one_target(cfg, x, &xd, &yt, predict_on, seed)?;
-        for (mi, preds) in per_matrix.into_iter().enumerate() {
-            for (r, v) in preds.into_iter().enumerate() {
-                out[mi][r].push(v);
-            }
-        }
-    }
-    Ok(out)
-}
-
-fn fit_predict_one_target(
-    cfg: &ModelConfig,
-    x: &Matrix,
-    xd: &DenseMatrix<f64>,
-    y: &[f64],
-    predict_on: &[&Matrix],
-    seed: u64,
-) -> Result<Vec<Vec<f64>>, ModelError> {
-    let y = y.to_vec();
-    match cfg {
-        ModelConfig::Neural(_) | ModelConfig::Ensemble(_) => Err(ModelError::NotClassical),
-        ModelConfig::Logreg(_) => Err(ModelError::WrongTask("logistic regression")),
-        ModelConfig::Ridge(c) => {
-            let (w, b) = ridge_fit(x, &y, c.alpha)?;
-            Ok(predict_on
-                .iter()
-                .map(|m| {
-                    (0..m.rows)
-                        .map(|r| m.row(r).iter().zip(&w).map(|(a, b)| a * b).sum::<f64>() + b)
-                        .collect()
-                })
-                .collect())
-        }
-        ModelConfig::Svm(c) => {
-            let gamma = c.gamma.resolve(x);
-            let params = Svm::<f64, f64>::params()
-                .c_svr(c.c, Some(c.epsilon))
-                .eps(c.tol);
-            let params = match c.kernel {
-                SvmKernel::Rbf => params.gaussian_kernel(1.0 / gamma),
-                SvmKernel::Linear => params.linear_kernel(),
-            };
-            let model = params
-                .fit(&linfa::Dataset::new(x.array(), Array1::from(y)))
-                .map_err(|e| ModelError::Fit {
-                    model: "SVR",
-                    detail: e.to_string(),
-                })?;
-            Ok(predict_on
-                .iter()
-                .map(|m| {
-                    m.array()
-                        .outer_iter()
-                        .map(|row| model.predict(row))
-                        .collect()
-                })
-                .collect())
-        }
-        ModelConfig::RandomForest(c) => {
-            let mut params = RandomForestRegressorParameters::default()
-                .with_n_trees(c.trees as usize)
-                .with_min_samples_leaf(c.min_samples_leaf)
-                .with_min_samples_split(c.min_samples_split)
-                .with_seed(seed);
-            if let Some(d) = c.max_depth {
-                params = params.with_max_depth(d);
-            }
-            // scikit-learn's regressor default considers all features per
-            // split (max_features=1.0); smartcore defaults to sqrt.
-            params = params.with_m(x.cols);
-            let model =
-                RandomForestRegressor::fit(xd, &y, params).map_err(|e| ModelError::Fit {
-                    model: "random forest",
-                    detail: e.to_string(),
-                })?;
-            predict_on
-                .iter()
-                .map(|m| {
-                    model.predict(&m.dense()?).map_err(|e| ModelError::Predict {
-                        model: "random forest",
-                        detail: e.to_string(),
-                    })
-                })
-                .collect()
-        }
-        ModelConfig::Knn(c) => {
-            let params = KNNRegressorParameters::default()
-                .with_k(c.k.min(x.rows))
-                .with_algorithm(smartcore::algorithm::neighbour::KNNAlgorithmName::LinearSearch)
-                .with_weight(c.weights.smartcore());
-            let model = KNNRegressor::fit(xd, &y, params).map_err(|e| ModelError::Fit {
-                model: "KNN",
-                detail: e.to_string(),
-            })?;
-            predict_on
-                .iter()
-                .map(|m| {
-                    model.predict(&m.dense()?).map_err(|e| ModelError::Predict {
-                        model: "KNN",
-                        detail: e.to_string(),
-                    })
-                })
-                .collect()
-        }
-    }
-}
-
-/// Ridge regression with an unpenalised intercept, as scikit-learn's
-/// `Ridge(alpha)`: minimises ||y - Xw - b||^2 + alpha ||w||^2. Solved in
-/// closed form on centred data, in the primal (`d x d` system) when there
-/// are at least as many samples as features and in the dual (`n x n`,
-/// w = X^T a) otherwise; smartcore's ridge refuses `n < d`, which TF-IDF
-/// features hit all the time.
-fn ridge_fit(x: &Matrix, y: &[f64], alpha: f64) -> Result<(Vec<f64>, f64), ModelError> {
-    let (n, d) = (x.rows, x.cols);
-    let x_mean: Vec<f64> = (0..d)
-        .map(|j| (0..n).map(|i| x.row(i)[j]).sum::<f64>() / n as f64)
-        .collect();
-    let y_mean = y.iter().sum::<f64>() / n as f64;
-    let xc: Vec<Vec<f64>> = (0..n)
-        .map(|i| x.row(i).iter().zip(&x_mean).map(|(v, m)| v - m).collect())
-        .collect();
-    let yc: Vec<f64> = y.iter().map(|v| v - y_mean).collect();
-    let singular = || ModelError::Fit {
-        model: "ridge",
-        detail: format!(
-            "the system is singular (alpha = {alpha} with {n} samples and {d} features); use alpha > 0"
-        ),
-    };
-    let w: Vec<f64> = if n >= d {
-        // (Xc^T Xc + alpha I) w = Xc^T yc
-        let mut a = vec![0.0; d * d];
-        let mut rhs = vec![0.0; d];
-        for (row, t) in xc.iter().zip(&yc) {
-            for j in 0..d {
-                rhs[j] += row[j] * t;
-                for k in 0..=j {
-                    a[j * d + k] += row[j] * row[k];
-                }
-            }
-        }
-        for j in 0..d {
-            a[j * d + j] += alpha;
-            for k in 0..j {
-                a[k * d + j] = a[j * d + k];
-            }
-        }
-        cholesky_solve(&mut a, &mut rhs, d).ok_or_else(singular)?;
-        rhs
-    } else {
-        // (Xc Xc^T + alpha I) a = yc; w = Xc^T a
-        let mut g = vec![0.0; n * n];
-        for i in 0..n {
-            for k in 0..=i {
-                let v: f64 = xc[i].iter().zip(&xc[k]).map(|(p, q)| p * q).sum();
-                g[i * n + k] = v;
-                g[k * n + i] = v;
-            }
-            g[i * n + i] += alpha;
-        }
-        let mut a = yc.clone();
-        cholesky_solve(&mut g, &mut a, n).ok_or_else(singular)?;
-        (0..d)
-            .map(|j| xc.iter().zip(&a).map(|(row, ai)| row[j] * ai).sum())
-            .collect()
-    };
-    let b = y_mean - x_mean.iter().zip(&w).map(|(m, wj)| m * wj).sum::<f64>();
-    Ok((w, b))
-}
-
-/// Solves `A x = b` in place for symmetric positive definite `A` (`n x n`,
-/// row-major) by Cholesky factorisation; `None` if `A` is not positive
-/// definite.
-fn cholesky_solve(a: &mut [f64], b: &mut [f64], n: usize) -> Option<()> {
-    for j in 0..n {
-        let mut s = a[j * n + j];
-        for k in 0..j {
-            s -= a[j * n + k] * a[j * n + k];
-        }
-        if s <= 0.0 || !s.is_finite() {
-            return None;
-        }
-        let l = s.sqrt();
-        a[j * n + j] = l;
-        for i in j + 1..n {
-            let mut s = a[i * n + j];
-            for k in 0..j {
-                s -= a[i * n + k] * a[j * n + k];
-            }
-            a[i * n + j] = s / l;
-        }
-    }
-    // L z = b, then L^T x = z.
-    for i in 0..n {
-        let mut s = b[i];
-        for k in 0..i {
-            s -= a[i * n + k] * b[k];
-        }
-        b[i] = s / a[i * n + i];
-    }
-    for i in (0..n).rev() {
-        let mut s = b[i];
-        for k in i + 1..n {
-            s -= a[k * n + i] * b[k];
-        }
-        b[i] = s / a[i * n + i];
-    }
-    Some(())
-}
-
-/// scikit-learn's `_ovr_decision_function`: per class, its one-vs-one votes
-/// plus the summed confidences squashed into (-1/3, 1/3), so confidence only
-/// breaks ties between equal vote counts.
-fn ovr_decision(
-    pairs: &[(usize, usize)],
-    decisions: &[Vec<f64>],
-    row: usize,
-    k: usize,
-) -> Vec<f64> {
-    let mut votes = vec![0.0; k];
-    let mut conf = vec![0.0; k];
-    for (p, &(i, j)) in pairs.iter().enumerate() {
-        let d = decisions[p][row];
-        // d > 0 means the second class (j) of the pair.
-        if d > 0.0 {
-            votes[j] += 1.0;
-        } else {
-            votes[i] += 1.0;
-        }
-        conf[i] -= d;
-        conf[j] += d;
-    }
-    votes
-        .iter()
-        .zip(&conf)
-        .map(|(v, c)| v + c / (3.0 * (c.abs() + 1.0)))
-        .collect()
-}
-
-fn softmax(z: &[f64]) -> Vec<f64> {
-    let m = z.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-    let e: Vec<f64> = z.iter().map(|v| (v - m).exp()).collect();
-    let s: f64 = e.iter().sum();
-    e.into_iter().map(|v| v / s).collect()
+    let model = fit_regressor(cfg, x, y, seed)?;
+    predict_on.iter().map(|m| model.predict(m)).collect()
 }
 
 /// Index of the largest value; the lowest index wins ties.
@@ -612,237 +384,9 @@ pub fn argmax(v: &[f64]) -> usize {
     best
 }
 
-/// `[model.logreg]`: multinomial logistic regression with an L2 penalty.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct LogRegConfig {
-    /// Inverse regularisation strength, as scikit-learn's `C`; defaults to `1.0`.
-    pub c: f64,
-}
-
-impl Default for LogRegConfig {
-    fn default() -> Self {
-        LogRegConfig { c: 1.0 }
-    }
-}
-
-impl LogRegConfig {
-    pub(crate) fn validate(&self) -> Result<(), (String, String)> {
-        positive("c", self.c)
-    }
-}
-
-/// SVM kernel.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SvmKernel {
-    Rbf,
-    Linear,
-}
-
-/// RBF kernel width.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum Gamma {
-    /// `"scale"`: 1 / (n_features * variance of the training matrix), as
-    /// scikit-learn; `"auto"`: 1 / n_features.
-    Named(GammaRule),
-    /// A fixed value.
-    Value(f64),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum GammaRule {
-    Scale,
-    Auto,
-}
-
-impl Gamma {
-    fn resolve(&self, x: &Matrix) -> f64 {
-        let n = x.cols.max(1) as f64;
-        match self {
-            Gamma::Value(v) => *v,
-            Gamma::Named(GammaRule::Auto) => 1.0 / n,
-            Gamma::Named(GammaRule::Scale) => {
-                let len = x.data.len().max(1) as f64;
-                let mean = x.data.iter().sum::<f64>() / len;
-                let var = x.data.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / len;
-                if var > 0.0 { 1.0 / (n * var) } else { 1.0 }
-            }
-        }
-    }
-}
-
-/// `[model.svm]`: SVC (classification, one-vs-one) or epsilon-SVR.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct SvmConfig {
-    /// Penalty parameter C; defaults to `1.0`.
-    pub c: f64,
-    /// `"rbf"` or `"linear"`; defaults to `"rbf"`.
-    pub kernel: SvmKernel,
-    /// RBF width: `"scale"`, `"auto"` or a number; defaults to `"scale"`.
-    pub gamma: Gamma,
-    /// Epsilon of the epsilon-insensitive loss (regression); defaults to `0.1`.
-    pub epsilon: f64,
-    /// Stopping tolerance of the SMO solver; defaults to `1e-3`.
-    pub tol: f64,
-}
-
-impl Default for SvmConfig {
-    fn default() -> Self {
-        SvmConfig {
-            c: 1.0,
-            kernel: SvmKernel::Rbf,
-            gamma: Gamma::Named(GammaRule::Scale),
-            epsilon: 0.1,
-            tol: 1e-3,
-        }
-    }
-}
-
-impl SvmConfig {
-    pub(crate) fn validate(&self) -> Result<(), (String, String)> {
-        positive("c", self.c)?;
-        positive("tol", self.tol)?;
-        if !(self.epsilon >= 0.0 && self.epsilon.is_finite()) {
-            return Err((
-                "epsilon".into(),
-                "must be a non-negative, finite number".into(),
-            ));
-        }
-        if let Gamma::Value(g) = self.gamma {
-            positive("gamma", g)?;
-        }
-        Ok(())
-    }
-}
-
-/// `[model.random_forest]`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct RandomForestConfig {
-    /// Number of trees; defaults to `100`.
-    pub trees: u16,
-    /// Maximum tree depth; defaults to unlimited.
-    pub max_depth: Option<u16>,
-    /// Minimum samples in a leaf; defaults to `1`.
-    pub min_samples_leaf: usize,
-    /// Minimum samples to split a node; defaults to `2`.
-    pub min_samples_split: usize,
-}
-
-impl Default for RandomForestConfig {
-    fn default() -> Self {
-        RandomForestConfig {
-            trees: 100,
-            max_depth: None,
-            min_samples_leaf: 1,
-            min_samples_split: 2,
-        }
-    }
-}
-
-impl RandomForestConfig {
-    pub(crate) fn validate(&self) -> Result<(), (String, String)> {
-        if self.trees == 0 {
-            return Err(("trees".into(), "must be at least 1".into()));
-        }
-        if self.max_depth == Some(0) {
-            return Err(("max_depth".into(), "must be at least 1".into()));
-        }
-        if self.min_samples_leaf == 0 {
-            return Err(("min_samples_leaf".into(), "must be at least 1".into()));
-        }
-        if self.min_samples_split < 2 {
-            return Err(("min_samples_split".into(), "must be at least 2".into()));
-        }
-        Ok(())
-    }
-}
-
-/// Neighbour weighting.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum KnnWeights {
-    Uniform,
-    Distance,
-}
-
-impl KnnWeights {
-    fn smartcore(self) -> KNNWeightFunction {
-        match self {
-            KnnWeights::Uniform => KNNWeightFunction::Uniform,
-            KnnWeights::Distance => KNNWeightFunction::Distance,
-        }
-    }
-}
-
-/// `[model.knn]`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct KnnConfig {
-    /// Number of neighbours; defaults to `5` (capped at the training size).
-    pub k: usize,
-    /// `"uniform"` or `"distance"`; defaults to `"uniform"`.
-    pub weights: KnnWeights,
-}
-
-impl Default for KnnConfig {
-    fn default() -> Self {
-        KnnConfig {
-            k: 5,
-            weights: KnnWeights::Uniform,
-        }
-    }
-}
-
-impl KnnConfig {
-    pub(crate) fn validate(&self) -> Result<(), (String, String)> {
-        if self.k == 0 {
-            return Err(("k".into(), "must be at least 1".into()));
-        }
-        Ok(())
-    }
-}
-
-/// `[model.ridge]`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct RidgeConfig {
-    /// L2 penalty strength; defaults to `1.0`.
-    pub alpha: f64,
-}
-
-impl Default for RidgeConfig {
-    fn default() -> Self {
-        RidgeConfig { alpha: 1.0 }
-    }
-}
-
-impl RidgeConfig {
-    pub(crate) fn validate(&self) -> Result<(), (String, String)> {
-        if !(self.alpha >= 0.0 && self.alpha.is_finite()) {
-            return Err((
-                "alpha".into(),
-                "must be a non-negative, finite number".into(),
-            ));
-        }
-        Ok(())
-    }
-}
-
-fn positive(key: &str, v: f64) -> Result<(), (String, String)> {
-    if v > 0.0 && v.is_finite() {
-        Ok(())
-    } else {
-        Err((key.into(), "must be a positive, finite number".into()))
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use super::svm::ovr_decision;
     use super::*;
     use crate::{Architecture, ModelSection};
     use rand::{Rng, SeedableRng};

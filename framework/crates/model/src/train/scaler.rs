@@ -5,7 +5,7 @@
 use crate::classical::Matrix;
 
 /// Per-feature mean and scale learned from a training matrix.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StandardScaler {
     pub mean: Vec<f64>,
     pub scale: Vec<f64>,

@@ -1,0 +1,238 @@
+//! The hyper-parameters of each classical baseline, as they appear under
+//! `[model.<architecture>]` in a spec; each documents its default (that of
+//! scikit-learn) and checks its own values in `validate`.
+
+use serde::{Deserialize, Serialize};
+
+use smartcore::neighbors::KNNWeightFunction;
+
+use super::Matrix;
+
+/// `[model.logreg]`: multinomial logistic regression with an L2 penalty.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogRegConfig {
+    /// Inverse regularisation strength, as scikit-learn's `C`; defaults to `1.0`.
+    pub c: f64,
+}
+
+impl Default for LogRegConfig {
+    fn default() -> Self {
+        LogRegConfig { c: 1.0 }
+    }
+}
+
+impl LogRegConfig {
+    pub(crate) fn validate(&self) -> Result<(), (String, String)> {
+        positive("c", self.c)
+    }
+}
+
+/// SVM kernel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SvmKernel {
+    Rbf,
+    Linear,
+}
+
+/// RBF kernel width.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Gamma {
+    /// `"scale"`: 1 / (n_features * variance of the training matrix), as
+    /// scikit-learn; `"auto"`: 1 / n_features.
+    Named(GammaRule),
+    /// A fixed value.
+    Value(f64),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GammaRule {
+    Scale,
+    Auto,
+}
+
+impl Gamma {
+    pub(crate) fn resolve(&self, x: &Matrix) -> f64 {
+        let n = x.cols.max(1) as f64;
+        match self {
+            Gamma::Value(v) => *v,
+            Gamma::Named(GammaRule::Auto) => 1.0 / n,
+            Gamma::Named(GammaRule::Scale) => {
+                let len = x.data.len().max(1) as f64;
+                let mean = x.data.iter().sum::<f64>() / len;
+                let var = x.data.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / len;
+                if var > 0.0 { 1.0 / (n * var) } else { 1.0 }
+            }
+        }
+    }
+}
+
+/// `[model.svm]`: SVC (classification, one-vs-one) or epsilon-SVR.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SvmConfig {
+    /// Penalty parameter C; defaults to `1.0`.
+    pub c: f64,
+    /// `"rbf"` or `"linear"`; defaults to `"rbf"`.
+    pub kernel: SvmKernel,
+    /// RBF width: `"scale"`, `"auto"` or a number; defaults to `"scale"`.
+    pub gamma: Gamma,
+    /// Epsilon of the epsilon-insensitive loss (regression); defaults to `0.1`.
+    pub epsilon: f64,
+    /// Stopping tolerance of the SMO solver; defaults to `1e-3`.
+    pub tol: f64,
+}
+
+impl Default for SvmConfig {
+    fn default() -> Self {
+        SvmConfig {
+            c: 1.0,
+            kernel: SvmKernel::Rbf,
+            gamma: Gamma::Named(GammaRule::Scale),
+            epsilon: 0.1,
+            tol: 1e-3,
+        }
+    }
+}
+
+impl SvmConfig {
+    pub(crate) fn validate(&self) -> Result<(), (String, String)> {
+        positive("c", self.c)?;
+        positive("tol", self.tol)?;
+        if !(self.epsilon >= 0.0 && self.epsilon.is_finite()) {
+            return Err((
+                "epsilon".into(),
+                "must be a non-negative, finite number".into(),
+            ));
+        }
+        if let Gamma::Value(g) = self.gamma {
+            positive("gamma", g)?;
+        }
+        Ok(())
+    }
+}
+
+/// `[model.random_forest]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RandomForestConfig {
+    /// Number of trees; defaults to `100`.
+    pub trees: u16,
+    /// Maximum tree depth; defaults to unlimited.
+    pub max_depth: Option<u16>,
+    /// Minimum samples in a leaf; defaults to `1`.
+    pub min_samples_leaf: usize,
+    /// Minimum samples to split a node; defaults to `2`.
+    pub min_samples_split: usize,
+}
+
+impl Default for RandomForestConfig {
+    fn default() -> Self {
+        RandomForestConfig {
+            trees: 100,
+            max_depth: None,
+            min_samples_leaf: 1,
+            min_samples_split: 2,
+        }
+    }
+}
+
+impl RandomForestConfig {
+    pub(crate) fn validate(&self) -> Result<(), (String, String)> {
+        if self.trees == 0 {
+            return Err(("trees".into(), "must be at least 1".into()));
+        }
+        if self.max_depth == Some(0) {
+            return Err(("max_depth".into(), "must be at least 1".into()));
+        }
+        if self.min_samples_leaf == 0 {
+            return Err(("min_samples_leaf".into(), "must be at least 1".into()));
+        }
+        if self.min_samples_split < 2 {
+            return Err(("min_samples_split".into(), "must be at least 2".into()));
+        }
+        Ok(())
+    }
+}
+
+/// Neighbour weighting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KnnWeights {
+    Uniform,
+    Distance,
+}
+
+impl KnnWeights {
+    pub(crate) fn smartcore(self) -> KNNWeightFunction {
+        match self {
+            KnnWeights::Uniform => KNNWeightFunction::Uniform,
+            KnnWeights::Distance => KNNWeightFunction::Distance,
+        }
+    }
+}
+
+/// `[model.knn]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct KnnConfig {
+    /// Number of neighbours; defaults to `5` (capped at the training size).
+    pub k: usize,
+    /// `"uniform"` or `"distance"`; defaults to `"uniform"`.
+    pub weights: KnnWeights,
+}
+
+impl Default for KnnConfig {
+    fn default() -> Self {
+        KnnConfig {
+            k: 5,
+            weights: KnnWeights::Uniform,
+        }
+    }
+}
+
+impl KnnConfig {
+    pub(crate) fn validate(&self) -> Result<(), (String, String)> {
+        if self.k == 0 {
+            return Err(("k".into(), "must be at least 1".into()));
+        }
+        Ok(())
+    }
+}
+
+/// `[model.ridge]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RidgeConfig {
+    /// L2 penalty strength; defaults to `1.0`.
+    pub alpha: f64,
+}
+
+impl Default for RidgeConfig {
+    fn default() -> Self {
+        RidgeConfig { alpha: 1.0 }
+    }
+}
+
+impl RidgeConfig {
+    pub(crate) fn validate(&self) -> Result<(), (String, String)> {
+        if !(self.alpha >= 0.0 && self.alpha.is_finite()) {
+            return Err((
+                "alpha".into(),
+                "must be a non-negative, finite number".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn positive(key: &str, v: f64) -> Result<(), (String, String)> {
+    if v > 0.0 && v.is_finite() {
+        Ok(())
+    } else {
+        Err((key.into(), "must be a positive, finite number".into()))
+    }
+}
