@@ -59,6 +59,11 @@ def case(name, n_train, n_test, d, k, seed):
         "svc_ovo_decision": svc.decision_function(xte).tolist(),
         "svc_ovr_scores": svc_ovr.decision_function(xte).tolist(),
         "svc_labels": svc.predict(xte).tolist(),
+        # SVC(break_ties=True): ties of one-vs-one votes go to the class with
+        # the largest ovr decision value instead of the first tied class.
+        "svc_labels_break_ties": SVC(
+            C=1.0, kernel="rbf", gamma="scale", tol=1e-6, break_ties=True
+        ).fit(xtr, ytr).predict(xte).tolist(),
         "svr_pred": svr.predict(xte).tolist(),
         "knn_proba": knn.predict_proba(xte).tolist(),
         "knn_reg_pred": knr.predict(xte).tolist(),
@@ -74,6 +79,9 @@ def main():
             case("tall_3class", 90, 30, 6, 3, 1),
             case("wide_4class", 24, 12, 40, 4, 2),
             case("binary", 40, 20, 5, 2, 3),
+            # Six overlapping classes: some test rows tie in the one-vs-one
+            # votes, so the two tie-breaking rules give different labels.
+            case("ties_6class", 60, 60, 3, 6, 10),
         ],
     }
     OUT.parent.mkdir(parents=True, exist_ok=True)

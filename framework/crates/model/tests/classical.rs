@@ -85,6 +85,22 @@ fn classifiers_match_scikit_learn() {
             .map(|v| *v as usize)
             .collect();
         assert_eq!(svc[0].labels, labels, "{name} svc labels");
+        // SVC(break_ties=True) is a setting: ties of votes go to the largest
+        // decision value. The ties case has rows where the two rules differ.
+        let mut tie_cfg = config(Architecture::Svm);
+        if let ModelConfig::Svm(c) = &mut tie_cfg {
+            c.break_ties = true;
+        }
+        let broken = fit_predict_classes(&tie_cfg, &x, &y, k, &[&xt], 0).unwrap();
+        let want_broken: Vec<usize> = vec_f(&case["svc_labels_break_ties"])
+            .iter()
+            .map(|v| *v as usize)
+            .collect();
+        assert_eq!(broken[0].labels, want_broken, "{name} svc labels, break_ties");
+        let differ = labels.iter().zip(&want_broken).filter(|(a, b)| a != b).count();
+        if name == "ties_6class" {
+            assert!(differ > 0, "the ties case must tell the two rules apart");
+        }
         // scikit-learn's binary "ovr" output is the single decision value;
         // with 3+ classes it is the votes + confidence matrix.
         if k > 2 {

@@ -84,6 +84,13 @@ pub struct SvmConfig {
     pub epsilon: f64,
     /// Stopping tolerance of the SMO solver; defaults to `1e-3`.
     pub tol: f64,
+    /// Classification with three or more classes: how a row whose
+    /// one-vs-one votes tie between classes is labelled. `false` (the
+    /// default, scikit-learn's `SVC(break_ties=False)`, libsvm's rule): the
+    /// tied class that comes first; `true` (`SVC(break_ties=True)`): the
+    /// tied class with the largest summed decision value. Scores are the
+    /// same either way.
+    pub break_ties: bool,
 }
 
 impl Default for SvmConfig {
@@ -94,6 +101,7 @@ impl Default for SvmConfig {
             gamma: Gamma::Named(GammaRule::Scale),
             epsilon: 0.1,
             tol: 1e-3,
+            break_ties: false,
         }
     }
 }

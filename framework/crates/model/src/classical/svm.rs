@@ -12,7 +12,7 @@ use linfa_svm::Svm;
 use ndarray::Array1;
 use serde::{Deserialize, Serialize};
 
-use super::{ClassPrediction, Matrix, ModelError, SvmConfig, SvmKernel, spread};
+use super::{ClassPrediction, Matrix, ModelError, SvmConfig, SvmKernel, argmax, spread};
 
 /// A fitted one-vs-one SVC: one binary machine per pair of present classes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -24,6 +24,8 @@ pub struct FittedSvc {
     pub pairs: Vec<(usize, usize)>,
     /// One machine per pair, positive for `classes[j]`.
     pub machines: Vec<Svm<f64, bool>>,
+    /// See [`SvmConfig::break_ties`].
+    pub break_ties: bool,
 }
 
 /// A fitted epsilon-SVR (one target).
@@ -77,6 +79,7 @@ impl SvmConfig {
             n_classes,
             pairs,
             machines,
+            break_ties: self.break_ties,
         })
     }
 
@@ -98,8 +101,10 @@ impl SvmConfig {
 }
 
 impl FittedSvc {
-    /// One-vs-rest decision scores of each row of `x`; classes absent from
-    /// training score one below the lowest present class.
+    /// One-vs-rest decision scores of each row of `x` (classes absent from
+    /// training score one below the lowest present class) and its label:
+    /// the class with the most one-vs-one votes, ties broken as
+    /// [`SvmConfig::break_ties`] says.
     pub fn predict(&self, x: &Matrix) -> ClassPrediction {
         let a = x.array();
         let decisions: Vec<Vec<f64>> = self
@@ -111,15 +116,39 @@ impl FittedSvc {
                     .collect()
             })
             .collect();
-        let scores = (0..x.rows)
-            .map(|r| {
-                let s = ovr_decision(&self.pairs, &decisions, r, self.classes.len());
-                let floor = s.iter().cloned().fold(f64::INFINITY, f64::min) - 1.0;
-                spread(&s, &self.classes, self.n_classes, floor)
-            })
-            .collect();
-        ClassPrediction::from_scores(scores)
+        let k = self.classes.len();
+        let mut labels = Vec::with_capacity(x.rows);
+        let mut scores = Vec::with_capacity(x.rows);
+        for r in 0..x.rows {
+            let s = ovr_decision(&self.pairs, &decisions, r, k);
+            let floor = s.iter().cloned().fold(f64::INFINITY, f64::min) - 1.0;
+            let full = spread(&s, &self.classes, self.n_classes, floor);
+            labels.push(if self.break_ties {
+                argmax(&full)
+            } else {
+                self.classes[argmax(&votes(&self.pairs, &decisions, r, k))]
+            });
+            scores.push(full);
+        }
+        ClassPrediction {
+            labels,
+            scores: Some(scores),
+        }
     }
+}
+
+/// libsvm's one-vs-one votes of row `row` over `k` classes.
+fn votes(pairs: &[(usize, usize)], decisions: &[Vec<f64>], row: usize, k: usize) -> Vec<f64> {
+    let mut votes = vec![0.0; k];
+    for (p, &(i, j)) in pairs.iter().enumerate() {
+        // d > 0 means the second class (j) of the pair.
+        if decisions[p][row] > 0.0 {
+            votes[j] += 1.0;
+        } else {
+            votes[i] += 1.0;
+        }
+    }
+    votes
 }
 
 impl FittedSvr {
@@ -141,20 +170,13 @@ pub(crate) fn ovr_decision(
     row: usize,
     k: usize,
 ) -> Vec<f64> {
-    let mut votes = vec![0.0; k];
     let mut conf = vec![0.0; k];
     for (p, &(i, j)) in pairs.iter().enumerate() {
         let d = decisions[p][row];
-        // d > 0 means the second class (j) of the pair.
-        if d > 0.0 {
-            votes[j] += 1.0;
-        } else {
-            votes[i] += 1.0;
-        }
         conf[i] -= d;
         conf[j] += d;
     }
-    votes
+    votes(pairs, decisions, row, k)
         .iter()
         .zip(&conf)
         .map(|(v, c)| v + c / (3.0 * (c.abs() + 1.0)))
