@@ -194,26 +194,14 @@ pub fn features_command(
         }
     }
     let w = |e| AudioError::Output { source: e };
-    if format == OutputFormat::Csv {
-        let header: Vec<&str> = std::iter::once("file")
-            .chain(names.iter().map(String::as_str))
-            .collect();
-        writeln!(out, "{}", header.join(",")).map_err(w)?;
-    }
-    for (path, f) in rows {
-        let file = path.display().to_string();
-        match format {
-            OutputFormat::Csv => {
-                let mut line = csv_field(&file);
-                for v in &f.data {
-                    line.push(',');
-                    line.push_str(&v.to_string());
-                }
-                writeln!(out, "{line}").map_err(w)?;
-            }
-            OutputFormat::Json => {
+    match format {
+        OutputFormat::Csv => {
+            write_csv(out, &names, &rows).map_err(|e| AudioError::Output { source: e.into() })?
+        }
+        OutputFormat::Json => {
+            for (path, f) in &rows {
                 let mut obj = serde_json::Map::new();
-                obj.insert("file".into(), file.into());
+                obj.insert("file".into(), path.display().to_string().into());
                 obj.insert("shape".into(), f.shape.clone().into());
                 if names.is_empty() {
                     obj.insert(
@@ -231,9 +219,40 @@ pub fn features_command(
                 writeln!(out, "{}", serde_json::Value::Object(obj)).map_err(w)?;
             }
         }
-        summary.written += 1;
     }
+    summary.written = rows.len();
     Ok(summary)
+}
+
+/// `mer features --format csv`: a header `file,<names>`, then per file its
+/// path and every value with `{}` (the shortest decimal that reads back as
+/// the same `f32`).
+///
+/// Written by the `csv` crate, configured to give the bytes the earlier
+/// hand-written writer gave: `,` between fields, `\n` after every record,
+/// and [`csv::QuoteStyle::Necessary`], which quotes a field only when it
+/// holds `,`, `"`, `\n` or `\r` and doubles a `"` inside it (a path
+/// `a "b",c.wav` is written `"a ""b"",c.wav"`), the old rule exactly.
+fn write_csv(
+    out: &mut dyn Write,
+    names: &[String],
+    rows: &[(&PathBuf, Features)],
+) -> Result<(), csv::Error> {
+    let mut csv = csv::WriterBuilder::new()
+        .delimiter(b',')
+        .terminator(csv::Terminator::Any(b'\n'))
+        .quote_style(csv::QuoteStyle::Necessary)
+        .quote(b'"')
+        .double_quote(true)
+        .has_headers(false)
+        .from_writer(out);
+    csv.write_record(std::iter::once("file").chain(names.iter().map(String::as_str)))?;
+    for (path, f) in rows {
+        let file = path.display().to_string();
+        csv.write_record(std::iter::once(file).chain(f.data.iter().map(|v| v.to_string())))?;
+    }
+    csv.flush()?;
+    Ok(())
 }
 
 /// A JSON number, or `null` for a non-finite value (JSON has no NaN).
@@ -243,13 +262,4 @@ fn json_number(v: f32) -> serde_json::Value {
     serde_json::Number::from_f64(shortest)
         .map(serde_json::Value::Number)
         .unwrap_or(serde_json::Value::Null)
-}
-
-/// Quotes a CSV field when it holds a comma, quote or newline (RFC 4180).
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
 }

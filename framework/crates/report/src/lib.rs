@@ -31,6 +31,7 @@
 //! `figures/` and `tables/` (and only there).
 
 pub mod compare;
+mod csv_out;
 pub mod eda;
 pub mod figures;
 pub mod html;
@@ -44,7 +45,6 @@ pub mod tables;
 pub mod tsne;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
@@ -52,6 +52,7 @@ use mer_metrics::Summary;
 use mer_store::{ExperimentMetric, Split, Store, StoreError, TrialRow};
 
 use compare::{Reference, TableStats, table_stats};
+use csv_out::CsvOut;
 use figures::PlannedFigure;
 use html::{PageHeader, Section};
 use model::{Config, Group, ReportData};
@@ -259,45 +260,47 @@ pub fn render_csv(trials: &[TrialRow], metrics: &[ExperimentMetric]) -> String {
             cells[r][c].push(m.value);
         }
     }
-    let mut s = String::from("trial,key,modality,architecture,labels,task,seed,settings,folds");
-    for (_, n) in &names {
-        s.push(',');
-        s.push_str(&csv_field(n));
-    }
-    s.push('\n');
+    let mut w = CsvOut::new();
+    w.record(
+        [
+            "trial",
+            "key",
+            "modality",
+            "architecture",
+            "labels",
+            "task",
+            "seed",
+            "settings",
+            "folds",
+        ]
+        .into_iter()
+        .chain(names.iter().map(|(_, n)| n.as_str())),
+    );
     for (t, row) in trials.iter().zip(&cells) {
         let folds = row.iter().map(|v| v.len()).max().unwrap_or(0);
-        let _ = write!(
-            s,
-            "{},{},{},{},{},{},{},{},{}",
-            t.id,
-            t.key,
-            csv_field(&t.modality),
-            csv_field(&t.architecture),
-            csv_field(&t.labels),
-            csv_field(&t.task),
-            t.seed,
-            csv_field(&params_text(&t.params_json)),
-            folds
-        );
-        for v in row {
-            s.push(',');
-            if !v.is_empty() {
-                let _ = write!(s, "{}", Summary::of(v).mean);
+        let fixed = [
+            t.id.to_string(),
+            t.key.clone(),
+            t.modality.clone(),
+            t.architecture.clone(),
+            t.labels.clone(),
+            t.task.clone(),
+            t.seed.to_string(),
+            params_text(&t.params_json),
+            folds.to_string(),
+        ];
+        // Mean over folds with `{}` (shortest round-trip), empty when the
+        // trial has no value for the column.
+        let means = row.iter().map(|v| {
+            if v.is_empty() {
+                String::new()
+            } else {
+                Summary::of(v).mean.to_string()
             }
-        }
-        s.push('\n');
+        });
+        w.record(fixed.into_iter().chain(means));
     }
-    s
-}
-
-/// Quotes a CSV field when it needs it (RFC 4180).
-pub fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
+    w.finish()
 }
 
 /// Files a report wrote.
@@ -643,33 +646,46 @@ pub fn sections(
 
 /// `comparisons.csv`: one row per paired test.
 pub fn comparisons_csv(groups: &[Group], stats: &[TableStats], stats_group: &[usize]) -> String {
-    let mut s = String::from(
-        "group,metric,configuration,reference,n_pairs,mean_difference,wilcoxon_p,wilcoxon_p_holm,nb_t,nb_p,nb_p_holm,test_train_ratio,ratio_source,note\n",
-    );
+    let mut w = CsvOut::new();
+    w.record([
+        "group",
+        "metric",
+        "configuration",
+        "reference",
+        "n_pairs",
+        "mean_difference",
+        "wilcoxon_p",
+        "wilcoxon_p_holm",
+        "nb_t",
+        "nb_p",
+        "nb_p_holm",
+        "test_train_ratio",
+        "ratio_source",
+        "note",
+    ]);
     for (st, &gi) in stats.iter().zip(stats_group) {
         let g = &groups[gi];
         for t in &st.tests {
-            let _ = writeln!(
-                s,
-                "{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
-                csv_field(&g.title()),
-                csv_field(&t.metric),
-                csv_field(&g.configs[t.config].key.label()),
-                csv_field(&g.configs[t.reference].key.label()),
-                t.n_pairs,
-                t.mean_difference,
-                t.wilcoxon_p,
-                t.wilcoxon_holm,
-                t.nb_t,
-                t.nb_p,
-                t.nb_holm,
-                t.ratio,
-                t.ratio_source.as_str(),
-                csv_field(&t.note)
-            );
+            // Numbers with `{}` as before (shortest round-trip, `NaN`).
+            w.record([
+                g.title(),
+                t.metric.clone(),
+                g.configs[t.config].key.label(),
+                g.configs[t.reference].key.label(),
+                t.n_pairs.to_string(),
+                t.mean_difference.to_string(),
+                t.wilcoxon_p.to_string(),
+                t.wilcoxon_holm.to_string(),
+                t.nb_t.to_string(),
+                t.nb_p.to_string(),
+                t.nb_holm.to_string(),
+                t.ratio.to_string(),
+                t.ratio_source.as_str().to_string(),
+                t.note.clone(),
+            ]);
         }
     }
-    s
+    w.finish()
 }
 
 /// Renders every file of a report in memory (no I/O).

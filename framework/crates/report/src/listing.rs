@@ -6,7 +6,8 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use super::{csv_field, mean_std, params_text};
+use super::csv_out::CsvOut;
+use super::{mean_std, params_text};
 use crate::rerun::{RerunReport, same};
 use mer_spec::{Plan, TrialKey};
 use mer_store::{ArtifactRow, MetricRow, PredictionRow, Provenance, SkippedTrack, Split, TrialRow};
@@ -59,14 +60,15 @@ pub fn text_table(header: &[&str], rows: &[Vec<String>]) -> String {
     out
 }
 
+/// `--format csv`: the header, then one record per row (the report's CSV
+/// dialect, see `csv_out`).
 fn csv(header: &[&str], rows: &[Vec<String>]) -> String {
-    let mut s = header.join(",");
-    s.push('\n');
+    let mut w = CsvOut::new();
+    w.record(header);
     for r in rows {
-        s.push_str(&r.iter().map(|c| csv_field(c)).collect::<Vec<_>>().join(","));
-        s.push('\n');
+        w.record(r);
     }
-    s
+    w.finish()
 }
 
 fn json_rows(header: &[&str], rows: &[Vec<String>]) -> String {

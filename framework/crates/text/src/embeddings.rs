@@ -19,7 +19,8 @@
 //!   takes precedence.
 //! * **`.csv`**: `id,v0,v1,...,v{dim-1}`, one row per track, an optional
 //!   header line (recognised when its first field is `id` or a later field is
-//!   not a number).
+//!   not a number); RFC 4180 quoting, so an id in double quotes may hold a
+//!   comma or a doubled `""` quote.
 //!
 //! # Checks
 //! Every vector has the same dimension (and `text.embeddings.dim` when
@@ -30,6 +31,7 @@
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
+use super::csv_read;
 use super::error::TextError;
 
 /// Per-track vectors keyed by track id.
@@ -334,29 +336,35 @@ impl EmbeddingTable {
         Self::new(path, ids, cols, values)
     }
 
-    /// Parses a CSV `id,v0,v1,...` with an optional header.
+    /// Parses a CSV `id,v0,v1,...` with an optional header, read by the
+    /// `csv` crate: a quoted id may hold a comma or a doubled `""` quote
+    /// (`"Artist, The - ""Song""",0.1,...`, as Python's `csv` module writes
+    /// it); fields are whitespace-trimmed.
     pub fn from_csv_str(path: &Path, text: &str) -> Result<Self, TextError> {
+        let records = csv_read::records(text, b',', None).map_err(|e| {
+            emb_err(
+                path,
+                format!("line {}", e.line),
+                format!("cannot be read as CSV: {}", e.source),
+            )
+        })?;
         let mut ids = Vec::new();
         let mut values = Vec::new();
+        // The line of each data row, for errors found per row.
+        let mut row_lines = Vec::new();
         let mut dim: Option<usize> = None;
-        let mut first_content_line = true;
-        for (i, raw) in text.lines().enumerate() {
-            let line_no = i + 1;
-            let line = raw.trim_end_matches('\r');
-            if line.trim().is_empty() {
-                continue;
-            }
-            let fields: Vec<&str> = line.split(',').map(|f| f.trim()).collect();
-            if first_content_line {
-                first_content_line = false;
-                let is_header = fields[0].trim_matches('"').eq_ignore_ascii_case("id")
+        for (i, record) in records.iter().enumerate() {
+            let line_no = record.line;
+            let fields = &record.fields;
+            if i == 0 {
+                let is_header = fields[0].eq_ignore_ascii_case("id")
                     || fields[1..].iter().any(|f| f.parse::<f32>().is_err());
                 if is_header {
                     dim = Some(fields.len() - 1);
                     continue;
                 }
             }
-            let id = fields[0].trim_matches('"');
+            let id = fields[0].as_str();
             let place = || format!("line {line_no} (id {id:?})");
             if id.is_empty() {
                 return Err(emb_err(
@@ -390,6 +398,7 @@ impl EmbeddingTable {
                 values.push(v as f32);
             }
             ids.push(id.to_owned());
+            row_lines.push(line_no);
         }
         let dim = dim.unwrap_or(0);
         // Point a non-finite or duplicate error at the CSV line, which is
@@ -402,7 +411,7 @@ impl EmbeddingTable {
                     .next()
                     .and_then(|r| r.parse().ok())
                     .unwrap_or(0);
-                let line = csv_line_of_row(text, row);
+                let line = row_lines.get(row).copied().unwrap_or(0);
                 TextError::Embeddings {
                     path,
                     place: format!("line {line} ({place})"),
@@ -475,32 +484,6 @@ impl EmbeddingTable {
             extra_examples: extra.into_iter().take(10).cloned().collect(),
         }
     }
-}
-
-/// 1-based line of the `row`-th data row of a CSV (skipping a header and
-/// blank lines as `from_csv_str` does).
-fn csv_line_of_row(text: &str, row: usize) -> usize {
-    let mut seen = 0;
-    let mut first = true;
-    for (i, raw) in text.lines().enumerate() {
-        if raw.trim().is_empty() {
-            continue;
-        }
-        if first {
-            first = false;
-            let fields: Vec<&str> = raw.split(',').map(str::trim).collect();
-            if fields[0].trim_matches('"').eq_ignore_ascii_case("id")
-                || fields[1..].iter().any(|f| f.parse::<f32>().is_err())
-            {
-                continue;
-            }
-        }
-        if seen == row {
-            return i + 1;
-        }
-        seen += 1;
-    }
-    0
 }
 
 /// Parses an id list: one id per line, surrounding whitespace trimmed,

@@ -12,7 +12,8 @@
 //! ```
 //!
 //! * comma-separated, or tab-separated when the first line holds a tab
-//!   (NRC-VAD's own `.txt` layout);
+//!   (NRC-VAD's own `.txt` layout), read as CSV: a field in double quotes
+//!   may hold the delimiter or a doubled `""` quote (`"rock""n""roll",5,6`);
 //! * an optional header on line 1 (recognised when its second field is not
 //!   a number); blank lines and lines starting with `#` are skipped;
 //! * every row has the same number of fields, 3 or 4, all scores finite;
@@ -27,6 +28,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use super::clean::nfkc;
+use super::csv_read;
 use super::error::TextError;
 
 const DIM_NAMES: [&str; 3] = ["valence", "arousal", "dominance"];
@@ -97,26 +99,28 @@ impl Lexicon {
             line,
             rule,
         };
+        // A sniff of the raw first line picks the delimiter (NRC-VAD's own
+        // `.txt` is tab-separated); the records are then read by the `csv`
+        // crate, so a quoted word may hold the delimiter or a `""` quote.
         let delimiter = match text.lines().next() {
-            Some(first) if first.contains('\t') => '\t',
-            _ => ',',
+            Some(first) if first.contains('\t') => b'\t',
+            _ => b',',
         };
+        let records = csv_read::records(text, delimiter, Some(b'#')).map_err(|e| {
+            err(
+                e.line,
+                format!("cannot be read as delimited text: {}", e.source),
+            )
+        })?;
         let mut n_dims: Option<usize> = None;
         let mut index: HashMap<String, usize> = HashMap::new();
         let mut first_line_of: Vec<usize> = Vec::new();
         let mut scores: Vec<f64> = Vec::new();
         let mut n_multiword = 0;
-        for (i, raw) in text.lines().enumerate() {
-            let line_no = i + 1;
-            let line = raw.trim_end_matches('\r');
-            if line.trim().is_empty() || line.trim_start().starts_with('#') {
-                continue;
-            }
-            let fields: Vec<&str> = line
-                .split(delimiter)
-                .map(|f| f.trim().trim_matches('"'))
-                .collect();
-            if line_no == 1 && fields.len() >= 2 && fields[1].parse::<f64>().is_err() {
+        for record in &records {
+            let line_no = record.line;
+            let fields = &record.fields;
+            if line_no == 1 && fields.len() >= 2 && score_text(&fields[1]).parse::<f64>().is_err() {
                 continue; // header
             }
             if !(3..=4).contains(&fields.len()) {
@@ -143,12 +147,12 @@ impl Lexicon {
                 }
                 Some(_) => {}
             }
-            let word = nfkc(fields[0]).to_lowercase().replace('\u{2019}', "'");
+            let word = nfkc(&fields[0]).to_lowercase().replace('\u{2019}', "'");
             if word.is_empty() {
                 return Err(err(line_no, "the word field is empty".into()));
             }
             let mut row = Vec::with_capacity(dims);
-            for (k, f) in fields[1..].iter().enumerate() {
+            for (k, f) in fields[1..].iter().map(|f| score_text(f)).enumerate() {
                 let v: f64 = f.parse().map_err(|_| {
                     err(
                         line_no,
@@ -309,6 +313,13 @@ impl Lexicon {
     }
 }
 
+/// A score field without the quotes of a `"8.00"` typed after a space
+/// (`love, "8.00"`), which CSV does not unquote; a number never holds a
+/// quote, so this only keeps such files readable as they always were.
+fn score_text(field: &str) -> &str {
+    field.trim_matches('"').trim()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -336,6 +347,48 @@ mod tests {
         let e = parse("love,8,inf\n").unwrap_err().to_string();
         assert!(e.contains("finite"), "{e}");
         assert!(parse("word,valence,arousal\n").is_err());
+    }
+
+    #[test]
+    fn a_quoted_word_may_hold_the_delimiter() {
+        let lex = parse("word,valence,arousal\n\"a,b\",5,6\nlove,8,6\n").unwrap();
+        assert_eq!(lex.n_words(), 2);
+        assert_eq!(lex.get("a,b"), Some(&[5.0, 6.0][..]));
+        assert_eq!(lex.get("love"), Some(&[8.0, 6.0][..]));
+        // Tab-separated: a quoted tab makes a multi-word entry.
+        let lex = parse("w\tv\ta\n\"two\twords\"\t3\t4\nlove\t1\t2\n").unwrap();
+        assert_eq!((lex.n_words(), lex.n_multiword()), (1, 1));
+    }
+
+    #[test]
+    fn a_quoted_word_may_hold_an_escaped_quote() {
+        let lex = parse("\"rock\"\"n\"\"roll\",7,8\n\"\"\"hey\"\"\",1,2\n\"love\",8,6\n").unwrap();
+        assert_eq!(lex.get("rock\"n\"roll"), Some(&[7.0, 8.0][..]));
+        assert_eq!(lex.get("\"hey\""), Some(&[1.0, 2.0][..]));
+        assert_eq!(lex.get("love"), Some(&[8.0, 6.0][..]));
+        let lex = parse("w\tv\ta\n\"x\"\"y\"\t1\t2\n").unwrap();
+        assert_eq!(lex.get("x\"y"), Some(&[1.0, 2.0][..]));
+    }
+
+    #[test]
+    fn lines_stay_physical_lines_around_quotes_and_comments() {
+        // A quoted line break, a CRLF, comments (one holding an unbalanced
+        // quote, one indented) and a blank line: errors name the file line.
+        let text = "love,8,6\r\n\"two\nlines\",1,2\n# a \"note\n  # indented, \"x\n\ncry,x,5\n";
+        let e = parse(text).unwrap_err().to_string();
+        assert!(
+            e.contains("lex.csv") && e.contains("line 7") && e.contains("valence"),
+            "{e}"
+        );
+        // Scores quoted after a space stay readable, as before.
+        let lex = parse("love, \"8\", \"6\"\n").unwrap();
+        assert_eq!(lex.get("love"), Some(&[8.0, 6.0][..]));
+        assert_eq!(
+            parse("\"love\",8,6\n\"love\",1,1\n")
+                .unwrap_err()
+                .to_string(),
+            "lex.csv: line 2: word \"love\" already appears on line 1 (after lowercasing); each word needs one row"
+        );
     }
 
     #[test]

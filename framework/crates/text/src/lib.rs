@@ -25,6 +25,7 @@
 
 pub mod clean;
 pub mod config;
+mod csv_read;
 pub mod embeddings;
 mod error;
 mod features;

@@ -160,3 +160,55 @@ fn bad_files_are_errors_naming_file_and_place() {
     assert!(matches!(e, TextError::Safetensors { .. }), "{e}");
     assert!(std::error::Error::source(&e).is_some());
 }
+
+#[test]
+fn a_quoted_csv_id_may_hold_a_comma() {
+    let p = Path::new("emb.csv");
+    // As Python's csv module writes it (tools/embed_lyrics.py), CRLF and all.
+    let t = EmbeddingTable::from_csv_str(
+        p,
+        "\"id\",v0,v1\r\n\"Artist, The - Song\",1,2\r\nplain,5,6\r\n",
+    )
+    .unwrap();
+    assert_eq!(t.ids(), ["Artist, The - Song", "plain"]);
+    assert_eq!(t.dim(), 2);
+    assert_eq!(t.get("Artist, The - Song").unwrap(), [1.0, 2.0]);
+    // Without a header, too.
+    let t = EmbeddingTable::from_csv_str(p, "\"a,b\",1\n\"c,\",2\n").unwrap();
+    assert_eq!(t.ids(), ["a,b", "c,"]);
+}
+
+#[test]
+fn a_quoted_csv_id_may_hold_an_escaped_quote() {
+    let p = Path::new("emb.csv");
+    let t =
+        EmbeddingTable::from_csv_str(p, "id,v0,v1\n\"say \"\"hi\"\"\",3,4\n\"\"\"q\"\"\",5,6\n")
+            .unwrap();
+    assert_eq!(t.ids(), ["say \"hi\"", "\"q\""]);
+    assert_eq!(t.get("say \"hi\"").unwrap(), [3.0, 4.0]);
+    assert_eq!(t.get("\"q\"").unwrap(), [5.0, 6.0]);
+}
+
+#[test]
+fn csv_errors_name_the_file_line_after_quoted_line_breaks() {
+    let p = Path::new("emb.csv");
+    // Row 2 starts on line 3 because the quoted id of row 1 spans two lines.
+    let e = EmbeddingTable::from_csv_str(p, "id,v0\n\"two\nlines\",1\n\nb,x\n").unwrap_err();
+    let m = e.to_string();
+    assert!(
+        m.contains("emb.csv") && m.contains("line 5") && m.contains("\"x\" in column v0"),
+        "{m}"
+    );
+    let e = EmbeddingTable::from_csv_str(p, "\"a,1\",1\n\n\"a,1\",nan\n").unwrap_err();
+    let m = e.to_string();
+    assert!(
+        m.contains("line 3") && m.contains("\"a,1\"") && m.contains("unique"),
+        "{m}"
+    );
+    let e = EmbeddingTable::from_csv_str(p, "id,v0,v1\n\"a,b\",1\n").unwrap_err();
+    let m = e.to_string();
+    assert!(
+        m.contains("line 2 (id \"a,b\")") && m.contains("expected 2 values, found 1"),
+        "{m}"
+    );
+}
