@@ -571,13 +571,13 @@ fn eda(
                 .map_err(|e| anyhow::anyhow!("--labels: {e}"))
         })
         .transpose()?;
-    let opts = run::eda::EdaOptions {
+    let opts = run::eda_input::EdaOptions {
         labels,
         cache_dir: g.cache.clone(),
         progress: !g.quiet,
         tsne: !no_tsne,
     };
-    let input = run::eda::eda_input(&spec, &opts)?;
+    let input = run::eda_input::eda_input(&spec, &opts)?;
     let dir = out.unwrap_or_else(|| {
         Path::new("reports")
             .join(&spec.settings.experiment.name)

@@ -12,7 +12,7 @@
 //! which the next sweep re-runs.
 
 pub mod artifacts;
-pub mod eda;
+pub mod eda_input;
 mod ensemble;
 mod neural;
 pub mod pipeline;

@@ -14,9 +14,9 @@ use std::path::Path;
 
 use super::figures::{AnyFigure, PlannedFigure};
 use super::html::{PageHeader, Section};
+use super::layout::{Cell, Row, Table};
 use super::pca::{PcaError, pca, standardize};
 use super::plot::{BarChart, ColorScale, HBarPanels, Heatmap, Regions, ScatterChart, VaScatter};
-use super::table::{Cell, Row, Table};
 use super::{ReportError, ReportFiles};
 
 /// Features of one modality: a name per column and a row per track, in the

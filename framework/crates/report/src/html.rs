@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use super::figures::PlannedFigure;
-use super::table::{Table, html_escape, latex_escape};
+use super::layout::{Table, html_escape, latex_escape};
 
 /// A section of a report: a heading, tables, then figures.
 #[derive(Debug, Clone, PartialEq)]

@@ -35,12 +35,12 @@ mod csv_out;
 pub mod eda;
 pub mod figures;
 pub mod html;
+pub mod layout;
 pub mod listing;
 pub mod model;
 pub mod pca;
 pub mod plot;
 pub mod rerun;
-pub mod table;
 pub mod tables;
 pub mod tsne;
 
@@ -55,9 +55,9 @@ use compare::{Reference, TableStats, table_stats};
 use csv_out::CsvOut;
 use figures::PlannedFigure;
 use html::{PageHeader, Section};
+use layout::Table;
 use model::{Config, Group, ReportData};
 pub use rerun::RerunReport;
-use table::Table;
 pub use tables::{CLASSIFICATION_COLUMNS, PivotSpec, REGRESSION_COLUMNS};
 
 /// Errors while writing a report.
@@ -218,7 +218,7 @@ pub fn params_text(json: &str) -> String {
 
 /// `0.812 ± 0.034` (mean ± sample std over folds x seeds).
 pub fn mean_std(values: &[f64]) -> String {
-    table::Cell::of(values, false).plain()
+    layout::Cell::of(values, false).plain()
 }
 
 /// One CSV row per trial: identity, then the mean over folds of every test

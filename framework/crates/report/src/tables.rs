@@ -13,8 +13,8 @@ use mer_metrics::Direction;
 use mer_store::Split;
 
 use super::compare::{Reference, TableStats, mean_of, order_by};
+use super::layout::{Cell, Marker, Row, Table};
 use super::model::{Config, Group, direction_of};
-use super::table::{Cell, Marker, Row, Table};
 
 /// Headline metrics of the main results table, per task, in column order.
 pub const CLASSIFICATION_COLUMNS: [&str; 3] = ["accuracy", "macro_f1", "balanced_accuracy"];
