@@ -96,8 +96,15 @@ fn classifiers_match_scikit_learn() {
             .iter()
             .map(|v| *v as usize)
             .collect();
-        assert_eq!(broken[0].labels, want_broken, "{name} svc labels, break_ties");
-        let differ = labels.iter().zip(&want_broken).filter(|(a, b)| a != b).count();
+        assert_eq!(
+            broken[0].labels, want_broken,
+            "{name} svc labels, break_ties"
+        );
+        let differ = labels
+            .iter()
+            .zip(&want_broken)
+            .filter(|(a, b)| a != b)
+            .count();
         if name == "ties_6class" {
             assert!(differ > 0, "the ties case must tell the two rules apart");
         }
