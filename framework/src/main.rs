@@ -117,8 +117,7 @@ enum Command {
     ///
     /// Each file goes through the trial's own feature settings and each
     /// fold's preprocessing; the folds' outputs are averaged. Prints the
-    /// label and class probabilities (SVM: decision scores; random forest:
-    /// the share of fold models voting for each class), or the
+    /// label and class probabilities (SVM: decision scores), or the
     /// valence/arousal values. Every fold's fitted model (network weights or
     /// classical model) was saved with the trial and is read back,
     /// sha256-checked, so the training data is not needed. (Classical trials

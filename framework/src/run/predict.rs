@@ -130,8 +130,7 @@ pub struct Prediction {
     /// Folds whose models were averaged.
     pub folds: Vec<usize>,
     /// Whether classification values are probabilities (neural networks,
-    /// logistic regression, KNN) or scores: SVM decision values, or for a
-    /// random forest the share of fold models voting for each class.
+    /// logistic regression, random forest, KNN) or SVM decision scores.
     pub probabilities: bool,
     pub tracks: Vec<TrackPrediction>,
 }
@@ -529,8 +528,7 @@ fn predict_classical(
                 let p = model.predict(&x).map_err(model_err)?;
                 match p.scores {
                     Some(s) => s,
-                    // Random forest: the share of fold models voting for
-                    // each class.
+                    // A model without scores: its vote, one-hot.
                     None => p
                         .labels
                         .iter()
@@ -668,8 +666,7 @@ fn refit_classical(
                     s.clone()
                 }
                 None => {
-                    // Random forest: the share of fold models voting for
-                    // each class.
+                    // A model without scores: its vote, one-hot.
                     probabilities = false;
                     c.labels
                         .iter()

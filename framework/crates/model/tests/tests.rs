@@ -2,6 +2,7 @@
 //! module is one file beside this one).
 
 mod classical;
+mod forest;
 mod imbalance;
 mod neural_config;
 mod neural_fit;

@@ -20,6 +20,7 @@
 //! without the training data.
 
 mod config;
+pub mod forest;
 pub mod knn;
 pub mod logreg;
 pub mod random_forest;
@@ -230,7 +231,7 @@ pub fn fit_classifier(
         ModelConfig::Logreg(c) => FittedClassifier::Logreg(c.fit(x, y, n_classes)?),
         ModelConfig::Svm(c) => FittedClassifier::Svm(c.fit_classifier(x, y, &classes, n_classes)?),
         ModelConfig::RandomForest(c) => {
-            FittedClassifier::RandomForest(c.fit_classifier(x, y, seed)?)
+            FittedClassifier::RandomForest(c.fit_classifier(x, y, n_classes, seed)?)
         }
         ModelConfig::Knn(c) => FittedClassifier::Knn(c.fit_classifier(x, y, &classes, n_classes)),
         ModelConfig::Ridge(_) => return Err(ModelError::WrongTask("ridge")),
@@ -282,10 +283,9 @@ impl FittedClassifier {
     }
 
     /// Whether [`ClassPrediction::scores`] are probabilities (logistic
-    /// regression, KNN) rather than decision scores (SVM) or absent
-    /// (random forest).
+    /// regression, random forest, KNN) rather than decision scores (SVM).
     pub fn probabilities(&self) -> bool {
-        matches!(self, FittedClassifier::Logreg(_) | FittedClassifier::Knn(_))
+        !matches!(self, FittedClassifier::Svm(_))
     }
 
     /// The saved form (an artifact): compact binary (postcard), exact for

@@ -1,64 +1,49 @@
-//! Random forests from smartcore, as scikit-learn's `RandomForestClassifier`
-//! (sqrt of the features per split) and `RandomForestRegressor` (all
-//! features per split).
+//! Random forests as scikit-learn's `RandomForestClassifier` (square root of
+//! the features per split) and `RandomForestRegressor` (all features per
+//! split), built by [`super::forest`] to scikit-learn's algorithm.
 
 use serde::{Deserialize, Serialize};
-use smartcore::ensemble::random_forest_classifier::{
-    RandomForestClassifier, RandomForestClassifierParameters,
-};
-use smartcore::ensemble::random_forest_regressor::{
-    RandomForestRegressor, RandomForestRegressorParameters,
-};
-use smartcore::linalg::basic::matrix::DenseMatrix;
 
+use super::forest::{self, ForestClassifier, ForestParams, ForestRegressor, MaxFeatures};
 use super::{ClassPrediction, Matrix, ModelError, RandomForestConfig};
 
 /// A fitted random-forest classifier.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FittedForestClassifier {
-    pub forest: RandomForestClassifier<f64, i32, DenseMatrix<f64>, Vec<i32>>,
+    pub forest: ForestClassifier,
 }
 
 /// A fitted random-forest regressor (one target).
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FittedForestRegressor {
-    pub forest: RandomForestRegressor<f64, f64, DenseMatrix<f64>, Vec<f64>>,
-}
-
-fn failed(
-    what: fn(&'static str, String) -> ModelError,
-) -> impl Fn(smartcore::error::Failed) -> ModelError {
-    move |e| what("random forest", e.to_string())
-}
-
-fn fit_failed(model: &'static str, detail: String) -> ModelError {
-    ModelError::Fit { model, detail }
-}
-
-fn predict_failed(model: &'static str, detail: String) -> ModelError {
-    ModelError::Predict { model, detail }
+    pub forest: ForestRegressor,
 }
 
 impl RandomForestConfig {
-    /// A forest of `trees` on `(x, y)`, every random draw from `seed`.
+    fn params(&self, max_features: MaxFeatures) -> ForestParams {
+        ForestParams {
+            trees: usize::from(self.trees),
+            max_depth: self.max_depth.map(usize::from),
+            min_samples_leaf: self.min_samples_leaf,
+            min_samples_split: self.min_samples_split,
+            max_features,
+        }
+    }
+
+    /// A forest of `trees` on `(x, y)` (classes `0..n_classes`), every
+    /// random draw from `seed`.
     pub fn fit_classifier(
         &self,
         x: &Matrix,
         y: &[usize],
+        n_classes: usize,
         seed: u64,
     ) -> Result<FittedForestClassifier, ModelError> {
-        let yi: Vec<i32> = y.iter().map(|&c| c as i32).collect();
-        let mut params = RandomForestClassifierParameters::default()
-            .with_n_trees(self.trees)
-            .with_min_samples_leaf(self.min_samples_leaf)
-            .with_min_samples_split(self.min_samples_split)
-            .with_seed(seed);
-        if let Some(d) = self.max_depth {
-            params = params.with_max_depth(d);
-        }
-        let forest =
-            RandomForestClassifier::fit(&x.dense()?, &yi, params).map_err(failed(fit_failed))?;
-        Ok(FittedForestClassifier { forest })
+        check_finite(x)?;
+        let p = self.params(MaxFeatures::Sqrt);
+        Ok(FittedForestClassifier {
+            forest: forest::fit_classifier(x, y, n_classes, &p, seed),
+        })
     }
 
     /// A forest on one target.
@@ -68,42 +53,63 @@ impl RandomForestConfig {
         y: &[f64],
         seed: u64,
     ) -> Result<FittedForestRegressor, ModelError> {
-        let mut params = RandomForestRegressorParameters::default()
-            .with_n_trees(self.trees as usize)
-            .with_min_samples_leaf(self.min_samples_leaf)
-            .with_min_samples_split(self.min_samples_split)
-            .with_seed(seed);
-        if let Some(d) = self.max_depth {
-            params = params.with_max_depth(d);
+        check_finite(x)?;
+        if let Some(i) = y.iter().position(|v| !v.is_finite()) {
+            return Err(ModelError::Fit {
+                model: "random forest",
+                detail: format!("target of row {i} is not finite"),
+            });
         }
-        // scikit-learn's regressor default considers all features per
-        // split (max_features=1.0); smartcore defaults to sqrt.
-        params = params.with_m(x.cols);
-        let forest = RandomForestRegressor::fit(&x.dense()?, &y.to_vec(), params)
-            .map_err(failed(fit_failed))?;
-        Ok(FittedForestRegressor { forest })
+        let p = self.params(MaxFeatures::All);
+        Ok(FittedForestRegressor {
+            forest: forest::fit_regressor(x, y, &p, seed),
+        })
     }
 }
 
+/// The forest works on `f32` features (as scikit-learn's trees): every value
+/// must be finite there.
+fn check_finite(x: &Matrix) -> Result<(), ModelError> {
+    match x.data.iter().position(|&v| !(v as f32).is_finite()) {
+        None => Ok(()),
+        Some(i) => Err(ModelError::Fit {
+            model: "random forest",
+            detail: format!(
+                "feature {} of row {} is {} (not a finite 32-bit value)",
+                i % x.cols.max(1),
+                i / x.cols.max(1),
+                x.data[i]
+            ),
+        }),
+    }
+}
+
+fn check_width(x: &Matrix, n_features: usize) -> Result<(), ModelError> {
+    if x.cols != n_features {
+        return Err(ModelError::Shape(format!(
+            "{} features, the forest was fitted on {n_features}",
+            x.cols
+        )));
+    }
+    Ok(())
+}
+
 impl FittedForestClassifier {
-    /// The majority vote of the trees for each row of `x` (no scores).
+    /// Class probabilities of each row of `x` (the mean of the trees' leaf
+    /// class fractions, scikit-learn's `predict_proba`); the label is the
+    /// first most probable class.
     pub fn predict(&self, x: &Matrix) -> Result<ClassPrediction, ModelError> {
-        let p: Vec<i32> = self
-            .forest
-            .predict(&x.dense()?)
-            .map_err(failed(predict_failed))?;
-        Ok(ClassPrediction {
-            labels: p.into_iter().map(|c| c as usize).collect(),
-            scores: None,
-        })
+        check_width(x, self.forest.n_features)?;
+        check_finite(x)?;
+        Ok(ClassPrediction::from_scores(self.forest.predict_proba(x)))
     }
 }
 
 impl FittedForestRegressor {
     /// The mean of the trees for each row of `x`.
     pub fn predict(&self, x: &Matrix) -> Result<Vec<f64>, ModelError> {
-        self.forest
-            .predict(&x.dense()?)
-            .map_err(failed(predict_failed))
+        check_width(x, self.forest.n_features)?;
+        check_finite(x)?;
+        Ok(self.forest.predict(x))
     }
 }
