@@ -490,7 +490,7 @@ pub struct TrialKey(pub String);
 impl TrialKey {
     /// `inputs_fingerprint` identifies the data the trial reads: the
     /// dataset's content fingerprint, plus the content hash of any lexicon or
-    /// embeddings file (see `run`), so file locations never enter the key.
+    /// embeddings file (see the `mer` executor, `run`), so file locations never enter the key.
     pub fn new(config: &TrialConfig, inputs_fingerprint: &str) -> TrialKey {
         let mut value = serde_json::to_value(config).expect("trial configs serialise");
         if let Some(obj) = value.as_object_mut() {

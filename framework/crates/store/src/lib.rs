@@ -8,7 +8,7 @@
 //!   and ends `completed` or `failed`. A finished trial is immutable: its row,
 //!   metrics and predictions can neither change nor be deleted (enforced by
 //!   triggers in `migrations/`). A re-run is a new row linked to its origin.
-//! - There is one primary row per [`TrialKey`](crate::spec::TrialKey); a sweep
+//! - There is one primary row per trial key (`mer_spec::TrialKey`, stored as text); a sweep
 //!   that registers a key twice gets the existing row back.
 //! - A `running` trial whose worker is gone (dead process on this host, or a
 //!   heartbeat older than the stale limit) can be marked `interrupted`, and an

@@ -2,9 +2,9 @@
 //! embeddings and discriminative keywords.
 //!
 //! Owns: turning raw lyrics text into numeric features fitted on a training
-//! fold only. Leaves reading lyrics files to `data` (with
+//! fold only. Leaves reading lyrics files to `mer-data` (with
 //! [`clean::decode_lyrics_bytes`] as the helper that reports bad bytes),
-//! dropping masked tracks to the executor, and models to `model`.
+//! dropping masked tracks to the executor, and models to `mer-model`.
 //!
 //! * [`clean`]: Unicode normalisation, LRC/section markup removal, the `mer`
 //!   and `sklearn` tokenizers, stopwords, Snowball stemming, n-grams.
