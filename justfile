@@ -19,7 +19,7 @@ plan SPEC="experiments/quickstart.toml":
 
 # The test suite (the same command CI runs).
 test:
-    cargo test --workspace
+    cargo test --workspace --release
 
 # Benchmarks: feature extraction and training throughput, with the Python
 # references where librosa / torch are installed.
