@@ -398,28 +398,14 @@ fn predict_neural(
             }
         }
     }
-    let k = folds.len() as f64;
-    let width = outputs.len().max(1);
-    let tracks_out = tracks
-        .iter()
-        .enumerate()
-        .map(|(i, t)| {
-            let values: Vec<f64> = sum[i * width..(i + 1) * width]
-                .iter()
-                .map(|v| v / k)
-                .collect();
-            let label = (cfg.task == Task::Classification).then(|| {
-                let best = mer_model::classical::argmax(&values);
-                outputs.get(best).cloned().unwrap_or_default()
-            });
-            TrackPrediction {
-                track: t.name(),
-                label,
-                values,
-                alpha: alpha_sum.as_ref().map(|a| a[i] / k),
-            }
-        })
-        .collect();
+    let tracks_out = mean_over_folds(
+        tracks,
+        &sum,
+        folds.len(),
+        &outputs,
+        cfg.task,
+        alpha_sum.as_deref(),
+    );
     Ok(Prediction {
         trial: trial.id,
         architecture: net_name(net),
@@ -429,6 +415,42 @@ fn predict_neural(
         probabilities: true,
         tracks: tracks_out,
     })
+}
+
+/// Each track's outputs summed over `n_folds` folds (`sum[track * width +
+/// output]`), averaged, with the most probable label for classification.
+fn mean_over_folds(
+    tracks: &[NewTrack],
+    sum: &[f64],
+    n_folds: usize,
+    outputs: &[String],
+    task: Task,
+    alpha_sum: Option<&[f64]>,
+) -> Vec<TrackPrediction> {
+    let k = n_folds as f64;
+    let width = outputs.len().max(1);
+    tracks
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let values: Vec<f64> = sum[i * width..(i + 1) * width]
+                .iter()
+                .map(|v| v / k)
+                .collect();
+            let label = (task == Task::Classification).then(|| {
+                outputs
+                    .get(mer_model::classical::argmax(&values))
+                    .cloned()
+                    .unwrap_or_default()
+            });
+            TrackPrediction {
+                track: t.name(),
+                label,
+                values,
+                alpha: alpha_sum.map(|a| a[i] / k),
+            }
+        })
+        .collect()
 }
 
 /// The lyrics features of new tracks under a fold's fitted text state
@@ -546,29 +568,7 @@ fn predict_classical(
             }
         }
     }
-    let n = folds.len() as f64;
-    let tracks_out = tracks
-        .iter()
-        .enumerate()
-        .map(|(k, t)| {
-            let values: Vec<f64> = sum[k * width..(k + 1) * width]
-                .iter()
-                .map(|v| v / n)
-                .collect();
-            let label = (cfg.task == Task::Classification).then(|| {
-                outputs
-                    .get(mer_model::classical::argmax(&values))
-                    .cloned()
-                    .unwrap_or_default()
-            });
-            TrackPrediction {
-                track: t.name(),
-                label,
-                values,
-                alpha: None,
-            }
-        })
-        .collect();
+    let tracks_out = mean_over_folds(tracks, &sum, folds.len(), &outputs, cfg.task, None);
     Ok(Prediction {
         trial: trial.id,
         architecture: cfg.architecture.to_string(),
