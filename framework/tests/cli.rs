@@ -289,7 +289,7 @@ fn malformed_specs_exit_2_with_file_line_column_and_rule() {
     let cases: &[(&str, &str, &str)] = &[
         (
             "[experiment]\nname = \"x\"\n[sweep]\narchitecture = [\"svm\", \"cnn3d\"]\nlabels = [\"quadrants\"]\n",
-            ":4:24: sweep.architecture: unknown value \"cnn3d\", expected one of:",
+            ":4:24: sweep.architecture: unknown variant `cnn3d`, expected one of",
             "unknown architecture",
         ),
         (
@@ -299,7 +299,7 @@ fn malformed_specs_exit_2_with_file_line_column_and_rule() {
         ),
         (
             "[experiment]\nnaem = \"x\"\n[sweep]\narchitecture = [\"svm\"]\nlabels = [\"va\"]\n",
-            ":2:1: experiment.naem: unknown key \"naem\"",
+            ":2:1: experiment.naem: unknown field `naem`",
             "misspelt key",
         ),
         (

@@ -15,7 +15,7 @@ use mer_data::labels::{self, FittedLabels, LabelScheme};
 use mer_data::{self as data, Dataset, LoadContext};
 use mer_report::eda::{EdaInput, FeatureMatrix, VaInput};
 use mer_report::plot::Regions;
-use mer_spec::{self as spec, Spec};
+use mer_spec::Spec;
 use mer_text::{self as text, KeywordMethod, Representation, TextFeatureConfig};
 
 use super::RunError;
@@ -95,7 +95,7 @@ pub fn eda_input(spec: &Spec, opts: &EdaOptions) -> Result<EdaInput, EdaError> {
     };
     progress.log(&format!("loading dataset {}", super::dataset_kind(&cfg)));
     let ds = data::load(&cfg, &ctx).map_err(RunError::from)?;
-    let provides = spec::dataset_provides(&cfg);
+    let provides = cfg.provides();
 
     let all: Vec<&data::Track> = ds.tracks.iter().collect();
     let fitted = labels::fit(&scheme, &all, 0).map_err(|source| EdaError::Labels {

@@ -387,10 +387,10 @@ pub(crate) fn fold(input: FoldInput, skips: &mut Skips) -> Result<FoldOutput, Tr
     }
 
     let task = match cfg.task {
-        Task::Classification => neural::Task::Classification {
+        Task::Classification => neural::Head::Classification {
             n_classes: input.n_classes,
         },
-        Task::Regression => neural::Task::Regression {
+        Task::Regression => neural::Head::Regression {
             n_targets: input.n_targets,
         },
     };

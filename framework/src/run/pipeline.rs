@@ -744,7 +744,10 @@ fn classical_fold(input: FoldInput, skips: &mut Skips) -> Result<FoldOutput, Tri
             });
         }
     }
-    let shape = |e| TrialError::Model { fold, source: e };
+    let shape = |e: mer_core::RaggedRows| TrialError::Model {
+        fold,
+        source: e.into(),
+    };
     let mut x_train = Matrix::from_rows(&train_rows).map_err(shape)?;
     let mut x_test = Matrix::from_rows(&test_rows).map_err(shape)?;
     let scaler = StandardScaler::fit(&x_train);

@@ -320,7 +320,7 @@ fn predict_neural(
         Task::Classification => {
             let classes = output_names(saved);
             (
-                neural::Task::Classification {
+                neural::Head::Classification {
                     n_classes: classes.len(),
                 },
                 classes,
@@ -329,7 +329,7 @@ fn predict_neural(
         Task::Regression => {
             let names = output_names(saved);
             (
-                neural::Task::Regression {
+                neural::Head::Regression {
                     n_targets: names.len(),
                 },
                 names,
@@ -532,7 +532,7 @@ fn predict_classical(
             fold: f.fold,
             source,
         };
-        let mut x = Matrix::from_rows(&x_rows).map_err(model_err)?;
+        let mut x = Matrix::from_rows(&x_rows).map_err(|e| model_err(e.into()))?;
         if x.cols != pre.scaler.mean.len() {
             return Err(PredictError::Inputs(format!(
                 "fold {}: the new tracks give {} features, the model was trained on {}",

@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::AudioError;
+use mer_core::ConfigError;
 
 /// Version of the extraction code. Bump it whenever a change alters any
 /// feature value for the same config, so cached features and trial keys
@@ -128,6 +128,55 @@ impl FeatureSet {
     pub fn is_track_level(&self) -> bool {
         matches!(self, FeatureSet::Seed37 | FeatureSet::Extended)
     }
+
+    /// The name of the set's table (`set = { log_mel = { ... } }`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            FeatureSet::Seed37 => "seed37",
+            FeatureSet::Extended => "extended",
+            FeatureSet::MfccSequence { .. } => "mfcc_sequence",
+            FeatureSet::LogMel { .. } => "log_mel",
+            FeatureSet::Waveform { .. } => "waveform",
+        }
+    }
+
+    /// Checks the set's parameters, keys named from the set's own table
+    /// (`n_mels`): the spec reads them from `[features.mel]` and friends.
+    pub fn validate_fields(&self) -> Result<(), ConfigError> {
+        match *self {
+            FeatureSet::Seed37 | FeatureSet::Extended => Ok(()),
+            FeatureSet::MfccSequence { n_mfcc, frames, .. } => {
+                if !(1..=128).contains(&n_mfcc) {
+                    return Err(ConfigError::found(
+                        "n_mfcc",
+                        n_mfcc,
+                        "must lie in 1..=128 (the mel bands)",
+                    ));
+                }
+                at_least_one("frames", frames)
+            }
+            FeatureSet::LogMel { n_mels, frames } => {
+                if !(1..=512).contains(&n_mels) {
+                    return Err(ConfigError::found("n_mels", n_mels, "must lie in 1..=512"));
+                }
+                at_least_one("frames", frames)
+            }
+            FeatureSet::Waveform { samples } => at_least_one("samples", samples),
+        }
+    }
+
+    /// Checks the set's parameters, keys named from `set`'s value
+    /// (`log_mel.n_mels`).
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.validate_fields().map_err(|e| e.within(self.name()))
+    }
+}
+
+fn at_least_one(key: &str, v: usize) -> Result<(), ConfigError> {
+    if v == 0 {
+        return Err(ConfigError::found(key, v, "must be at least 1"));
+    }
+    Ok(())
 }
 
 /// Policy for files that cannot be decoded or are silent.
@@ -151,60 +200,39 @@ struct Identity<'a> {
 
 impl AudioFeatureConfig {
     /// Checks the rules the fields must satisfy; run before any file is read.
-    pub fn validate(&self) -> Result<(), AudioError> {
-        let bad = |msg: String| Err(AudioError::Config(msg));
+    /// Keys are named from this table (`sample_rate`, `set.log_mel.n_mels`).
+    pub fn validate(&self) -> Result<(), ConfigError> {
         if !(1000..=384_000).contains(&self.sample_rate) {
-            return bad(format!(
-                "sample_rate must lie in 1000..=384000 Hz, got {}",
-                self.sample_rate
+            return Err(ConfigError::found(
+                "sample_rate",
+                self.sample_rate,
+                "must lie in 1000..=384000 Hz",
             ));
         }
         if self.set.is_track_level() && self.sample_rate <= 12_800 {
-            return bad(format!(
-                "sample_rate must exceed 12800 Hz for track-level sets (the top spectral-contrast band edge, 12800 Hz, must stay below Nyquist), got {}",
-                self.sample_rate
+            return Err(ConfigError::found(
+                "sample_rate",
+                self.sample_rate,
+                "must exceed 12800 Hz for track-level sets (the top spectral-contrast band edge, 12800 Hz, must stay below Nyquist)",
             ));
         }
         if !(self.offset_s.is_finite() && self.offset_s >= 0.0) {
-            return bad(format!(
-                "offset_s must be a finite number >= 0, got {}",
-                self.offset_s
+            return Err(ConfigError::found(
+                "offset_s",
+                self.offset_s,
+                "must be a finite number >= 0",
             ));
         }
         if let Some(d) = self.duration_s
             && !(d.is_finite() && d > 0.0)
         {
-            return bad(format!(
-                "duration_s must be a positive, finite number, got {d}"
+            return Err(ConfigError::found(
+                "duration_s",
+                d,
+                "must be a positive, finite number",
             ));
         }
-        match self.set {
-            FeatureSet::Seed37 | FeatureSet::Extended => {}
-            FeatureSet::MfccSequence { n_mfcc, frames, .. } => {
-                if !(1..=128).contains(&n_mfcc) {
-                    return bad(format!(
-                        "mfcc_sequence.n_mfcc must lie in 1..=128 (the mel bands), got {n_mfcc}"
-                    ));
-                }
-                if frames == 0 {
-                    return bad("mfcc_sequence.frames must be at least 1".into());
-                }
-            }
-            FeatureSet::LogMel { n_mels, frames } => {
-                if !(1..=512).contains(&n_mels) {
-                    return bad(format!("log_mel.n_mels must lie in 1..=512, got {n_mels}"));
-                }
-                if frames == 0 {
-                    return bad("log_mel.frames must be at least 1".into());
-                }
-            }
-            FeatureSet::Waveform { samples } => {
-                if samples == 0 {
-                    return bad("waveform.samples must be at least 1".into());
-                }
-            }
-        }
-        Ok(())
+        self.set.validate().map_err(|e| e.within("set"))
     }
 
     /// `mer-audio/v{EXTRACTOR_VERSION}/{canonical JSON of the value-determining
@@ -293,6 +321,20 @@ mod tests {
         assert!(e.contains("12800"), "{e}");
         c.sample_rate = 22050;
         c.duration_s = Some(-1.0);
-        assert!(c.validate().unwrap_err().to_string().contains("duration_s"));
+        let e = c.validate().unwrap_err();
+        assert_eq!(e.key().to_string(), "duration_s");
+        assert_eq!(e.rule(), "must be a positive, finite number (found -1)");
+        c.duration_s = None;
+        c.set = FeatureSet::LogMel {
+            n_mels: 600,
+            frames: 10,
+        };
+        let e = c.validate().unwrap_err();
+        assert_eq!(e.key().to_string(), "set.log_mel.n_mels");
+        c.set = FeatureSet::Waveform { samples: 0 };
+        assert_eq!(
+            c.set.validate_fields().unwrap_err().key().to_string(),
+            "samples"
+        );
     }
 }

@@ -24,6 +24,8 @@
 use std::io::Cursor;
 use std::path::Path;
 
+use mer_core::ConfigError;
+
 use rubato::audioadapter_buffers::direct::InterleavedSlice;
 use rubato::{Fft, FixedSync, Resampler, WindowFunction};
 use symphonia::core::codecs::audio::AudioDecoderOptions;
@@ -87,9 +89,10 @@ pub fn decode_bytes(
     opts: &DecodeOptions,
 ) -> Result<Decoded, AudioError> {
     if opts.sample_rate == 0 {
-        return Err(AudioError::Config(
-            "sample_rate must be a positive number of Hz".into(),
-        ));
+        return Err(AudioError::Config(ConfigError::new(
+            "sample_rate",
+            "must be a positive number of Hz",
+        )));
     }
     if bytes.is_empty() {
         return Err(AudioError::Empty {
@@ -159,9 +162,10 @@ fn crop(
     opts: &DecodeOptions,
 ) -> Result<Vec<f32>, AudioError> {
     if !(opts.offset_s.is_finite() && opts.offset_s >= 0.0) {
-        return Err(AudioError::Config(format!(
-            "offset_s must be a finite number of seconds >= 0, got {}",
-            opts.offset_s
+        return Err(AudioError::Config(ConfigError::found(
+            "offset_s",
+            opts.offset_s,
+            "must be a finite number of seconds >= 0",
         )));
     }
     let start = (opts.offset_s * f64::from(rate)) as usize;
@@ -178,8 +182,10 @@ fn crop(
             .saturating_add((d * f64::from(rate)) as usize)
             .min(samples.len()),
         Some(d) => {
-            return Err(AudioError::Config(format!(
-                "duration_s must be a positive, finite number of seconds, got {d}"
+            return Err(AudioError::Config(ConfigError::found(
+                "duration_s",
+                d,
+                "must be a positive, finite number of seconds",
             )));
         }
     };

@@ -36,72 +36,9 @@ const TINY_F32: f64 = f32::MIN_POSITIVE as f64;
 /// `numpy.finfo(float64).tiny`.
 const TINY_F64: f64 = f64::MIN_POSITIVE;
 
-/// A dense row-major matrix, `[rows, cols]`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Matrix {
-    pub rows: usize,
-    pub cols: usize,
-    pub data: Vec<f32>,
-}
-
-impl Matrix {
-    /// A `rows x cols` matrix of zeros.
-    pub fn zeros(rows: usize, cols: usize) -> Self {
-        Matrix {
-            rows,
-            cols,
-            data: vec![0.0; rows * cols],
-        }
-    }
-
-    /// Row `r`, `[cols]`.
-    pub fn row(&self, r: usize) -> &[f32] {
-        &self.data[r * self.cols..(r + 1) * self.cols]
-    }
-
-    /// Row `r`, mutable.
-    pub fn row_mut(&mut self, r: usize) -> &mut [f32] {
-        &mut self.data[r * self.cols..(r + 1) * self.cols]
-    }
-
-    /// The transpose, `[cols, rows]`.
-    pub fn transpose(&self) -> Matrix {
-        let mut t = Matrix::zeros(self.cols, self.rows);
-        for r in 0..self.rows {
-            for c in 0..self.cols {
-                t.data[c * self.rows + r] = self.data[r * self.cols + c];
-            }
-        }
-        t
-    }
-
-    /// Mean of each column over the rows (the track-level mean of a
-    /// `[frames, dims]` feature), accumulated in f64. `[cols]`.
-    pub fn col_means(&self) -> Vec<f64> {
-        let mut acc = vec![0.0f64; self.cols];
-        for r in 0..self.rows {
-            for (a, &x) in acc.iter_mut().zip(self.row(r)) {
-                *a += f64::from(x);
-            }
-        }
-        let n = self.rows.max(1) as f64;
-        acc.iter().map(|a| a / n).collect()
-    }
-
-    /// Population standard deviation (`np.std`, ddof 0) of each column. `[cols]`.
-    pub fn col_stds(&self) -> Vec<f64> {
-        let means = self.col_means();
-        let mut acc = vec![0.0f64; self.cols];
-        for r in 0..self.rows {
-            for ((a, &x), m) in acc.iter_mut().zip(self.row(r)).zip(&means) {
-                let d = f64::from(x) - m;
-                *a += d * d;
-            }
-        }
-        let n = self.rows.max(1) as f64;
-        acc.iter().map(|a| (a / n).sqrt()).collect()
-    }
-}
+/// A dense row-major `[rows, cols]` matrix of f32 audio values (the one
+/// [`mer_core::Matrix`]).
+pub type Matrix = mer_core::Matrix<f32>;
 
 /// Mean and population standard deviation of a series.
 pub fn mean_std(x: &[f64]) -> (f64, f64) {

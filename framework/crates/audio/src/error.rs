@@ -95,7 +95,7 @@ pub enum AudioError {
 
     /// The feature configuration breaks a rule (checked before any file is read).
     #[error("invalid audio feature configuration: {0}")]
-    Config(String),
+    Config(#[from] mer_core::ConfigError),
 
     /// The feature cache directory could not be created or written.
     #[error("{}: feature cache I/O failed", path.display())]

@@ -90,11 +90,10 @@ pub fn extract_many(
 ) -> (Vec<Result<Features, AudioError>>, CacheStats) {
     let stats = StatsCounter::default();
     if let Err(e) = cfg.validate() {
-        let msg = e.to_string();
         return (
             paths
                 .iter()
-                .map(|_| Err(AudioError::Config(msg.clone())))
+                .map(|_| Err(AudioError::Config(e.clone())))
                 .collect(),
             stats.snapshot(),
         );
@@ -177,9 +176,10 @@ pub fn features_command(
     cfg.validate()?;
     let names = feature_names(cfg);
     if format == OutputFormat::Csv && names.is_empty() {
-        return Err(AudioError::Config(
-            "CSV output needs a track-level set (seed37 or extended); use JSON for frame-level sets".into(),
-        ));
+        return Err(AudioError::Config(mer_core::ConfigError::new(
+            "set",
+            "CSV output needs a track-level set (seed37 or extended); use JSON for frame-level sets",
+        )));
     }
     let (results, _) = extract_many(files, cfg, None, &|_| {});
     let mut summary = CommandSummary::default();

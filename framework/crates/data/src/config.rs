@@ -17,8 +17,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::DataError;
 use super::synthetic::SyntheticConfig;
+use mer_core::ConfigError;
 
 /// What to do with a malformed row, a missing referenced file or a duplicate
 /// id. Defaults to `fail`.
@@ -58,6 +58,169 @@ pub enum DatasetConfig {
     Gtzan(GtzanConfig),
     /// Deezer mood detection dataset joined with musiXmatch bags of words.
     Deezer(DeezerConfig),
+}
+
+impl DatasetConfig {
+    /// The values of `kind`, one per variant (`4q` is also accepted for
+    /// `four_q`).
+    pub const KINDS: [&'static str; 10] = [
+        "synthetic",
+        "manifest",
+        "deam",
+        "pmemo",
+        "four_q",
+        "merge",
+        "emotify",
+        "mtg_jamendo",
+        "gtzan",
+        "deezer",
+    ];
+
+    /// Reads a `[dataset]` table as the derived `Deserialize` does, but
+    /// names the exact key of a problem (`root`, `tracks`): serde reads an
+    /// internally tagged enum through a buffer and loses the path inside it,
+    /// so the variant's own table is read here, by its own type, once `kind`
+    /// has chosen it. Keys are named from `[dataset]`.
+    pub fn from_table(table: &toml::Table) -> Result<DatasetConfig, ConfigError> {
+        fn read<T: serde::de::DeserializeOwned>(rest: toml::Table) -> Result<T, ConfigError> {
+            mer_core::config::from_toml(toml::Value::Table(rest))
+        }
+        let kind = match table.get("kind") {
+            Some(toml::Value::String(k)) => k.as_str(),
+            Some(other) => {
+                return Err(ConfigError::found(
+                    "kind",
+                    other,
+                    "must be a string naming the dataset",
+                ));
+            }
+            None => {
+                return Err(ConfigError::new(
+                    "kind",
+                    format!(
+                        "missing: name the dataset, one of: {}",
+                        Self::KINDS.join(", ")
+                    ),
+                ));
+            }
+        };
+        let mut rest = table.clone();
+        rest.remove("kind");
+        Ok(match kind {
+            "synthetic" => DatasetConfig::Synthetic(read(rest)?),
+            "manifest" => DatasetConfig::Manifest(read(rest)?),
+            "deam" => DatasetConfig::Deam(read(rest)?),
+            "pmemo" => DatasetConfig::Pmemo(read(rest)?),
+            "four_q" | "4q" => DatasetConfig::FourQ(read(rest)?),
+            "merge" => DatasetConfig::Merge(read(rest)?),
+            "emotify" => DatasetConfig::Emotify(read(rest)?),
+            "mtg_jamendo" => DatasetConfig::MtgJamendo(read(rest)?),
+            "gtzan" => DatasetConfig::Gtzan(read(rest)?),
+            "deezer" => DatasetConfig::Deezer(read(rest)?),
+            other => {
+                return Err(ConfigError::new(
+                    "kind",
+                    format!(
+                        "unknown value \"{other}\", expected one of: {}",
+                        Self::KINDS.join(", ")
+                    ),
+                ));
+            }
+        })
+    }
+}
+
+/// What a dataset can provide, known from its configuration alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Provides {
+    pub audio: bool,
+    pub lyrics: bool,
+    pub valence_arousal: bool,
+    pub categories: bool,
+    pub genres: bool,
+    /// Mood tags (binary tasks can read them instead of V/A regions).
+    pub tags: bool,
+}
+
+impl Provides {
+    /// Everything (a generated or generic dataset).
+    const ALL: Provides = Provides {
+        audio: true,
+        lyrics: true,
+        valence_arousal: true,
+        categories: true,
+        genres: true,
+        tags: true,
+    };
+    /// Nothing; each dataset names what it adds.
+    const NONE: Provides = Provides {
+        audio: false,
+        lyrics: false,
+        valence_arousal: false,
+        categories: false,
+        genres: false,
+        tags: false,
+    };
+}
+
+impl DatasetConfig {
+    /// What this dataset provides. Known from the configuration alone so a
+    /// spec is checked before any data is read; a generic manifest may hold
+    /// anything, and its missing columns surface as skipped tracks.
+    pub fn provides(&self) -> Provides {
+        let none = Provides::NONE;
+        match self {
+            DatasetConfig::Synthetic(_) | DatasetConfig::Manifest(_) => Provides::ALL,
+            DatasetConfig::Deam(_) => Provides {
+                audio: true,
+                valence_arousal: true,
+                genres: true,
+                ..none
+            },
+            DatasetConfig::Pmemo(_) => Provides {
+                audio: true,
+                lyrics: true,
+                valence_arousal: true,
+                ..none
+            },
+            // 4Q: the quadrant folder is the category.
+            DatasetConfig::FourQ(_) => Provides {
+                audio: true,
+                categories: true,
+                ..none
+            },
+            DatasetConfig::Merge(c) => Provides {
+                audio: c.subset != MergeSubset::Lyrics,
+                lyrics: c.subset != MergeSubset::Audio,
+                valence_arousal: true,
+                categories: true,
+                ..none
+            },
+            DatasetConfig::Emotify(_) => Provides {
+                audio: true,
+                categories: true,
+                genres: true,
+                ..none
+            },
+            DatasetConfig::MtgJamendo(_) => Provides {
+                audio: true,
+                tags: true,
+                ..none
+            },
+            DatasetConfig::Gtzan(c) => Provides {
+                audio: true,
+                lyrics: c.lyrics.is_some(),
+                genres: true,
+                ..none
+            },
+            DatasetConfig::Deezer(c) => Provides {
+                audio: c.audio_dir.is_some(),
+                lyrics: !c.musixmatch.is_empty(),
+                valence_arousal: true,
+                ..none
+            },
+        }
+    }
 }
 
 impl Default for DatasetConfig {
@@ -347,11 +510,12 @@ impl DatasetConfig {
         }
     }
 
-    /// Checks values the types cannot (required paths, ranges).
-    pub fn validate(&self) -> Result<(), DataError> {
+    /// Checks values the types cannot (required paths, ranges); keys named
+    /// from `[dataset]`.
+    pub fn validate(&self) -> Result<(), ConfigError> {
         let need = |p: &Path, key: &str| {
             if p.as_os_str().is_empty() {
-                Err(DataError::config(
+                Err(ConfigError::new(
                     key,
                     "is required: the directory the dataset was extracted into",
                 ))
@@ -363,38 +527,38 @@ impl DatasetConfig {
             DatasetConfig::Synthetic(c) => c.validate(),
             DatasetConfig::Manifest(c) => {
                 if c.path.as_os_str().is_empty() {
-                    return Err(DataError::config(
-                        "dataset.path",
+                    return Err(ConfigError::new(
+                        "path",
                         "is required: the manifest CSV file",
                     ));
                 }
                 if c.delimiter.len() != 1 {
-                    return Err(DataError::config(
-                        "dataset.delimiter",
+                    return Err(ConfigError::new(
+                        "delimiter",
                         format!("must be exactly one ASCII character, got {:?}", c.delimiter),
                     ));
                 }
                 let [lo, hi] = c.va_range;
                 if !(lo.is_finite() && hi.is_finite() && lo < hi) {
-                    return Err(DataError::config(
-                        "dataset.va_range",
+                    return Err(ConfigError::new(
+                        "va_range",
                         format!("must be [low, high] with low < high, got [{lo}, {hi}]"),
                     ));
                 }
                 Ok(())
             }
-            DatasetConfig::Deam(c) => need(&c.root, "dataset.root"),
-            DatasetConfig::Pmemo(c) => need(&c.root, "dataset.root"),
-            DatasetConfig::FourQ(c) => need(&c.root, "dataset.root"),
-            DatasetConfig::Merge(c) => need(&c.root, "dataset.root"),
-            DatasetConfig::Emotify(c) => need(&c.root, "dataset.root"),
-            DatasetConfig::MtgJamendo(c) => need(&c.root, "dataset.root"),
-            DatasetConfig::Gtzan(c) => need(&c.root, "dataset.root"),
+            DatasetConfig::Deam(c) => need(&c.root, "root"),
+            DatasetConfig::Pmemo(c) => need(&c.root, "root"),
+            DatasetConfig::FourQ(c) => need(&c.root, "root"),
+            DatasetConfig::Merge(c) => need(&c.root, "root"),
+            DatasetConfig::Emotify(c) => need(&c.root, "root"),
+            DatasetConfig::MtgJamendo(c) => need(&c.root, "root"),
+            DatasetConfig::Gtzan(c) => need(&c.root, "root"),
             DatasetConfig::Deezer(c) => {
-                need(&c.root, "dataset.root")?;
+                need(&c.root, "root")?;
                 if !(c.va_scale.is_finite() && c.va_scale > 0.0) {
-                    return Err(DataError::config(
-                        "dataset.va_scale",
+                    return Err(ConfigError::new(
+                        "va_scale",
                         format!("must be a positive, finite number, got {}", c.va_scale),
                     ));
                 }

@@ -38,7 +38,7 @@ use serde::{Deserialize, Serialize};
 
 pub use config::{
     DatasetConfig, DeamConfig, DeezerConfig, EmotifyConfig, FourQConfig, GtzanConfig,
-    ManifestConfig, MergeConfig, MergeSubset, MtgJamendoConfig, OnError, PmemoConfig,
+    ManifestConfig, MergeConfig, MergeSubset, MtgJamendoConfig, OnError, PmemoConfig, Provides,
 };
 pub use summary::DataSummary;
 pub use synthetic::SyntheticConfig;
@@ -268,14 +268,10 @@ pub enum DataError {
         /// The rule broken.
         message: String,
     },
-    /// A configuration value is out of range.
-    #[error("dataset config: {key}: {message}")]
-    Config {
-        /// The key (`dataset.tracks`, ...).
-        key: String,
-        /// The rule broken.
-        message: String,
-    },
+    /// A `[dataset]` value breaks a rule (its key is named from the spec's
+    /// root: `dataset.tracks`).
+    #[error("dataset config: {0}")]
+    Config(mer_core::ConfigError),
     /// A second row with an id already seen (under `on_error = "fail"`).
     #[error(
         "{}:{row}: duplicate track id `{id}` (first seen at {}:{first_row}); ids must be unique",
@@ -311,12 +307,13 @@ impl DataError {
             source,
         }
     }
+}
 
-    pub(crate) fn config(key: &str, message: impl Into<String>) -> DataError {
-        DataError::Config {
-            key: key.to_string(),
-            message: message.into(),
-        }
+/// A [`DatasetConfig`] error (keys named from `[dataset]`) as a data error
+/// (keys named from the spec's root).
+impl From<mer_core::ConfigError> for DataError {
+    fn from(e: mer_core::ConfigError) -> DataError {
+        DataError::Config(e.within("dataset"))
     }
 }
 

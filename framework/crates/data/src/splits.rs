@@ -34,6 +34,7 @@
 
 use std::collections::BTreeMap;
 
+use mer_core::ConfigError;
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
@@ -109,14 +110,10 @@ pub struct Fold {
 /// Why folds could not be made.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SplitError {
-    /// A configuration value is out of range.
-    #[error("evaluation.{key}: {message}")]
-    Config {
-        /// The key.
-        key: &'static str,
-        /// The rule broken.
-        message: String,
-    },
+    /// An `[evaluation]` value is out of range (key named from the spec's
+    /// root: `evaluation.folds`).
+    #[error("{0}")]
+    Config(mer_core::ConfigError),
     /// Strata and tracks differ in length.
     #[error("strata has {found} entries but there are {expected} tracks; give one class per track")]
     StrataLength {
@@ -171,36 +168,49 @@ fn rng_for(seed: u64, a: u64, b: u64) -> ChaCha8Rng {
     ChaCha8Rng::seed_from_u64(z ^ (z >> 31))
 }
 
+/// An [`EvaluationConfig`] error (keys named from `[evaluation]`) as a split
+/// error (keys named from the spec's root).
+impl From<ConfigError> for SplitError {
+    fn from(e: ConfigError) -> SplitError {
+        SplitError::Config(e.within("evaluation"))
+    }
+}
+
 impl EvaluationConfig {
-    /// Checks ranges.
-    pub fn validate(&self) -> Result<(), SplitError> {
-        let bad = |key, message: String| Err(SplitError::Config { key, message });
+    /// Checks ranges; keys named from `[evaluation]`.
+    pub fn validate(&self) -> Result<(), ConfigError> {
         if self.protocol == Protocol::Kfold && self.folds < 2 {
-            return bad("folds", format!("must be at least 2, got {}", self.folds));
+            return Err(ConfigError::found(
+                "folds",
+                self.folds,
+                "must be at least 2",
+            ));
         }
         if self.repeats == 0 {
-            return bad("repeats", "must be at least 1".into());
+            return Err(ConfigError::new("repeats", "must be at least 1"));
         }
         if !(self.test_size > 0.0 && self.test_size < 1.0) {
-            return bad(
+            return Err(ConfigError::found(
                 "test_size",
-                format!("must be in (0, 1), got {}", self.test_size),
-            );
+                self.test_size,
+                "must be in (0, 1)",
+            ));
         }
         if !(self.validation >= 0.0 && self.validation < 1.0) {
-            return bad(
+            return Err(ConfigError::found(
                 "validation",
-                format!("must be in [0, 1), got {}", self.validation),
-            );
+                self.validation,
+                "must be in [0, 1)",
+            ));
         }
         if let Some(g) = &self.group_by
             && g != "artist"
             && g != "genre"
         {
-            return bad(
+            return Err(ConfigError::new(
                 "group_by",
                 format!("unknown value \"{g}\", expected one of: artist, genre"),
-            );
+            ));
         }
         Ok(())
     }

@@ -206,7 +206,7 @@ fn config_errors_name_the_key_and_rule() {
     let e = make_folds(&cfg, &tracks(&[0, 1, 2]), None, 0)
         .unwrap_err()
         .to_string();
-    assert_eq!(e, "evaluation.folds: must be at least 2, got 1");
+    assert_eq!(e, "evaluation.folds: must be at least 2 (found 1)");
     let bad = serde_json::from_value::<EvaluationConfig>(serde_json::json!({"fold": 5}));
     assert!(
         bad.unwrap_err()

@@ -43,8 +43,8 @@
 use std::time::Instant;
 
 use mer_model::neural::{
-    AudioInput, Cnn2dConfig, NeuralConfig, NeuralData, NeuralRuntime, ResidualMlpConfig,
-    SeqCnnConfig, Targets, Task, fit_predict,
+    AudioInput, Cnn2dConfig, Head, NeuralConfig, NeuralData, NeuralRuntime, ResidualMlpConfig,
+    SeqCnnConfig, Targets, fit_predict,
 };
 use mer_model::train::{EarlyStoppingConfig, NoopObserver, TrainConfig};
 use rand::{Rng, SeedableRng};
@@ -114,7 +114,7 @@ fn run(
     fit_predict(
         cfg,
         &train_cfg,
-        Task::Classification { n_classes: classes },
+        Head::Classification { n_classes: classes },
         data,
         None,
         &[],

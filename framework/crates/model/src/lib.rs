@@ -14,6 +14,7 @@ pub mod classical;
 pub mod neural;
 pub mod train;
 
+use mer_core::ConfigError;
 use serde::{Deserialize, Serialize};
 
 pub use classical::{KnnConfig, LogRegConfig, RandomForestConfig, RidgeConfig, SvmConfig};
@@ -292,17 +293,17 @@ impl Default for EnsembleConfig {
 }
 
 impl EnsembleConfig {
-    fn validate(&self) -> Result<(), (String, String)> {
+    fn validate(&self) -> Result<(), ConfigError> {
         if self.members.len() < 2 {
-            return Err((
-                "members".into(),
-                "must name at least two architectures of the sweep, e.g. [\"bilstm_cnn\", \"cnn2d_specaug\"]".into(),
+            return Err(ConfigError::new(
+                "members",
+                "must name at least two architectures of the sweep, e.g. [\"bilstm_cnn\", \"cnn2d_specaug\"]",
             ));
         }
         if self.members.contains(&Architecture::Ensemble) {
-            return Err((
-                "members".into(),
-                "an ensemble cannot contain an ensemble".into(),
+            return Err(ConfigError::new(
+                "members",
+                "an ensemble cannot contain an ensemble",
             ));
         }
         if let Some((i, a)) = self
@@ -311,7 +312,10 @@ impl EnsembleConfig {
             .enumerate()
             .find(|(i, a)| self.members[..*i].contains(a))
         {
-            return Err((format!("members[{i}]"), format!("`{a}` is listed twice")));
+            return Err(ConfigError::new(
+                format!("members[{i}]").as_str(),
+                format!("`{a}` is listed twice"),
+            ));
         }
         Ok(())
     }
@@ -388,8 +392,9 @@ impl ModelConfig {
         }
     }
 
-    /// Checks values serde cannot (ranges), naming the key and the rule.
-    pub fn validate(&self) -> Result<(), (String, String)> {
+    /// Checks values serde cannot (ranges); keys named from `[model]`
+    /// (`svm.c`, `cnn2d.dropout`).
+    pub fn validate(&self) -> Result<(), ConfigError> {
         match self {
             ModelConfig::Logreg(c) => c.validate(),
             ModelConfig::Svm(c) => c.validate(),
@@ -397,10 +402,8 @@ impl ModelConfig {
             ModelConfig::Knn(c) => c.validate(),
             ModelConfig::Ridge(c) => c.validate(),
             ModelConfig::Ensemble(c) => c.validate(),
-            ModelConfig::Neural(c) => c
-                .validate()
-                .map_err(|e| (e.key.to_string(), format!("{} (found {})", e.rule, e.value))),
+            ModelConfig::Neural(c) => c.validate(),
         }
-        .map_err(|(key, rule)| (format!("model.{}.{key}", self.architecture()), rule))
+        .map_err(|e| e.within(self.architecture().as_str()))
     }
 }

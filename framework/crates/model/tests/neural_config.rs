@@ -77,11 +77,20 @@ fn validate_names_arch_key_and_rule() {
     let cfg: NeuralConfig = toml::from_str("arch = \"cnn2d\"\ndropout = 1.0\n").unwrap();
     assert_eq!(
         cfg.validate().unwrap_err().to_string(),
-        "cnn2d.dropout = 1: must be a probability in [0, 1)"
+        "dropout: must be a probability in [0, 1) (found 1)"
+    );
+    // Seen from [model], the architecture's table is part of the key.
+    let model = mer_model::ModelConfig::Neural(cfg);
+    assert_eq!(
+        model.validate().unwrap_err().key().to_string(),
+        "cnn2d.dropout"
     );
     let cfg: NeuralConfig =
         toml::from_str("arch = \"conv_gru_transformer\"\ngru_hidden = 10\nheads = 4\n").unwrap();
-    assert_eq!(cfg.validate().unwrap_err().key, "heads");
+    assert_eq!(cfg.validate().unwrap_err().key().to_string(), "heads");
     let cfg: NeuralConfig = toml::from_str("arch = \"bilstm_cnn\"\nconv_channels = []\n").unwrap();
-    assert_eq!(cfg.validate().unwrap_err().key, "conv_channels");
+    assert_eq!(
+        cfg.validate().unwrap_err().key().to_string(),
+        "conv_channels"
+    );
 }

@@ -195,7 +195,7 @@ fn fit_error(cfg: &NeuralConfig, train: &TrainConfig, data: &NeuralData) -> Neur
     fit_predict(
         cfg,
         train,
-        Task::Classification { n_classes: 2 },
+        Head::Classification { n_classes: 2 },
         data,
         None,
         &[],
@@ -226,7 +226,7 @@ fn every_architecture_overfits_a_tiny_batch() {
     for (cfg, mut data) in cases(n, &mut rng) {
         let truth = classes(n, 4);
         data.targets = Some(Targets::Classes(truth.clone()));
-        let task = Task::Classification { n_classes: 4 };
+        let task = Head::Classification { n_classes: 4 };
         let out = fit_predict(
             &cfg,
             &no_stopping(60, 3e-3),
@@ -258,7 +258,7 @@ fn regression_head_overfits_two_targets() {
     let out = fit_predict(
         &cfg,
         &no_stopping(150, 3e-3),
-        Task::Regression { n_targets: 2 },
+        Head::Regression { n_targets: 2 },
         &data,
         None,
         &[&data],
@@ -301,7 +301,7 @@ fn same_call_twice_is_bit_identical_including_weights() {
             c.dropout = 0.3;
         }
         data.targets = Some(Targets::Classes(classes(n, 3)));
-        let task = Task::Classification { n_classes: 3 };
+        let task = Head::Classification { n_classes: 3 };
         let run = |threads| {
             fit_predict(
                 &cfg,
@@ -335,7 +335,7 @@ fn different_seeds_give_different_models() {
     let mut rng = ChaCha8Rng::seed_from_u64(13);
     let (cfg, mut data) = cases(8, &mut rng).swap_remove(0);
     data.targets = Some(Targets::Classes(classes(8, 2)));
-    let task = Task::Classification { n_classes: 2 };
+    let task = Head::Classification { n_classes: 2 };
     let fit = |seed| {
         fit_predict(
             &cfg,
@@ -434,7 +434,7 @@ fn saved_weights_reload_to_the_same_predictions() {
     let n = 10;
     for (cfg, mut data) in cases(n, &mut rng) {
         data.targets = Some(Targets::Classes(classes(n, 3)));
-        let task = Task::Classification { n_classes: 3 };
+        let task = Head::Classification { n_classes: 3 };
         let out = fit_predict(
             &cfg,
             &no_stopping(2, 1e-3),
@@ -471,7 +471,7 @@ fn observer_sees_every_epoch_and_can_stop_training() {
     let mut rng = ChaCha8Rng::seed_from_u64(16);
     let (cfg, mut data) = cases(12, &mut rng).swap_remove(0);
     data.targets = Some(Targets::Classes(classes(12, 3)));
-    let task = Task::Classification { n_classes: 3 };
+    let task = Head::Classification { n_classes: 3 };
     let mut seen: Vec<EpochRecord> = Vec::new();
     let mut obs = |r: &EpochRecord| {
         seen.push(r.clone());
@@ -539,7 +539,7 @@ fn early_stopping_restores_the_epoch_with_the_lowest_validation_loss() {
     valid.targets = Some(Targets::Classes(
         (0..n).map(|_| rng.random_range(0..3)).collect(),
     ));
-    let task = Task::Classification { n_classes: 3 };
+    let task = Head::Classification { n_classes: 3 };
     let train_cfg = TrainConfig {
         epochs: 40,
         batch_size: 8,
@@ -630,7 +630,7 @@ fn gated_fusion_beats_each_modality_when_each_carries_half_the_signal() {
         Some(Targets::Classes(c)) => c.clone(),
         _ => unreachable!(),
     };
-    let task = Task::Classification { n_classes: 4 };
+    let task = Head::Classification { n_classes: 4 };
     let train_cfg = TrainConfig {
         epochs: 30,
         batch_size: 16,

@@ -3,18 +3,19 @@
 //! serde tells us *what* is wrong with a spec; this module tells the user
 //! *where*: every key and value of the parsed document is indexed with its
 //! byte span, so an error can be reported as `file:line:col: key.path: ...`
-//! both for a key path (validation errors) and for a byte offset (serde and
+//! both for a [`KeyPath`] (validation errors) and for a byte offset (serde and
 //! syntax errors).
 
 use std::ops::Range;
 
+use mer_core::KeyPath;
 use toml_edit::{Document, Item, Value};
 
 /// One indexed key or value.
 #[derive(Debug, Clone)]
 struct Entry {
     /// `sweep.architecture[2]`, `sweep.exclude[0].task`.
-    path: String,
+    path: KeyPath,
     /// The key's span (for array elements: the element's span).
     key: Option<Range<usize>>,
     /// The value's span (for tables: the header's span).
@@ -34,7 +35,7 @@ impl Locator {
     pub fn new(text: &str) -> Locator {
         let mut entries = Vec::new();
         if let Ok(doc) = Document::parse(text.to_string()) {
-            walk_table(doc.as_table(), "", &mut entries);
+            walk_table(doc.as_table(), &KeyPath::root(), &mut entries);
         }
         Locator {
             text: text.to_string(),
@@ -54,41 +55,39 @@ impl Locator {
 
     /// Position of a key path: the value's position where it has one (so an
     /// error points at the offending value), else the key's.
-    pub fn find(&self, path: &str) -> Option<(usize, usize)> {
+    pub fn find(&self, path: &KeyPath) -> Option<(usize, usize)> {
         self.find_span(path).map(|s| self.line_col(s.start))
     }
 
     /// Position of a key path's KEY (for "this key is not allowed here").
-    pub fn find_key(&self, path: &str) -> Option<(usize, usize)> {
-        let e = self.entries.iter().find(|e| e.path == path)?;
+    pub fn find_key(&self, path: &KeyPath) -> Option<(usize, usize)> {
+        let e = self.entries.iter().find(|e| &e.path == path)?;
         e.key
             .clone()
             .or_else(|| e.value.clone())
             .map(|s| self.line_col(s.start))
     }
 
-    fn find_span(&self, path: &str) -> Option<Range<usize>> {
-        let e = self.entries.iter().find(|e| e.path == path)?;
+    fn find_span(&self, path: &KeyPath) -> Option<Range<usize>> {
+        let e = self.entries.iter().find(|e| &e.path == path)?;
         e.value.clone().or_else(|| e.key.clone())
     }
 
     /// Position of `path`, or of its nearest ancestor that is in the file
     /// (a missing key is reported at the table that should hold it).
-    pub fn find_or_parent(&self, path: &str) -> (usize, usize) {
-        let mut p = path.to_string();
-        loop {
-            if let Some(pos) = self.find(&p) {
+    pub fn find_or_parent(&self, path: &KeyPath) -> (usize, usize) {
+        let mut p = Some(path.clone());
+        while let Some(at) = p {
+            if let Some(pos) = self.find(&at) {
                 return pos;
             }
-            match parent(&p) {
-                Some(up) => p = up,
-                None => return (1, 1),
-            }
+            p = at.parent();
         }
+        (1, 1)
     }
 
     /// The deepest key path whose key or value span contains `offset`.
-    pub fn path_at(&self, offset: usize) -> Option<String> {
+    pub fn path_at(&self, offset: usize) -> Option<KeyPath> {
         self.entries
             .iter()
             .filter(|e| {
@@ -97,7 +96,7 @@ impl Locator {
                     .flatten()
                     .any(|s| s.start <= offset && offset < s.end.max(s.start + 1))
             })
-            .max_by_key(|e| e.path.len())
+            .max_by_key(|e| e.path.segments().len())
             .map(|e| e.path.clone())
     }
 }
@@ -109,61 +108,35 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
     i
 }
 
-/// `a.b[2].c` -> `a.b[2]` -> `a.b` -> `a` -> None.
-fn parent(path: &str) -> Option<String> {
-    if path.ends_with(']') {
-        return path.rfind('[').map(|i| path[..i].to_string());
-    }
-    path.rfind('.').map(|i| path[..i].to_string())
-}
-
-fn join(prefix: &str, key: &str) -> String {
-    let key = if !key.is_empty()
-        && key
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-    {
-        key.to_string()
-    } else {
-        format!("\"{key}\"")
-    };
-    if prefix.is_empty() {
-        key
-    } else {
-        format!("{prefix}.{key}")
-    }
-}
-
-fn walk_table(table: &toml_edit::Table, prefix: &str, out: &mut Vec<Entry>) {
+fn walk_table(table: &toml_edit::Table, prefix: &KeyPath, out: &mut Vec<Entry>) {
     for (k, _) in table.iter() {
-        let Some((key, item)) = table.get_key_value(k) else {
+        let Some((k_, item)) = table.get_key_value(k) else {
             continue;
         };
-        let path = join(prefix, k);
-        walk_item(item, &path, key.span(), out);
+        walk_item(item, &prefix.child(k), k_.span(), out);
     }
 }
 
-fn walk_item(item: &Item, path: &str, key: Option<Range<usize>>, out: &mut Vec<Entry>) {
+fn walk_item(item: &Item, path: &KeyPath, key_span: Option<Range<usize>>, out: &mut Vec<Entry>) {
     match item {
         Item::None => {}
-        Item::Value(v) => walk_value(v, path, key, out),
+        Item::Value(v) => walk_value(v, path, key_span, out),
         Item::Table(t) => {
             out.push(Entry {
-                path: path.to_string(),
-                key,
+                path: path.clone(),
+                key: key_span,
                 value: t.span(),
             });
             walk_table(t, path, out);
         }
         Item::ArrayOfTables(a) => {
             out.push(Entry {
-                path: path.to_string(),
-                key,
+                path: path.clone(),
+                key: key_span,
                 value: a.span(),
             });
             for (i, t) in a.iter().enumerate() {
-                let p = format!("{path}[{i}]");
+                let p = path.element(i);
                 out.push(Entry {
                     path: p.clone(),
                     key: t.span(),
@@ -175,22 +148,22 @@ fn walk_item(item: &Item, path: &str, key: Option<Range<usize>>, out: &mut Vec<E
     }
 }
 
-fn walk_value(v: &Value, path: &str, key: Option<Range<usize>>, out: &mut Vec<Entry>) {
+fn walk_value(v: &Value, path: &KeyPath, key_span: Option<Range<usize>>, out: &mut Vec<Entry>) {
     out.push(Entry {
-        path: path.to_string(),
-        key,
+        path: path.clone(),
+        key: key_span,
         value: v.span(),
     });
     match v {
         Value::Array(a) => {
             for (i, el) in a.iter().enumerate() {
-                walk_value(el, &format!("{path}[{i}]"), el.span(), out);
+                walk_value(el, &path.element(i), el.span(), out);
             }
         }
         Value::InlineTable(t) => {
             for (k, _) in t.iter() {
-                if let Some((key, item)) = t.get_key_value(k) {
-                    walk_item(item, &join(path, k), key.span(), out);
+                if let Some((k_, item)) = t.get_key_value(k) {
+                    walk_item(item, &path.child(k), k_.span(), out);
                 }
             }
         }
@@ -213,33 +186,37 @@ train.lr = [0.1, 0.01]
 task = "regression"
 "#;
 
+    fn p(written: &str) -> KeyPath {
+        KeyPath::parse(written)
+    }
+
     #[test]
     fn finds_values_keys_and_array_elements_by_path() {
         let l = Locator::new(TEXT);
-        assert_eq!(l.find("experiment.name"), Some((2, 8)));
-        assert_eq!(l.find_key("experiment.name"), Some((2, 1)));
-        assert_eq!(l.find("sweep.architecture[1]"), Some((5, 24)));
-        assert_eq!(l.find("sweep.train.lr"), Some((6, 12)));
-        assert_eq!(l.find("sweep.exclude[0].task"), Some((9, 8)));
-        assert_eq!(l.find("sweep.nothing"), None);
-        assert_eq!(l.find_or_parent("sweep.nothing.deeper"), (4, 1));
+        assert_eq!(l.find(&p("experiment.name")), Some((2, 8)));
+        assert_eq!(l.find_key(&p("experiment.name")), Some((2, 1)));
+        assert_eq!(l.find(&p("sweep.architecture[1]")), Some((5, 24)));
+        assert_eq!(l.find(&p("sweep.train.lr")), Some((6, 12)));
+        assert_eq!(l.find(&p("sweep.exclude[0].task")), Some((9, 8)));
+        assert_eq!(l.find(&p("sweep.nothing")), None);
+        assert_eq!(l.find_or_parent(&p("sweep.nothing.deeper")), (4, 1));
     }
 
     #[test]
     fn maps_offsets_back_to_the_deepest_path() {
         let l = Locator::new(TEXT);
         let offset = TEXT.find("cnn3d").unwrap();
-        assert_eq!(l.path_at(offset).as_deref(), Some("sweep.architecture[1]"));
+        assert_eq!(l.path_at(offset), Some(p("sweep.architecture[1]")));
         let offset = TEXT.find("regression").unwrap();
-        assert_eq!(l.path_at(offset).as_deref(), Some("sweep.exclude[0].task"));
+        assert_eq!(l.path_at(offset), Some(p("sweep.exclude[0].task")));
     }
 
     #[test]
     fn columns_count_characters_not_bytes() {
         let l = Locator::new("a = \"é\"\nb = 1\n");
-        assert_eq!(l.line_col(l.find_span("b").unwrap().start), (2, 5));
+        assert_eq!(l.line_col(l.find_span(&p("b")).unwrap().start), (2, 5));
         let l = Locator::new("[x]\n\"ké y\" = \"é\" \nz = 2\n");
-        assert_eq!(l.find("x.z"), Some((3, 5)));
-        assert_eq!(l.find_key("x.\"ké y\""), Some((2, 1)));
+        assert_eq!(l.find(&p("x.z")), Some((3, 5)));
+        assert_eq!(l.find_key(&p("x.\"ké y\"")), Some((2, 1)));
     }
 }

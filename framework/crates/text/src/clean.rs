@@ -455,12 +455,11 @@ impl Analyzer {
     pub fn new(options: AnalyzerOptions) -> Result<Self, TextError> {
         let (lo, hi) = options.ngram_range;
         if lo == 0 || hi < lo {
-            return Err(TextError::Config {
-                key: "ngram_range".into(),
-                rule: format!(
-                    "must be [min_n, max_n] with 1 <= min_n <= max_n, found [{lo}, {hi}]"
-                ),
-            });
+            return Err(TextError::Config(mer_core::ConfigError::found(
+                "ngram_range",
+                format!("[{lo}, {hi}]"),
+                "must be [min_n, max_n] with 1 <= min_n <= max_n",
+            )));
         }
         let list: Vec<&str> = match &options.stopwords {
             Stopwords::English => english_stopwords().to_vec(),
@@ -640,7 +639,7 @@ mod tests {
             ngram_range: (2, 1),
             ..Default::default()
         };
-        assert!(matches!(Analyzer::new(opts), Err(TextError::Config { .. })));
+        assert!(matches!(Analyzer::new(opts), Err(TextError::Config(_))));
     }
 
     #[test]

@@ -34,7 +34,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use super::clean::{AnalyzerOptions, Stopwords, Tokenizer};
-use super::error::TextError;
+use mer_core::ConfigError;
 
 /// Version of the text feature code, part of [`TextFeatureConfig::extractor_id`].
 /// Bump it whenever a change to cleaning, tokenisation or any representation
@@ -101,12 +101,13 @@ impl DocFreq {
         }
     }
 
-    fn check(self, key: &str) -> Result<(), TextError> {
+    fn check(self, key: &str) -> Result<(), ConfigError> {
         match self {
-            DocFreq::Fraction(f) if !(0.0..=1.0).contains(&f) => Err(TextError::Config {
-                key: key.into(),
-                rule: format!("a fraction must lie in [0.0, 1.0], found {f}"),
-            }),
+            DocFreq::Fraction(f) if !(0.0..=1.0).contains(&f) => Err(ConfigError::found(
+                key,
+                f,
+                "a fraction must lie in [0.0, 1.0]",
+            )),
             _ => Ok(()),
         }
     }
@@ -290,16 +291,59 @@ impl Default for TextFeatureConfig {
     }
 }
 
-fn config_err(key: &str, rule: impl Into<String>) -> TextError {
-    TextError::Config {
-        key: key.into(),
-        rule: rule.into(),
+impl TfidfConfig {
+    /// Checks the ranges; keys named from `[tfidf]`.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let [lo, hi] = self.ngram_range;
+        if lo == 0 || hi < lo {
+            return Err(ConfigError::found(
+                "ngram_range",
+                format!("[{lo}, {hi}]"),
+                "must be [min_n, max_n] with 1 <= min_n <= max_n",
+            ));
+        }
+        if self.max_features == 0 {
+            return Err(ConfigError::new(
+                "max_features",
+                "must be at least 1 (set it above the vocabulary size to keep every term)",
+            ));
+        }
+        self.min_df.check("min_df")?;
+        self.max_df.check("max_df")?;
+        if let (DocFreq::Count(lo), DocFreq::Count(hi)) = (self.min_df, self.max_df)
+            && hi < lo
+        {
+            return Err(ConfigError::new(
+                "max_df",
+                format!("max_df ({hi} documents) is below min_df ({lo} documents)"),
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl TokenIdsConfig {
+    /// Checks the ranges; keys named from `[token_ids]` (the spec's
+    /// `[features.tokens]`).
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.max_len == 0 {
+            return Err(ConfigError::new("max_len", "must be at least 1"));
+        }
+        if self.vocab_size < 3 {
+            return Err(ConfigError::found(
+                "vocab_size",
+                self.vocab_size,
+                "must be at least 3 (ids 0 = padding and 1 = unknown are reserved)",
+            ));
+        }
+        Ok(())
     }
 }
 
 impl TextFeatureConfig {
-    /// Checks the selected representation's settings.
-    pub fn validate(&self) -> Result<(), TextError> {
+    /// Checks the selected representation's settings; keys named from this
+    /// table (`tfidf.max_df`).
+    pub fn validate(&self) -> Result<(), ConfigError> {
         self.resolved().map(|_| ())
     }
 
@@ -307,7 +351,7 @@ impl TextFeatureConfig {
     /// defaults, the others removed, cleaning reset to its default for
     /// `embeddings` (which never reads the text). Two configs that produce
     /// the same features resolve to the same value.
-    pub fn resolved(&self) -> Result<TextFeatureConfig, TextError> {
+    pub fn resolved(&self) -> Result<TextFeatureConfig, ConfigError> {
         let mut out = TextFeatureConfig {
             representation: self.representation,
             missing_lyrics: self.missing_lyrics,
@@ -317,37 +361,13 @@ impl TextFeatureConfig {
         match self.representation {
             Representation::Tfidf => {
                 let t = self.tfidf.clone().unwrap_or_default();
-                let [lo, hi] = t.ngram_range;
-                if lo == 0 || hi < lo {
-                    return Err(config_err(
-                        "text.tfidf.ngram_range",
-                        format!(
-                            "must be [min_n, max_n] with 1 <= min_n <= max_n, found [{lo}, {hi}]"
-                        ),
-                    ));
-                }
-                if t.max_features == 0 {
-                    return Err(config_err(
-                        "text.tfidf.max_features",
-                        "must be at least 1 (set it above the vocabulary size to keep every term)",
-                    ));
-                }
-                t.min_df.check("text.tfidf.min_df")?;
-                t.max_df.check("text.tfidf.max_df")?;
-                if let (DocFreq::Count(lo), DocFreq::Count(hi)) = (t.min_df, t.max_df)
-                    && hi < lo
-                {
-                    return Err(config_err(
-                        "text.tfidf.max_df",
-                        format!("max_df ({hi} documents) is below min_df ({lo} documents)"),
-                    ));
-                }
+                t.validate().map_err(|e| e.within("tfidf"))?;
                 out.tfidf = Some(t);
             }
             Representation::Lexicon => {
                 let l = self.lexicon.clone().ok_or_else(|| {
-                    config_err(
-                        "text.lexicon.path",
+                    ConfigError::new(
+                        "lexicon.path",
                         "is required when representation = \"lexicon\"",
                     )
                 })?;
@@ -355,31 +375,20 @@ impl TextFeatureConfig {
             }
             Representation::Embeddings => {
                 let e = self.embeddings.clone().ok_or_else(|| {
-                    config_err(
-                        "text.embeddings.path",
+                    ConfigError::new(
+                        "embeddings.path",
                         "is required when representation = \"embeddings\"",
                     )
                 })?;
                 if e.dim == Some(0) {
-                    return Err(config_err("text.embeddings.dim", "must be at least 1"));
+                    return Err(ConfigError::new("embeddings.dim", "must be at least 1"));
                 }
                 out.clean = CleanConfig::default();
                 out.embeddings = Some(e);
             }
             Representation::TokenIds => {
                 let t = self.token_ids.clone().unwrap_or_default();
-                if t.max_len == 0 {
-                    return Err(config_err("text.token_ids.max_len", "must be at least 1"));
-                }
-                if t.vocab_size < 3 {
-                    return Err(config_err(
-                        "text.token_ids.vocab_size",
-                        format!(
-                            "must be at least 3 (ids 0 = padding and 1 = unknown are reserved), found {}",
-                            t.vocab_size
-                        ),
-                    ));
-                }
+                t.validate().map_err(|e| e.within("token_ids"))?;
                 out.token_ids = Some(t);
             }
         }

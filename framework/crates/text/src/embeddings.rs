@@ -33,6 +33,7 @@ use std::path::{Path, PathBuf};
 
 use super::csv_read;
 use super::error::TextError;
+use mer_core::ConfigError;
 
 /// Per-track vectors keyed by track id.
 #[derive(Debug, Clone, PartialEq)]
@@ -164,26 +165,28 @@ impl EmbeddingTable {
         };
         let mut table = match ext.as_str() {
             "npy" => {
-                let (ids_file, ids) = ids.ok_or_else(|| TextError::Config {
-                    key: "text.embeddings.ids".into(),
-                    rule: format!(
-                        "is required for {}: a .npy file holds no track ids",
-                        path.display()
-                    ),
+                let (ids_file, ids) = ids.ok_or_else(|| {
+                    TextError::Config(ConfigError::new(
+                        "embeddings.ids",
+                        format!(
+                            "is required for {}: a .npy file holds no track ids",
+                            path.display()
+                        ),
+                    ))
                 })?;
                 Self::from_npy_bytes(path, &bytes, ids, ids_file)?
             }
             "safetensors" => Self::from_safetensors_bytes(path, &bytes, ids.map(|(_, i)| i))?,
             "csv" => {
                 if let Some((p, _)) = ids {
-                    return Err(TextError::Config {
-                        key: "text.embeddings.ids".into(),
-                        rule: format!(
+                    return Err(TextError::Config(ConfigError::new(
+                        "embeddings.ids",
+                        format!(
                             "{} is a CSV, whose first column holds the ids; remove ids = {:?}",
                             path.display(),
                             p.display().to_string()
                         ),
-                    });
+                    )));
                 }
                 let text = super::clean::decode_lyrics_bytes(path, &bytes)?;
                 Self::from_csv_str(path, &text)?

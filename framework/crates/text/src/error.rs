@@ -32,9 +32,15 @@ pub enum TextError {
         source: std::io::Error,
     },
 
-    /// A configuration value breaks a rule.
-    #[error("text config `{key}`: {rule}")]
-    Config { key: String, rule: String },
+    /// A configuration value breaks a rule; the key is named from the text
+    /// features table (`tfidf.max_df`).
+    #[error("text feature config: {0}")]
+    Config(#[from] mer_core::ConfigError),
+
+    /// A saved fitted state (from a model artifact) is not one this version
+    /// can apply.
+    #[error("saved text state: {0}")]
+    SavedState(String),
 
     /// Two inputs that must be parallel have different lengths.
     #[error("{what}: expected {expected} entries, found {found}")]

@@ -395,10 +395,7 @@ impl FittedText {
     pub fn from_state(state: &TextState, resources: &TextResources) -> Result<Self, TextError> {
         let config = state.config.resolved()?;
         let analyzer = config.analyzer_options().map(Analyzer::new).transpose()?;
-        let bad = |rule: &str| TextError::Config {
-            key: "saved text state".into(),
-            rule: rule.into(),
-        };
+        let bad = |rule: &str| TextError::SavedState(rule.into());
         let model = match (&state.fitted, config.representation) {
             (
                 FittedState::Tfidf {

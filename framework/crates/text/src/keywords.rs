@@ -129,13 +129,11 @@ pub fn keywords_with(
         });
     }
     if !(opts.prior_scale.is_finite() && opts.prior_scale > 0.0) {
-        return Err(TextError::Config {
-            key: "keywords.prior_scale".into(),
-            rule: format!(
-                "must be a positive, finite number, found {}",
-                opts.prior_scale
-            ),
-        });
+        return Err(TextError::Config(mer_core::ConfigError::found(
+            "prior_scale",
+            opts.prior_scale,
+            "must be a positive, finite number",
+        )));
     }
     let n_classes = class_names.len();
     if let Some((index, &label)) = labels.iter().enumerate().find(|(_, l)| **l >= n_classes) {

@@ -73,14 +73,14 @@ impl TfidfModel {
         let high = cfg.max_df.resolve(n_docs);
         let low = cfg.min_df.resolve(n_docs);
         if high < low {
-            return Err(TextError::Config {
-                key: "text.tfidf.max_df".into(),
-                rule: format!(
+            return Err(TextError::Config(mer_core::ConfigError::new(
+                "tfidf.max_df",
+                format!(
                     "max_df ({}) corresponds to fewer documents ({high}) than min_df ({}, {low} documents) for {n_docs} training documents",
                     describe(cfg.max_df),
                     describe(cfg.min_df)
                 ),
-            });
+            )));
         }
         let mut kept: Vec<(&str, u64, u64)> = terms
             .into_iter()

@@ -76,6 +76,7 @@ use serde::{Deserialize, Serialize};
 
 use super::DataError;
 use crate::QUADRANT_NAMES;
+use mer_core::ConfigError;
 
 /// Bump when the generator's output changes for the same config: it is part
 /// of the cache key, so old caches are not reused.
@@ -146,9 +147,9 @@ impl Default for SyntheticConfig {
 }
 
 impl SyntheticConfig {
-    /// Checks ranges the types cannot.
-    pub fn validate(&self) -> Result<(), DataError> {
-        let err = |k: &str, m: String| Err(DataError::config(&format!("dataset.{k}"), m));
+    /// Checks ranges the types cannot; keys named from `[dataset]`.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let err = |k: &str, m: String| Err(ConfigError::new(k, m));
         if self.tracks == 0 || self.tracks > 1_000_000 {
             return err(
                 "tracks",
@@ -320,8 +321,7 @@ pub const QUADRANT_SIGNS: [(f64, f64); 4] = [(1.0, 1.0), (-1.0, 1.0), (-1.0, -1.
 pub fn plan(cfg: &SyntheticConfig) -> Result<Plan, DataError> {
     cfg.validate()?;
     let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
-    let unit: Normal<f64> =
-        Normal::new(0.0, 1.0).map_err(|e| DataError::config("dataset", e.to_string()))?;
+    let unit: Normal<f64> = Normal::new(0.0, 1.0).expect("the unit normal is valid");
 
     // Artists: home quadrants in proportion to the class balance.
     let homes = allocate(cfg.artists, &cfg.class_balance);
@@ -642,7 +642,11 @@ mod tests {
             noise: 1.5,
             ..Default::default()
         };
-        let e = cfg.validate().unwrap_err().to_string();
-        assert!(e.contains("dataset.noise") && e.contains("[0, 1]"), "{e}");
+        let e = cfg.validate().unwrap_err();
+        assert_eq!(e.key().to_string(), "noise");
+        assert!(e.rule().contains("[0, 1]"), "{e}");
+        // As a data error the key is named from the spec's root.
+        let e = DataError::from(e).to_string();
+        assert!(e.contains("dataset.noise"), "{e}");
     }
 }

@@ -2,6 +2,7 @@
 //! `[model.<architecture>]` in a spec; each documents its default (that of
 //! scikit-learn) and checks its own values in `validate`.
 
+use mer_core::ConfigError;
 use serde::{Deserialize, Serialize};
 
 use smartcore::neighbors::KNNWeightFunction;
@@ -23,7 +24,7 @@ impl Default for LogRegConfig {
 }
 
 impl LogRegConfig {
-    pub(crate) fn validate(&self) -> Result<(), (String, String)> {
+    pub(crate) fn validate(&self) -> Result<(), ConfigError> {
         positive("c", self.c)
     }
 }
@@ -107,13 +108,13 @@ impl Default for SvmConfig {
 }
 
 impl SvmConfig {
-    pub(crate) fn validate(&self) -> Result<(), (String, String)> {
+    pub(crate) fn validate(&self) -> Result<(), ConfigError> {
         positive("c", self.c)?;
         positive("tol", self.tol)?;
         if !(self.epsilon >= 0.0 && self.epsilon.is_finite()) {
-            return Err((
-                "epsilon".into(),
-                "must be a non-negative, finite number".into(),
+            return Err(ConfigError::new(
+                "epsilon",
+                "must be a non-negative, finite number",
             ));
         }
         if let Gamma::Value(g) = self.gamma {
@@ -149,18 +150,18 @@ impl Default for RandomForestConfig {
 }
 
 impl RandomForestConfig {
-    pub(crate) fn validate(&self) -> Result<(), (String, String)> {
+    pub(crate) fn validate(&self) -> Result<(), ConfigError> {
         if self.trees == 0 {
-            return Err(("trees".into(), "must be at least 1".into()));
+            return Err(ConfigError::new("trees", "must be at least 1"));
         }
         if self.max_depth == Some(0) {
-            return Err(("max_depth".into(), "must be at least 1".into()));
+            return Err(ConfigError::new("max_depth", "must be at least 1"));
         }
         if self.min_samples_leaf == 0 {
-            return Err(("min_samples_leaf".into(), "must be at least 1".into()));
+            return Err(ConfigError::new("min_samples_leaf", "must be at least 1"));
         }
         if self.min_samples_split < 2 {
-            return Err(("min_samples_split".into(), "must be at least 2".into()));
+            return Err(ConfigError::new("min_samples_split", "must be at least 2"));
         }
         Ok(())
     }
@@ -203,9 +204,9 @@ impl Default for KnnConfig {
 }
 
 impl KnnConfig {
-    pub(crate) fn validate(&self) -> Result<(), (String, String)> {
+    pub(crate) fn validate(&self) -> Result<(), ConfigError> {
         if self.k == 0 {
-            return Err(("k".into(), "must be at least 1".into()));
+            return Err(ConfigError::new("k", "must be at least 1"));
         }
         Ok(())
     }
@@ -226,21 +227,25 @@ impl Default for RidgeConfig {
 }
 
 impl RidgeConfig {
-    pub(crate) fn validate(&self) -> Result<(), (String, String)> {
+    pub(crate) fn validate(&self) -> Result<(), ConfigError> {
         if !(self.alpha >= 0.0 && self.alpha.is_finite()) {
-            return Err((
-                "alpha".into(),
-                "must be a non-negative, finite number".into(),
+            return Err(ConfigError::new(
+                "alpha",
+                "must be a non-negative, finite number",
             ));
         }
         Ok(())
     }
 }
 
-fn positive(key: &str, v: f64) -> Result<(), (String, String)> {
+fn positive(key: &str, v: f64) -> Result<(), ConfigError> {
     if v > 0.0 && v.is_finite() {
         Ok(())
     } else {
-        Err((key.into(), "must be a positive, finite number".into()))
+        Err(ConfigError::found(
+            key,
+            v,
+            "must be a positive, finite number",
+        ))
     }
 }

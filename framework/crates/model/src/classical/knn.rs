@@ -8,7 +8,7 @@ use smartcore::algorithm::neighbour::KNNAlgorithmName;
 use smartcore::neighbors::knn_classifier::{KNNClassifier, KNNClassifierParameters};
 use smartcore::neighbors::knn_regressor::{KNNRegressor, KNNRegressorParameters};
 
-use super::{ClassPrediction, KnnConfig, KnnWeights, Matrix, ModelError, spread};
+use super::{ClassPrediction, KnnConfig, KnnWeights, Matrix, MatrixExt, ModelError, spread};
 
 /// A fitted KNN classifier.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

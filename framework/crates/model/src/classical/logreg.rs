@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use smartcore::linalg::basic::arrays::Array;
 use smartcore::linear::logistic_regression::{LogisticRegression, LogisticRegressionParameters};
 
-use super::{ClassPrediction, LogRegConfig, Matrix, ModelError, spread};
+use super::{ClassPrediction, LogRegConfig, Matrix, MatrixExt, ModelError, spread};
 
 /// A fitted logistic regression.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

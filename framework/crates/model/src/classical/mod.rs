@@ -38,36 +38,19 @@ pub use config::{
 
 use super::ModelConfig;
 
-/// A dense row-major matrix of features: `[rows, cols]`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Matrix {
-    pub rows: usize,
-    pub cols: usize,
-    pub data: Vec<f64>,
+/// A dense row-major matrix of features, `[rows, cols]` (the one
+/// [`mer_core::Matrix`]).
+pub type Matrix = mer_core::Matrix<f64>;
+
+/// The matrix in the forms linfa and smartcore take.
+pub(crate) trait MatrixExt {
+    /// `[rows, cols]` as an ndarray (linfa).
+    fn array(&self) -> Array2<f64>;
+    /// `[rows, cols]` as a smartcore dense matrix.
+    fn dense(&self) -> Result<DenseMatrix<f64>, ModelError>;
 }
 
-impl Matrix {
-    /// Builds a matrix from equal-length rows.
-    pub fn from_rows(rows: &[Vec<f64>]) -> Result<Matrix, ModelError> {
-        let cols = rows.first().map(|r| r.len()).unwrap_or(0);
-        if let Some((i, r)) = rows.iter().enumerate().find(|(_, r)| r.len() != cols) {
-            return Err(ModelError::Shape(format!(
-                "row {i} has {} features, row 0 has {cols}",
-                r.len()
-            )));
-        }
-        Ok(Matrix {
-            rows: rows.len(),
-            cols,
-            data: rows.concat(),
-        })
-    }
-
-    pub fn row(&self, i: usize) -> &[f64] {
-        &self.data[i * self.cols..(i + 1) * self.cols]
-    }
-
-    /// The matrix as an ndarray `[rows, cols]` (for linfa).
+impl MatrixExt for Matrix {
     fn array(&self) -> Array2<f64> {
         Array2::from_shape_vec((self.rows, self.cols), self.data.clone())
             .expect("rows * cols values")
@@ -77,18 +60,11 @@ impl Matrix {
         DenseMatrix::new(self.rows, self.cols, self.data.clone(), false)
             .map_err(|e| ModelError::Shape(e.to_string()))
     }
+}
 
-    /// The given rows, in order.
-    pub fn select(&self, rows: &[usize]) -> Matrix {
-        let mut data = Vec::with_capacity(rows.len() * self.cols);
-        for &r in rows {
-            data.extend_from_slice(self.row(r));
-        }
-        Matrix {
-            rows: rows.len(),
-            cols: self.cols,
-            data,
-        }
+impl From<mer_core::RaggedRows> for ModelError {
+    fn from(e: mer_core::RaggedRows) -> ModelError {
+        ModelError::Shape(e.to_string())
     }
 }
 

@@ -12,7 +12,7 @@ use linfa_svm::Svm;
 use ndarray::Array1;
 use serde::{Deserialize, Serialize};
 
-use super::{ClassPrediction, Matrix, ModelError, SvmConfig, SvmKernel, argmax, spread};
+use super::{ClassPrediction, Matrix, MatrixExt, ModelError, SvmConfig, SvmKernel, argmax, spread};
 
 /// A fitted one-vs-one SVC: one binary machine per pair of present classes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

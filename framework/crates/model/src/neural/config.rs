@@ -3,6 +3,7 @@
 //! tagged union the spec holds (`arch = "gated_fusion"` plus that
 //! architecture's keys).
 
+use mer_core::ConfigError;
 use serde::{Deserialize, Serialize};
 
 use super::data::InputKind;
@@ -424,20 +425,6 @@ pub enum NeuralConfig {
     ConvGruTransformer(ConvGruTransformerConfig),
 }
 
-/// A config value that breaks a rule.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{arch}.{key} = {value}: {rule}")]
-pub struct ArchConfigError {
-    /// Architecture name.
-    pub arch: &'static str,
-    /// Offending key.
-    pub key: &'static str,
-    /// Value as written.
-    pub value: String,
-    /// Rule broken.
-    pub rule: &'static str,
-}
-
 impl NeuralConfig {
     /// The `arch` name as written in the spec.
     #[must_use]
@@ -479,44 +466,37 @@ impl NeuralConfig {
         }
     }
 
-    /// Checks sizes and probabilities.
+    /// Checks sizes and probabilities; keys named from the architecture's
+    /// table (`dropout`, `text.hidden`).
     ///
     /// # Errors
     /// The first key that breaks its rule.
-    pub fn validate(&self) -> Result<(), ArchConfigError> {
-        let arch = self.arch();
-        let positive = |key: &'static str, v: usize| {
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let positive = |key: &str, v: usize| {
             if v == 0 {
-                Err(ArchConfigError {
-                    arch,
-                    key,
-                    value: v.to_string(),
-                    rule: "must be at least 1",
-                })
+                Err(ConfigError::found(key, v, "must be at least 1"))
             } else {
                 Ok(())
             }
         };
-        let prob = |key: &'static str, p: f64| {
+        let prob = |key: &str, p: f64| {
             if p.is_finite() && (0.0..1.0).contains(&p) {
                 Ok(())
             } else {
-                Err(ArchConfigError {
-                    arch,
+                Err(ConfigError::found(
                     key,
-                    value: p.to_string(),
-                    rule: "must be a probability in [0, 1)",
-                })
+                    p,
+                    "must be a probability in [0, 1)",
+                ))
             }
         };
-        let list = |key: &'static str, v: &[usize]| {
+        let list = |key: &str, v: &[usize]| {
             if v.is_empty() || v.contains(&0) {
-                Err(ArchConfigError {
-                    arch,
+                Err(ConfigError::found(
                     key,
-                    value: format!("{v:?}"),
-                    rule: "must be a non-empty list of sizes >= 1",
-                })
+                    format!("{v:?}"),
+                    "must be a non-empty list of sizes >= 1",
+                ))
             } else {
                 Ok(())
             }
@@ -593,12 +573,11 @@ impl NeuralConfig {
                 positive("ff", c.ff)?;
                 positive("dense", c.dense)?;
                 if c.gru_hidden % c.heads != 0 {
-                    return Err(ArchConfigError {
-                        arch,
-                        key: "heads",
-                        value: c.heads.to_string(),
-                        rule: "must divide gru_hidden (the transformer width)",
-                    });
+                    return Err(ConfigError::found(
+                        "heads",
+                        c.heads,
+                        "must divide gru_hidden (the transformer width)",
+                    ));
                 }
                 prob("dropout", c.dropout)
             }

@@ -310,7 +310,7 @@ impl NeuralData {
     ///
     /// # Errors
     /// [`NeuralError::Data`] naming the input, the row and the rule broken.
-    pub fn validate(&self, task: super::Task, need_targets: bool) -> Result<usize, NeuralError> {
+    pub fn validate(&self, task: super::Head, need_targets: bool) -> Result<usize, NeuralError> {
         let mut n: Option<(usize, &'static str)> = None;
         let mut agree = |count: usize, what: &'static str| -> Result<(), NeuralError> {
             match n {
@@ -389,7 +389,7 @@ impl NeuralData {
             (None, false) => {}
             (Some(_), false) => {}
             (Some(t), true) => match (t, task) {
-                (Targets::Classes(c), super::Task::Classification { n_classes }) => {
+                (Targets::Classes(c), super::Head::Classification { n_classes }) => {
                     if let Some(pos) = c.iter().position(|&k| k >= n_classes) {
                         return Err(NeuralError::Data {
                             what: "targets",
@@ -401,7 +401,7 @@ impl NeuralData {
                     }
                     agree(c.len(), "targets")?;
                 }
-                (Targets::Values { n_targets, data }, super::Task::Regression { n_targets: k }) => {
+                (Targets::Values { n_targets, data }, super::Head::Regression { n_targets: k }) => {
                     if *n_targets != k {
                         return Err(NeuralError::Data {
                             what: "targets",
@@ -412,13 +412,13 @@ impl NeuralData {
                     check_finite("targets", data, *n_targets)?;
                     agree(count, "targets")?;
                 }
-                (Targets::Classes(_), super::Task::Regression { .. }) => {
+                (Targets::Classes(_), super::Head::Regression { .. }) => {
                     return Err(NeuralError::Data {
                         what: "targets",
                         detail: "class targets given for a regression task".into(),
                     });
                 }
-                (Targets::Values { .. }, super::Task::Classification { .. }) => {
+                (Targets::Values { .. }, super::Head::Classification { .. }) => {
                     return Err(NeuralError::Data {
                         what: "targets",
                         detail: "regression targets given for a classification task".into(),

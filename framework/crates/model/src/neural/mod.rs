@@ -34,21 +34,24 @@ use burn::store::ModuleRecord;
 use burn::tensor::{Bytes, Device, Tensor};
 
 pub use config::{
-    ArchConfigError, BilstmEncoderConfig, Cnn2dConfig, Cnn2dSpecaugConfig, CnnEncoderConfig,
-    ConcatLstmConfig, ConvGruTransformerConfig, GatedFusionConfig, NeuralConfig,
-    ProjectionEncoderConfig, ResidualMlpConfig, SeqCnnConfig, SignalInput, SpecAugmentConfig,
-    TextEncoderConfig, TextModelConfig, VectorSource,
+    BilstmEncoderConfig, Cnn2dConfig, Cnn2dSpecaugConfig, CnnEncoderConfig, ConcatLstmConfig,
+    ConvGruTransformerConfig, GatedFusionConfig, NeuralConfig, ProjectionEncoderConfig,
+    ResidualMlpConfig, SeqCnnConfig, SignalInput, SpecAugmentConfig, TextEncoderConfig,
+    TextModelConfig, VectorSource,
 };
 pub use data::{
     AudioInput, AudioShape, InputDims, InputKind, NeuralData, Targets, TextInput, TextShape,
 };
 
-use crate::train::{EpochObserver, TrainConfig, TrainConfigError};
+use crate::train::{EpochObserver, TrainConfig};
+use mer_core::ConfigError;
 use net::Net;
 
-/// What the network predicts.
+/// The network's output head: how many outputs and which loss. Distinct from
+/// [`crate::Task`] (what a trial predicts): a classification trial over four
+/// quadrants is `Head::Classification { n_classes: 4 }`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Task {
+pub enum Head {
     /// Softmax cross-entropy over `n_classes` classes.
     Classification {
         /// Number of classes (>= 2).
@@ -61,7 +64,7 @@ pub enum Task {
     },
 }
 
-impl Task {
+impl Head {
     /// Network outputs per track.
     #[must_use]
     pub fn n_outputs(self) -> usize {
@@ -133,12 +136,10 @@ pub struct NeuralOutcome {
 /// Why a fit or a prediction failed.
 #[derive(Debug, thiserror::Error)]
 pub enum NeuralError {
-    /// The architecture config breaks a rule.
-    #[error("invalid architecture config")]
-    Config(#[from] ArchConfigError),
-    /// The training config breaks a rule.
-    #[error("invalid training config")]
-    Train(#[from] TrainConfigError),
+    /// An architecture or training setting breaks a rule; the key is named
+    /// from the spec's root (`model.cnn2d.dropout`, `train.lr`).
+    #[error("invalid configuration: {0}")]
+    Config(ConfigError),
     /// The data handed in is malformed.
     #[error("{what}: {detail}")]
     Data {
@@ -169,9 +170,9 @@ pub enum NeuralError {
         /// Architecture.
         arch: &'static str,
     },
-    /// The task has too few classes or targets.
-    #[error("task must have at least 2 classes or 1 target, got {0:?}")]
-    Task(Task),
+    /// The head has too few classes or targets.
+    #[error("the output head needs at least 2 classes or 1 target, got {0:?}")]
+    Head(Head),
     /// The loss became NaN or infinite.
     #[error(
         "loss is not finite at epoch {epoch}{}; lower the learning rate or enable grad_clip",
@@ -271,11 +272,11 @@ fn check_inputs(cfg: &NeuralConfig, data: &NeuralData) -> Result<(), NeuralError
     Ok(())
 }
 
-fn check_task(task: Task) -> Result<(), NeuralError> {
+fn check_head(task: Head) -> Result<(), NeuralError> {
     match task {
-        Task::Classification { n_classes } if n_classes >= 2 => Ok(()),
-        Task::Regression { n_targets } if n_targets >= 1 => Ok(()),
-        _ => Err(NeuralError::Task(task)),
+        Head::Classification { n_classes } if n_classes >= 2 => Ok(()),
+        Head::Regression { n_targets } if n_targets >= 1 => Ok(()),
+        _ => Err(NeuralError::Head(task)),
     }
 }
 
@@ -290,6 +291,12 @@ fn in_pool<R: Send>(threads: usize, f: impl FnOnce() -> R + Send) -> Result<R, N
     Ok(pool.install(f))
 }
 
+/// The architecture's settings, keys named from the spec's root.
+fn validate_arch(cfg: &NeuralConfig) -> Result<(), NeuralError> {
+    cfg.validate()
+        .map_err(|e| NeuralError::Config(e.within(cfg.arch()).within("model")))
+}
+
 /// Trains `cfg` on `train` (early stopping on `validation` when given),
 /// then predicts every split of `predict_on` with the kept weights.
 ///
@@ -300,7 +307,7 @@ fn in_pool<R: Send>(threads: usize, f: impl FnOnce() -> R + Send) -> Result<R, N
 pub fn fit_predict(
     cfg: &NeuralConfig,
     train_cfg: &TrainConfig,
-    task: Task,
+    task: Head,
     train: &NeuralData,
     validation: Option<&NeuralData>,
     predict_on: &[&NeuralData],
@@ -308,9 +315,11 @@ pub fn fit_predict(
     runtime: NeuralRuntime,
     observer: &mut (dyn EpochObserver + Send),
 ) -> Result<NeuralOutcome, NeuralError> {
-    cfg.validate()?;
-    train_cfg.validate()?;
-    check_task(task)?;
+    validate_arch(cfg)?;
+    train_cfg
+        .validate()
+        .map_err(|e| NeuralError::Config(e.within("train")))?;
+    check_head(task)?;
     check_inputs(cfg, train)?;
     let n_train = train.validate(task, true)?;
     let dims = train.dims();
@@ -404,7 +413,7 @@ fn same_dims(cfg: &NeuralConfig, want: InputDims, got: InputDims) -> Result<(), 
 pub struct NeuralPredictor {
     net: Net,
     cfg: NeuralConfig,
-    task: Task,
+    task: Head,
     dims: InputDims,
     device: Device,
     runtime: NeuralRuntime,
@@ -417,13 +426,13 @@ pub struct NeuralPredictor {
 /// Invalid config, or weights that do not match the network.
 pub fn load_predictor(
     cfg: &NeuralConfig,
-    task: Task,
+    task: Head,
     dims: InputDims,
     weights: &[u8],
     runtime: NeuralRuntime,
 ) -> Result<NeuralPredictor, NeuralError> {
-    cfg.validate()?;
-    check_task(task)?;
+    validate_arch(cfg)?;
+    check_head(task)?;
     let device = device_for(runtime.device)?;
     let net = build_seeded(cfg, dims, task.n_outputs(), &device, 0)?;
     let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(weights.to_vec()))

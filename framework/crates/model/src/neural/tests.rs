@@ -12,7 +12,7 @@ use super::config::*;
 use super::data::{AudioInput, NeuralData, Targets, TextInput};
 use super::layers::{Ctx, GruLayer, LstmLayer};
 use super::net::Net;
-use super::{Task, build_seeded};
+use super::{Head, build_seeded};
 
 fn rand_vec(rng: &mut ChaCha8Rng, n: usize) -> Vec<f32> {
     (0..n).map(|_| rng.random::<f32>() * 2.0 - 1.0).collect()
@@ -304,7 +304,7 @@ fn gradients_reach_every_parameter_of_every_architecture() {
     for (cfg, mut data) in cases(n, &mut rng) {
         data.targets = Some(Targets::Classes((0..n).map(|i| i % 3).collect()));
         let dims = data.dims();
-        let task = Task::Classification { n_classes: 3 };
+        let task = Head::Classification { n_classes: 3 };
         let net = build_seeded(&cfg, dims, 3, &flex().autodiff(), 9).unwrap();
         let mut all = Trainable(Vec::new());
         net.visit(&mut all);
@@ -370,7 +370,7 @@ fn recurrent_formulations_give_the_same_gradients() {
         }
         data.targets = Some(Targets::Classes((0..n).map(|i| i % 2).collect()));
         let dims = data.dims();
-        let task = Task::Classification { n_classes: 2 };
+        let task = Head::Classification { n_classes: 2 };
         let net = build_seeded(&cfg, dims, 2, &flex().autodiff(), 4).unwrap();
         let batch = data.batch(&(0..n).collect::<Vec<_>>(), 2);
         let run = |cut: bool, fused: bool| {
@@ -593,7 +593,7 @@ fn losses_match_pytorch() {
     for (weights, key) in [(Some(w.as_slice()), "weighted"), (None, "unweighted")] {
         let out = Tensor::<2>::from_data(TensorData::new(logits.clone(), [n, k]), &d);
         let (s, den) = crate::neural::train_loop::loss_terms(
-            Task::Classification { n_classes: k },
+            Head::Classification { n_classes: k },
             out,
             &one_hot,
             weights,
@@ -606,7 +606,7 @@ fn losses_match_pytorch() {
     let m = &f["mse"];
     let out = Tensor::<2>::from_data(TensorData::new(floats(&m["pred"]), [5, 2]), &d);
     let (s, den) = crate::neural::train_loop::loss_terms(
-        Task::Regression { n_targets: 2 },
+        Head::Regression { n_targets: 2 },
         out,
         &floats(&m["target"]),
         None,

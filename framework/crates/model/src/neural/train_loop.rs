@@ -20,7 +20,7 @@ use crate::neural::config::{NeuralConfig, SpecAugmentConfig};
 use crate::neural::data::{HostBatch, InputDims, NeuralData, Targets};
 use crate::neural::layers::{Boundary, Ctx};
 use crate::neural::net::Net;
-use crate::neural::{NeuralError, Predictions, Task};
+use crate::neural::{Head, NeuralError, Predictions};
 use crate::train::config::{OptimizerKind, TrainConfig};
 use crate::train::early_stopping::EarlyStopping;
 use crate::train::mixup::{MixPlan, draw_plan, mix_rows};
@@ -31,7 +31,7 @@ pub(crate) struct LoopInput<'a> {
     pub net: Net,
     pub cfg: &'a NeuralConfig,
     pub train_cfg: &'a TrainConfig,
-    pub task: Task,
+    pub task: Head,
     pub dims: InputDims,
     pub train: (&'a NeuralData, usize),
     pub validation: Option<(&'a NeuralData, usize)>,
@@ -93,7 +93,7 @@ pub(crate) fn balanced_class_weights(classes: &[usize], k: usize) -> Vec<f32> {
 /// rows; soft rows come from MixUp). Regression: squared error over the
 /// number of values (`mse_loss`).
 pub(crate) fn loss_terms(
-    task: Task,
+    task: Head,
     output: Tensor<2>,
     targets: &[f32],
     class_weights: Option<&[f32]>,
@@ -101,7 +101,7 @@ pub(crate) fn loss_terms(
 ) -> (Tensor<1>, f64) {
     let [b, k] = output.dims();
     match task {
-        Task::Classification { .. } => {
+        Head::Classification { .. } => {
             let wy: Vec<f32> = match class_weights {
                 Some(w) => targets
                     .chunks(k)
@@ -114,7 +114,7 @@ pub(crate) fn loss_terms(
             let logp = log_softmax(output, 1);
             ((wy * logp).sum().neg(), den)
         }
-        Task::Regression { .. } => {
+        Head::Regression { .. } => {
             let y = Tensor::<2>::from_data(
                 burn::tensor::TensorData::new(targets.to_vec(), [b, k]),
                 device,
@@ -256,7 +256,7 @@ pub(crate) fn train(input: LoopInput<'_>) -> Result<Fitted, NeuralError> {
     let ad_device = device.clone().autodiff();
     let n_out = task.n_outputs();
     let class_weights = match (task, &train.targets, train_cfg.class_weights) {
-        (Task::Classification { n_classes }, Some(Targets::Classes(c)), true) => {
+        (Head::Classification { n_classes }, Some(Targets::Classes(c)), true) => {
             Some(balanced_class_weights(c, n_classes))
         }
         _ => None,
@@ -389,7 +389,7 @@ fn outputs(
     data: &NeuralData,
     n: usize,
     dims: InputDims,
-    task: Task,
+    task: Head,
     device: &Device,
     batch_size: usize,
 ) -> (Vec<f32>, Option<Vec<f32>>, Vec<Vec<f32>>) {
@@ -410,8 +410,8 @@ fn outputs(
                 .expect("f32 output"),
         );
         let values = match task {
-            Task::Classification { .. } => softmax(o.output, 1),
-            Task::Regression { .. } => o.output,
+            Head::Classification { .. } => softmax(o.output, 1),
+            Head::Regression { .. } => o.output,
         };
         out.extend(values.into_data().try_to_vec::<f32>().expect("f32 output"));
         if let Some(a) = o.alpha {
@@ -428,7 +428,7 @@ pub(crate) fn predict(
     data: &NeuralData,
     n: usize,
     dims: InputDims,
-    task: Task,
+    task: Head,
     device: &Device,
     batch_size: usize,
 ) -> Predictions {
@@ -447,7 +447,7 @@ fn evaluate(
     data: &NeuralData,
     n: usize,
     dims: InputDims,
-    task: Task,
+    task: Head,
     device: &Device,
     batch_size: usize,
     class_weights: Option<&[f32]>,

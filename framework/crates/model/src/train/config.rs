@@ -2,6 +2,7 @@
 //! regularisation, stopping). Parsed from the spec, hashed into the trial key,
 //! so its serialisation is canonical: every field is always written.
 
+use mer_core::ConfigError;
 use serde::{Deserialize, Serialize};
 
 /// Optimiser family.
@@ -107,30 +108,14 @@ impl Default for TrainConfig {
     }
 }
 
-/// A [`TrainConfig`] value that breaks a rule.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("train.{key} = {value}: {rule}")]
-pub struct TrainConfigError {
-    /// The offending key, e.g. `lr`.
-    pub key: &'static str,
-    /// The value as written.
-    pub value: String,
-    /// The rule it breaks.
-    pub rule: &'static str,
-}
-
 impl TrainConfig {
     /// Checks every value against its rule.
     ///
     /// # Errors
     /// The first key that breaks its rule.
-    pub fn validate(&self) -> Result<(), TrainConfigError> {
-        fn err(key: &'static str, value: impl ToString, rule: &'static str) -> TrainConfigError {
-            TrainConfigError {
-                key,
-                value: value.to_string(),
-                rule,
-            }
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        fn err(key: &str, value: impl std::fmt::Display, rule: &str) -> ConfigError {
+            ConfigError::found(key, value, rule)
         }
         if self.epochs == 0 {
             return Err(err("epochs", self.epochs, "must be at least 1"));
@@ -205,20 +190,20 @@ mod tests {
             ..TrainConfig::default()
         };
         let err = cfg.validate().unwrap_err();
-        assert_eq!(err.key, "lr");
+        assert_eq!(err.key().to_string(), "lr");
         assert_eq!(
-            err.to_string(),
-            "train.lr = -1: must be a positive, finite number"
+            err.within("train").to_string(),
+            "train.lr: must be a positive, finite number (found -1)"
         );
         let cfg = TrainConfig {
             mixup_alpha: f64::NAN,
             ..TrainConfig::default()
         };
-        assert_eq!(cfg.validate().unwrap_err().key, "mixup_alpha");
+        assert_eq!(cfg.validate().unwrap_err().key().to_string(), "mixup_alpha");
         let cfg = TrainConfig {
             batch_size: 0,
             ..TrainConfig::default()
         };
-        assert_eq!(cfg.validate().unwrap_err().key, "batch_size");
+        assert_eq!(cfg.validate().unwrap_err().key().to_string(), "batch_size");
     }
 }

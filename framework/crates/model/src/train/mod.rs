@@ -17,5 +17,5 @@ pub mod observer;
 pub mod scaler;
 pub mod schedule;
 
-pub use config::{EarlyStoppingConfig, OptimizerKind, ScheduleKind, TrainConfig, TrainConfigError};
+pub use config::{EarlyStoppingConfig, OptimizerKind, ScheduleKind, TrainConfig};
 pub use observer::{EpochObserver, EpochRecord, NoopObserver};

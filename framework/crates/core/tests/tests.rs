@@ -1,0 +1,197 @@
+//! mer-core: the configuration error and the matrix.
+
+use mer_core::{ConfigError, KeyPath, Matrix, Position, RaggedRows, Segment};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Doc {
+    model: Model,
+    #[serde(default)]
+    exclude: Vec<Rule>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Model {
+    svm: Svm,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Svm {
+    c: f64,
+    #[serde(default)]
+    kernel: Kernel,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Kernel {
+    #[default]
+    Rbf,
+    Linear,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Rule {
+    task: String,
+}
+
+fn parse(text: &str) -> Result<Doc, ConfigError> {
+    let table: toml::Table = toml::from_str(text).unwrap();
+    mer_core::config::from_toml(toml::Value::Table(table))
+}
+
+#[test]
+fn serde_errors_carry_the_path_serde_walked() {
+    let e = parse("[model.svm]\nc = 1.0\nkernal = \"rbf\"\n").unwrap_err();
+    assert_eq!(e.key().to_string(), "model.svm.kernal");
+    // toml's own message, without the "in `model.svm`" it appends to its
+    // Display: the key path says where.
+    assert_eq!(e.rule(), "unknown field `kernal`, expected `c` or `kernel`");
+
+    let e = parse("[model.svm]\nc = 1.0\nkernel = \"poly\"\n").unwrap_err();
+    assert_eq!(e.key().to_string(), "model.svm.kernel");
+    assert!(e.rule().contains("`poly`"), "{}", e.rule());
+
+    let e = parse("[model.svm]\nc = \"high\"\n").unwrap_err();
+    assert_eq!(e.key().to_string(), "model.svm.c");
+
+    let e = parse("[model.svm]\nc = 1.0\n[[exclude]]\ntask = \"x\"\n[[exclude]]\ntaks = \"y\"\n")
+        .unwrap_err();
+    assert_eq!(e.key().to_string(), "exclude[1].taks");
+    assert_eq!(
+        e.key().segments(),
+        &[
+            Segment::Key("exclude".into()),
+            Segment::Index(1),
+            Segment::Key("taks".into())
+        ]
+    );
+
+    // Any deserializer: the rule is its error's Display.
+    let e: ConfigError = mer_core::config::deserialize::<_, Doc>(serde_json::json!({
+        "model": {"svm": {"c": "high"}}
+    }))
+    .unwrap_err();
+    assert_eq!(e.key().to_string(), "model.svm.c");
+    assert!(e.rule().starts_with("invalid type: string \"high\""), "{e}");
+
+    let e = parse("[model]\n").unwrap_err();
+    assert_eq!(e.key().to_string(), "model");
+    assert!(e.rule().contains("missing field `svm`"), "{}", e.rule());
+    assert!(parse("[model.svm]\nc = 1.0\nkernel = \"linear\"\n").is_ok());
+}
+
+#[test]
+fn keys_are_named_where_checked_and_prefixed_by_the_tables_that_hold_them() {
+    let e = ConfigError::found("lr", -1, "must be positive").within("train");
+    assert_eq!(e.key().to_string(), "train.lr");
+    assert_eq!(e.rule(), "must be positive (found -1)");
+    assert_eq!(e.to_string(), "train.lr: must be positive (found -1)");
+
+    let e = ConfigError::new("set.log_mel.n_mels", "must lie in 1..=512")
+        .within("audio")
+        .within("features");
+    assert_eq!(e.key().to_string(), "features.audio.set.log_mel.n_mels");
+    assert_eq!(e.key().last_key(), Some("n_mels"));
+    assert!(e.key().starts_with(&KeyPath::parse("features.audio")));
+    assert!(!e.key().starts_with(&KeyPath::parse("features.text")));
+
+    let placed = e.clone().at(Position {
+        file: "spec.toml".into(),
+        line: 12,
+        column: 3,
+    });
+    assert_eq!(
+        placed.to_string(),
+        "spec.toml:12:3: features.audio.set.log_mel.n_mels: must lie in 1..=512"
+    );
+    assert_eq!(
+        ConfigError::whole("nothing to run").to_string(),
+        "nothing to run"
+    );
+}
+
+#[test]
+fn key_paths_round_trip_their_written_form() {
+    for written in [
+        "sweep.architecture[2]",
+        "sweep.exclude[0].task",
+        "sweep.\"model.svm.c\"",
+        "a",
+        "",
+    ] {
+        assert_eq!(KeyPath::parse(written).to_string(), written);
+    }
+    assert_eq!(
+        KeyPath::parse("sweep.\"model.svm.c\"").segments(),
+        &[
+            Segment::Key("sweep".into()),
+            Segment::Key("model.svm.c".into())
+        ]
+    );
+    assert!(KeyPath::parse("").is_empty());
+}
+
+#[test]
+fn matrix_rows_columns_and_moments() {
+    let m = Matrix::from_rows(&[vec![1.0f64, 2.0], vec![3.0, 6.0], vec![5.0, 10.0]]).unwrap();
+    assert_eq!((m.rows, m.cols), (3, 2));
+    assert_eq!(m.row(1), &[3.0, 6.0]);
+    assert_eq!(m.col_means(), vec![3.0, 6.0]);
+    // np.std([1, 3, 5]) = sqrt(8/3); np.std([2, 6, 10]) = sqrt(32/3).
+    let s = m.col_stds();
+    assert!((s[0] - (8.0f64 / 3.0).sqrt()).abs() < 1e-15);
+    assert!((s[1] - (32.0f64 / 3.0).sqrt()).abs() < 1e-15);
+    let t = m.transpose();
+    assert_eq!((t.rows, t.cols), (2, 3));
+    assert_eq!(t.data, vec![1.0, 3.0, 5.0, 2.0, 6.0, 10.0]);
+    assert_eq!(m.select(&[2, 0]).data, vec![5.0, 10.0, 1.0, 2.0]);
+    assert_eq!(
+        Matrix::from_rows(&[vec![1.0f32], vec![1.0, 2.0]]),
+        Err(RaggedRows {
+            row: 1,
+            len: 2,
+            expected: 1
+        })
+    );
+    let mut z = Matrix::<f32>::zeros(2, 2);
+    z.row_mut(1)[0] = 4.0;
+    assert_eq!(z.data, vec![0.0, 0.0, 4.0, 0.0]);
+    assert_eq!(z.col_means(), vec![2.0, 0.0]);
+}
+
+/// The form fitted models were saved in before the matrix moved here.
+#[derive(Serialize)]
+struct SavedBefore {
+    rows: usize,
+    cols: usize,
+    data: Vec<f64>,
+}
+
+#[test]
+fn matrix_serialises_as_the_artifacts_saved_it() {
+    let m = Matrix {
+        rows: 2,
+        cols: 1,
+        data: vec![0.5f64, -1.25],
+    };
+    let before = SavedBefore {
+        rows: 2,
+        cols: 1,
+        data: vec![0.5, -1.25],
+    };
+    assert_eq!(
+        postcard::to_allocvec(&m).unwrap(),
+        postcard::to_allocvec(&before).unwrap()
+    );
+    let back: Matrix<f64> = postcard::from_bytes(&postcard::to_allocvec(&before).unwrap()).unwrap();
+    assert_eq!(back, m);
+}
