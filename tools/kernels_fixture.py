@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """PyTorch reference for mer's hand-written CPU kernels
-(framework/crates/model/src/neural/kernels.rs): values *and gradients*.
+(framework/crates/model/src/neural/kernels/): values *and gradients*.
 
 Produces framework/crates/model/tests/fixtures/neural/kernels.json with, for fixed random
 inputs and a fixed random upstream gradient `dy` (the loss is sum(y * dy)):
@@ -12,7 +12,7 @@ inputs and a fixed random upstream gradient `dy` (the loss is sum(y * dy)):
   - lstm: torch.nn.LSTM (one layer, batch_first) run forwards, and run on the
     time-reversed input with its outputs flipped back (the backward half of
     a BiLSTM): outputs, dL/dx, dL/dW_ih, dL/dW_hh, dL/db.
-The unit tests in framework/crates/model/src/neural/kernels.rs compare against it.
+The unit tests in framework/crates/model/src/neural/kernels/tests.rs compare against it.
 
 Run: python3 tools/kernels_fixture.py
 """

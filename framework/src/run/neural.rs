@@ -20,8 +20,8 @@ use mer_text::FeatureMatrix;
 
 use super::artifacts::{FoldModel, FoldModelKind};
 use super::pipeline::{
-    FoldInput, FoldOutput, Output, Part, Skips, TrialError, derive_seed, fold_text, lyrics_kept,
-    rebalance,
+    FoldInput, FoldOutput, Output, Part, Skips, Target, TrialError, derive_seed, fold_text,
+    lyrics_kept, rebalance,
 };
 
 /// Per-channel mean and standard deviation of training items, applied to
@@ -232,106 +232,37 @@ pub(crate) fn fold(input: FoldInput, skips: &mut Skips) -> Result<FoldOutput, Tr
     if balancing == Balancing::ClassWeights {
         train_cfg.class_weights = true;
     }
-    let kinds = cfg.inputs();
-    let audio_kind = kinds.iter().copied().find(|k| {
-        matches!(
-            k,
-            InputKind::AudioVector
-                | InputKind::AudioSequence
-                | InputKind::AudioMel
-                | InputKind::AudioWaveform
-        )
-    });
-    let text_kind = kinds
-        .iter()
-        .copied()
-        .find(|k| matches!(k, InputKind::TextVector | InputKind::TextTokens));
+    let (audio_kind, text_kind) = input_kinds(&cfg.inputs());
     // The residual MLP on fusion reads the audio and lyrics vectors as one.
     let concat =
         matches!(net, NeuralConfig::ResidualMlp(_)) && audio_kind.is_some() && text_kind.is_some();
 
-    let mut train = input.train.clone();
-    let mut validation = input.validation.clone();
-    let mut test = input.test.clone();
-
-    // Lyrics: fitted on the training tracks; rows without lyrics leave the
-    // trial under missing_lyrics = "drop".
-    let mut text_rows: [Vec<Vec<f32>>; 3] = Default::default();
-    let mut text_present: [Vec<bool>; 3] = Default::default();
-    let mut token_shape = (0usize, 0usize);
-    let mut text_state = None;
-    if let (Some(tc), Some(kind)) = (input.text_cfg, text_kind) {
-        let ft = fold_text(&input, tc)?;
-        token_shape.1 = ft.vocab_size;
-        text_state = Some(ft.state.clone());
-        for (s, (part, feats)) in [
-            (&mut train, &ft.train),
-            (&mut validation, &ft.validation),
-            (&mut test, &ft.test),
-        ]
-        .into_iter()
-        .enumerate()
-        {
-            let keep = lyrics_kept(tc, part, &feats.mask, input.tracks, skips);
-            if let FeatureMatrix::TokenIds { max_len, .. } = &feats.matrix {
-                token_shape.0 = *max_len;
-            }
-            let rows = self::text_rows(&feats.matrix, kind).ok_or_else(|| TrialError::Data {
-                fold,
-                what: format!("lyrics features do not match the {kind} input"),
-            })?;
-            text_present[s] = feats
-                .mask
-                .iter()
-                .zip(&keep)
-                .filter(|(_, k)| **k)
-                .map(|(m, _)| *m)
-                .collect();
-            text_rows[s] = rows
-                .into_iter()
-                .zip(&keep)
-                .filter(|(_, k)| **k)
-                .map(|(r, _)| r)
-                .collect();
-            *part = part.filter(&keep);
-        }
-        if train.idx.is_empty() || test.idx.is_empty() {
-            return Err(TrialError::Data {
-                fold,
-                what: "no training or test track has lyrics".into(),
-            });
-        }
-    }
-
-    // Audio: the representation the network reads, normalised on the
-    // training tracks.
-    let mut audio_rows: [Vec<Vec<f32>>; 3] = Default::default();
-    let mut audio_shape: Vec<usize> = Vec::new();
-    let mut audio_norm = None;
-    if let (Some(col), Some(kind)) = (input.audio, audio_kind) {
-        let items = |p: &Part| -> Vec<&mer_audio::Features> {
-            p.idx
-                .iter()
-                .map(|&i| col[i].as_ref().expect("unusable tracks were filtered out"))
-                .collect()
-        };
-        let parts = [items(&train), items(&validation), items(&test)];
-        audio_shape = parts[0][0].shape.clone();
-        let train_data: Vec<&[f32]> = parts[0].iter().map(|f| f.data.as_slice()).collect();
-        audio_norm = Normaliser::fit(kind, &audio_shape, &train_data);
-    }
+    let mut parts = [
+        input.train.clone(),
+        input.validation.clone(),
+        input.test.clone(),
+    ];
+    let lyrics = match (input.text_cfg, text_kind) {
+        (Some(tc), Some(kind)) => lyrics_rows(&input, tc, kind, &mut parts, skips)?,
+        _ => LyricsRows::default(),
+    };
+    let (audio_shape, audio_norm) = match (input.audio, audio_kind) {
+        (Some(col), Some(kind)) => fit_audio_norm(col, kind, &parts[0]),
+        _ => (Vec::new(), None),
+    };
     let mut pre = Preprocess {
         audio_kind,
         text_kind,
         concat,
-        audio_shape: audio_shape.clone(),
-        token_shape,
+        audio_shape,
+        token_shape: lyrics.token_shape,
         audio_norm,
-        text: text_state,
+        text: lyrics.state,
     };
+    let mut audio_rows: [Vec<Vec<f32>>; 3] = Default::default();
     if let Some(col) = input.audio.filter(|_| audio_kind.is_some()) {
-        for (s, part) in [&train, &validation, &test].into_iter().enumerate() {
-            audio_rows[s] = part
+        for (rows, part) in audio_rows.iter_mut().zip(&parts) {
+            *rows = part
                 .idx
                 .iter()
                 .map(|&i| {
@@ -341,90 +272,50 @@ pub(crate) fn fold(input: FoldInput, skips: &mut Skips) -> Result<FoldOutput, Tr
                 .collect();
         }
     }
+    let text_rows = lyrics.rows;
     if concat {
-        for s in 0..3 {
-            for (a, t) in audio_rows[s].iter_mut().zip(&text_rows[s]) {
+        for (audio, text) in audio_rows.iter_mut().zip(&text_rows) {
+            for (a, t) in audio.iter_mut().zip(text) {
                 a.extend_from_slice(t);
             }
         }
-        audio_shape = vec![audio_rows[0][0].len()];
-        pre.audio_shape = audio_shape.clone();
+        pre.audio_shape = vec![audio_rows[0][0].len()];
     }
 
     // Balanced copies of the training rows (oversampling or SMOTE) train the
     // network; the real rows are what train metrics are computed on.
-    let mut fit_rows = (audio_rows[0].clone(), text_rows[0].clone(), train.y.clone());
-    if matches!(balancing, Balancing::Oversample | Balancing::Smote { .. }) {
-        let a_len = audio_rows[0].first().map_or(0, Vec::len);
-        let rows: Vec<Vec<f32>> = (0..train.idx.len())
-            .map(|r| {
-                let mut row = audio_rows[0].get(r).cloned().unwrap_or_default();
-                if !concat {
-                    row.extend(text_rows[0].get(r).cloned().unwrap_or_default());
-                }
-                row
-            })
-            .collect();
-        let (rows, y) = rebalance(
+    let fit_rows = match balancing {
+        Balancing::Oversample | Balancing::Smote { .. } => balanced_rows(
             balancing,
-            rows,
-            train.classes(),
+            &audio_rows[0],
+            &text_rows[0],
+            concat,
+            &parts[0],
             derive_seed(cfg.seed, "balance", fold),
             fold,
-        )?;
-        let (a, t): (Vec<Vec<f32>>, Vec<Vec<f32>>) = rows
-            .into_iter()
-            .map(|mut r| {
-                let t = r.split_off(a_len.min(r.len()));
-                (r, t)
-            })
-            .unzip();
-        fit_rows = (
-            a,
-            if concat { Vec::new() } else { t },
-            y.into_iter().map(super::pipeline::Target::Class).collect(),
-        );
-    }
+        )?,
+        _ => (
+            audio_rows[0].clone(),
+            text_rows[0].clone(),
+            parts[0].y.clone(),
+        ),
+    };
 
-    let task = match cfg.task {
-        Task::Classification => neural::Head::Classification {
-            n_classes: input.n_classes,
-        },
-        Task::Regression => neural::Head::Regression {
-            n_targets: input.n_targets,
-        },
+    let build = |s: usize, with_targets: bool| {
+        pre.data(
+            &audio_rows[s],
+            &text_rows[s],
+            Some(&lyrics.present[s]),
+            with_targets.then(|| targets(cfg.task, input.n_targets, &parts[s].y)),
+        )
     };
-    let targets = |y: &[super::pipeline::Target]| match cfg.task {
-        Task::Classification => {
-            Targets::Classes(y.iter().map(super::pipeline::Target::class).collect())
-        }
-        Task::Regression => Targets::Values {
-            n_targets: input.n_targets,
-            data: y
-                .iter()
-                .flat_map(|t| t.values().iter().map(|&v| v as f32))
-                .collect(),
-        },
-    };
-    let build = |audio: &[Vec<f32>],
-                 text: &[Vec<f32>],
-                 present: Option<&[bool]>,
-                 y: Option<&[super::pipeline::Target]>|
-     -> NeuralData { pre.data(audio, text, present, y.map(targets)) };
-    let fit_data = build(&fit_rows.0, &fit_rows.1, None, Some(&fit_rows.2));
-    let train_data = build(
-        &audio_rows[0],
-        &text_rows[0],
-        Some(&text_present[0]),
-        Some(&train.y),
+    let fit_data = pre.data(
+        &fit_rows.0,
+        &fit_rows.1,
+        None,
+        Some(targets(cfg.task, input.n_targets, &fit_rows.2)),
     );
-    let val_data = build(
-        &audio_rows[1],
-        &text_rows[1],
-        Some(&text_present[1]),
-        Some(&validation.y),
-    );
-    let test_data = build(&audio_rows[2], &text_rows[2], Some(&text_present[2]), None);
+    let (train_data, val_data, test_data) = (build(0, true), build(1, true), build(2, false));
 
     let mut records: Vec<EpochRecord> = Vec::new();
     let mut observer = |r: &EpochRecord| {
@@ -434,9 +325,9 @@ pub(crate) fn fold(input: FoldInput, skips: &mut Skips) -> Result<FoldOutput, Tr
     let outcome = neural::fit_predict(
         net,
         &train_cfg,
-        task,
+        head(cfg.task, &input),
         &fit_data,
-        (!validation.idx.is_empty()).then_some(&val_data),
+        (!parts[1].idx.is_empty()).then_some(&val_data),
         &[&train_data, &test_data],
         derive_seed(cfg.seed, "model", fold),
         NeuralRuntime {
@@ -447,9 +338,197 @@ pub(crate) fn fold(input: FoldInput, skips: &mut Skips) -> Result<FoldOutput, Tr
     )
     .map_err(|source| TrialError::Neural { fold, source })?;
 
+    let [train_pred, test_pred] = [&outcome.predictions[0], &outcome.predictions[1]];
+    let [train, _, test] = parts;
+    Ok(FoldOutput {
+        train: (train, to_output(cfg.task, train_pred)),
+        test_alphas: test_pred.alphas.clone(),
+        test: (test, to_output(cfg.task, test_pred)),
+        epochs: epoch_rows(fold, &records),
+        model: Some(FoldModel {
+            fold,
+            kind: FoldModelKind::Neural {
+                weights: outcome.weights,
+                dims: outcome.dims,
+                best_epoch: outcome.best_epoch,
+                preprocess: pre,
+            },
+        }),
+    })
+}
+
+/// The audio input and the lyrics input among a trial's inputs.
+fn input_kinds(kinds: &[InputKind]) -> (Option<InputKind>, Option<InputKind>) {
+    let audio = kinds.iter().copied().find(|k| {
+        matches!(
+            k,
+            InputKind::AudioVector
+                | InputKind::AudioSequence
+                | InputKind::AudioMel
+                | InputKind::AudioWaveform
+        )
+    });
+    let text = kinds
+        .iter()
+        .copied()
+        .find(|k| matches!(k, InputKind::TextVector | InputKind::TextTokens));
+    (audio, text)
+}
+
+/// The lyrics rows of each split (train, validation, test), as the network
+/// reads them.
+#[derive(Default)]
+struct LyricsRows {
+    rows: [Vec<Vec<f32>>; 3],
+    /// Which rows have lyrics.
+    present: [Vec<bool>; 3],
+    /// Token ids: `(max_len, vocabulary size)`.
+    token_shape: (usize, usize),
+    /// What was fitted, to save with the network.
+    state: Option<mer_text::TextState>,
+}
+
+/// Lyrics features fitted on the training tracks; rows without lyrics leave
+/// their split (`parts`) under `missing_lyrics = "drop"`.
+fn lyrics_rows(
+    input: &FoldInput,
+    tc: &mer_text::TextFeatureConfig,
+    kind: InputKind,
+    parts: &mut [Part; 3],
+    skips: &mut Skips,
+) -> Result<LyricsRows, TrialError> {
+    let fold = input.fold;
+    let ft = fold_text(input, tc)?;
+    let mut out = LyricsRows {
+        token_shape: (0, ft.vocab_size),
+        state: Some(ft.state.clone()),
+        ..LyricsRows::default()
+    };
+    for (s, (part, feats)) in parts
+        .iter_mut()
+        .zip([&ft.train, &ft.validation, &ft.test])
+        .enumerate()
+    {
+        let keep = lyrics_kept(tc, part, &feats.mask, input.tracks, skips);
+        if let FeatureMatrix::TokenIds { max_len, .. } = &feats.matrix {
+            out.token_shape.0 = *max_len;
+        }
+        let rows = text_rows(&feats.matrix, kind).ok_or_else(|| TrialError::Data {
+            fold,
+            what: format!("lyrics features do not match the {kind} input"),
+        })?;
+        out.present[s] = feats
+            .mask
+            .iter()
+            .zip(&keep)
+            .filter(|(_, k)| **k)
+            .map(|(m, _)| *m)
+            .collect();
+        out.rows[s] = rows
+            .into_iter()
+            .zip(&keep)
+            .filter(|(_, k)| **k)
+            .map(|(r, _)| r)
+            .collect();
+        *part = part.filter(&keep);
+    }
+    if parts[0].idx.is_empty() || parts[2].idx.is_empty() {
+        return Err(TrialError::Data {
+            fold,
+            what: "no training or test track has lyrics".into(),
+        });
+    }
+    Ok(out)
+}
+
+/// The shape of one audio item and its normaliser, fitted on the training
+/// tracks.
+fn fit_audio_norm(
+    col: &[Result<mer_audio::Features, String>],
+    kind: InputKind,
+    train: &Part,
+) -> (Vec<usize>, Option<Normaliser>) {
+    let items: Vec<&mer_audio::Features> = train
+        .idx
+        .iter()
+        .map(|&i| col[i].as_ref().expect("unusable tracks were filtered out"))
+        .collect();
+    let shape = items[0].shape.clone();
+    let data: Vec<&[f32]> = items.iter().map(|f| f.data.as_slice()).collect();
+    let norm = Normaliser::fit(kind, &shape, &data);
+    (shape, norm)
+}
+
+/// The rows a network is fitted on: audio rows, lyrics rows, targets.
+type FitRows = (Vec<Vec<f32>>, Vec<Vec<f32>>, Vec<Target>);
+
+/// The training rows oversampled or SMOTE-d (audio and lyrics together,
+/// split again after), with their classes.
+fn balanced_rows(
+    balancing: Balancing,
+    audio: &[Vec<f32>],
+    text: &[Vec<f32>],
+    concat: bool,
+    train: &Part,
+    seed: u64,
+    fold: usize,
+) -> Result<FitRows, TrialError> {
+    let a_len = audio.first().map_or(0, Vec::len);
+    let rows: Vec<Vec<f32>> = (0..train.idx.len())
+        .map(|r| {
+            let mut row = audio.get(r).cloned().unwrap_or_default();
+            if !concat {
+                row.extend(text.get(r).cloned().unwrap_or_default());
+            }
+            row
+        })
+        .collect();
+    let (rows, y) = rebalance(balancing, rows, train.classes(), seed, fold)?;
+    let (a, t): (Vec<Vec<f32>>, Vec<Vec<f32>>) = rows
+        .into_iter()
+        .map(|mut r| {
+            let t = r.split_off(a_len.min(r.len()));
+            (r, t)
+        })
+        .unzip();
+    Ok((
+        a,
+        if concat { Vec::new() } else { t },
+        y.into_iter().map(Target::Class).collect(),
+    ))
+}
+
+/// The network's output head for the trial's task.
+fn head(task: Task, input: &FoldInput) -> neural::Head {
+    match task {
+        Task::Classification => neural::Head::Classification {
+            n_classes: input.n_classes,
+        },
+        Task::Regression => neural::Head::Regression {
+            n_targets: input.n_targets,
+        },
+    }
+}
+
+/// The targets of some rows, as the network reads them.
+fn targets(task: Task, n_targets: usize, y: &[Target]) -> Targets {
+    match task {
+        Task::Classification => Targets::Classes(y.iter().map(Target::class).collect()),
+        Task::Regression => Targets::Values {
+            n_targets,
+            data: y
+                .iter()
+                .flat_map(|t| t.values().iter().map(|&v| v as f32))
+                .collect(),
+        },
+    }
+}
+
+/// Per-epoch training and validation rows for the store.
+fn epoch_rows(fold: usize, records: &[EpochRecord]) -> Vec<MetricRow> {
     let fold_no = fold as i64;
     let mut epochs = Vec::new();
-    for r in &records {
+    for r in records {
         let row = |split, name: &str, value| MetricRow {
             split,
             fold: fold_no,
@@ -466,34 +545,22 @@ pub(crate) fn fold(input: FoldInput, skips: &mut Skips) -> Result<FoldOutput, Tr
             epochs.push(row(Split::Validation, name, *v));
         }
     }
-    let to_output = |p: &neural::Predictions| -> Output {
-        let rows: Vec<Vec<f64>> = p
-            .outputs
-            .chunks(p.n_outputs.max(1))
-            .map(|c| c.iter().map(|&v| f64::from(v)).collect())
-            .collect();
-        match cfg.task {
-            Task::Classification => Output::Classes(ClassPrediction {
-                labels: rows.iter().map(|r| argmax(r)).collect(),
-                scores: Some(rows),
-            }),
-            Task::Regression => Output::Values(rows),
-        }
-    };
-    let [train_pred, test_pred] = [&outcome.predictions[0], &outcome.predictions[1]];
-    Ok(FoldOutput {
-        train: (train, to_output(train_pred)),
-        test_alphas: test_pred.alphas.clone(),
-        test: (test, to_output(test_pred)),
-        epochs,
-        model: Some(FoldModel {
-            fold,
-            kind: FoldModelKind::Neural {
-                weights: outcome.weights,
-                dims: outcome.dims,
-                best_epoch: outcome.best_epoch,
-                preprocess: pre,
-            },
+    epochs
+}
+
+/// A network's predictions as the pipeline's output: classes (argmax, with
+/// the outputs as scores) or values.
+fn to_output(task: Task, p: &neural::Predictions) -> Output {
+    let rows: Vec<Vec<f64>> = p
+        .outputs
+        .chunks(p.n_outputs.max(1))
+        .map(|c| c.iter().map(|&v| f64::from(v)).collect())
+        .collect();
+    match task {
+        Task::Classification => Output::Classes(ClassPrediction {
+            labels: rows.iter().map(|r| argmax(r)).collect(),
+            scores: Some(rows),
         }),
-    })
+        Task::Regression => Output::Values(rows),
+    }
 }

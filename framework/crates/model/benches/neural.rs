@@ -35,7 +35,7 @@
 //! Median ratios 1.07x (cnn2d), 1.07x (bilstm_cnn), 2.7x (residual_mlp);
 //! wall-time ratios move by about +-15 % with the neighbours' load. The
 //! convolutions, pooling, batch norm + ReLU and LSTMs run on
-//! `model/neural/kernels.rs`; with burn's own operations the same
+//! `model/neural/kernels/`; with burn's own operations the same
 //! benchmark gave cnn2d 3.31 s and bilstm_cnn 4.00 s per epoch (0.69x and
 //! 0.21x), CPU time per sample 12.9 ms and 14.2 ms (now 5.2-5.7 ms and
 //! 3.9-4.1 ms; PyTorch 5.8-7.1 ms and 3.9-5.3 ms).

@@ -222,12 +222,97 @@ fn slug(s: &str) -> String {
     super::model::slugify(s)
 }
 
-/// The EDA figures and tables, planned (pure).
+/// The EDA figures and tables, planned (pure): class distribution, feature
+/// correlation, class-centroid distances, keywords, PCA and t-SNE
+/// projections, and the valence-arousal plane, each where the input has
+/// what it needs.
 pub fn plan(input: &EdaInput) -> Result<Vec<Section>, PcaError> {
-    let k = input.classes.len();
-    let mut sections = Vec::new();
+    let views = modality_views(input)?;
+    let mut sections = vec![class_section(input)];
+    sections.extend(figure_section(
+        "correlation",
+        "Feature correlation",
+        Vec::new(),
+        views.correlation,
+    ));
+    sections.extend(centroid_section(input));
+    sections.extend(keyword_section(input));
+    sections.extend(figure_section(
+        "pca",
+        "2-D projections (PCA)",
+        views.pca_notes,
+        views.pca,
+    ));
+    sections.extend(figure_section(
+        "tsne",
+        "2-D projections (t-SNE)",
+        Vec::new(),
+        views.tsne,
+    ));
+    sections.extend(va_section(input));
+    Ok(sections)
+}
 
-    // Class distribution.
+/// A section of figures only; none when there is no figure.
+fn figure_section(
+    id: &str,
+    title: &str,
+    intro: Vec<String>,
+    figures: Vec<PlannedFigure>,
+) -> Option<Section> {
+    (!figures.is_empty()).then(|| Section {
+        id: id.into(),
+        title: title.into(),
+        intro,
+        tables: Vec::new(),
+        figures,
+    })
+}
+
+/// The figures drawn per modality.
+#[derive(Default)]
+struct ModalityViews {
+    correlation: Vec<PlannedFigure>,
+    pca: Vec<PlannedFigure>,
+    pca_notes: Vec<String>,
+    tsne: Vec<PlannedFigure>,
+}
+
+/// Correlation heatmaps, PCA and t-SNE projections of every modality.
+fn modality_views(input: &EdaInput) -> Result<ModalityViews, PcaError> {
+    let k = input.classes.len();
+    let mut views = ModalityViews::default();
+    for fm in &input.features {
+        let (rows, labels) = fm.present(&input.labels);
+        if rows.is_empty() || fm.names.is_empty() {
+            continue;
+        }
+        views.correlation.push(correlation_figure(fm, &rows));
+        // Projections of the z-scored labelled tracks.
+        let mut z: Vec<Vec<f64>> = Vec::new();
+        let mut groups: Vec<usize> = Vec::new();
+        for (r, l) in rows.iter().zip(&labels) {
+            if let Some(l) = l.filter(|l| *l < k) {
+                z.push(r.clone());
+                groups.push(l);
+            }
+        }
+        if z.len() >= 3 && fm.names.len() >= 2 {
+            standardize(&mut z);
+            let (figure, note) = pca_figure(input, fm, &z, &groups)?;
+            views.pca.push(figure);
+            views.pca_notes.push(note);
+            if input.tsne && z.len() >= 10 {
+                views.tsne.push(tsne_figure(input, fm, &z, &groups)?);
+            }
+        }
+    }
+    Ok(views)
+}
+
+/// Tracks per class: a table and a bar chart.
+fn class_section(input: &EdaInput) -> Section {
+    let k = input.classes.len();
     let counts = class_counts(&input.labels, k);
     let unlabelled = input.labels.iter().filter(|l| l.is_none()).count();
     let total: usize = counts.iter().sum();
@@ -257,7 +342,7 @@ pub fn plan(input: &EdaInput) -> Result<Vec<Section>, PcaError> {
             String::new()
         }
     ));
-    sections.push(Section {
+    Section {
         id: "classes".into(),
         title: "Class distribution".into(),
         intro: Vec::new(),
@@ -277,387 +362,376 @@ pub fn plan(input: &EdaInput) -> Result<Vec<Section>, PcaError> {
                 decimals: 0,
             }),
         }],
-    });
+    }
+}
 
-    // Correlations and PCA per modality.
-    let mut corr_figs = Vec::new();
-    let mut pca_figs = Vec::new();
-    let mut pca_notes = Vec::new();
-    let mut tsne_figs = Vec::new();
-    for fm in &input.features {
+/// Pearson correlation of one modality's features (the most variable
+/// ones), over the tracks that have it.
+fn correlation_figure(fm: &FeatureMatrix, rows: &[Vec<f64>]) -> PlannedFigure {
+    let keep = most_variable(rows, MAX_HEATMAP_FEATURES);
+    let sub: Vec<Vec<f64>> = rows
+        .iter()
+        .map(|r| keep.iter().map(|&j| r[j]).collect())
+        .collect();
+    let names: Vec<String> = keep.iter().map(|&j| fm.names[j].clone()).collect();
+    let shown = if keep.len() < fm.names.len() {
+        format!(
+            "the {} most variable of {} features",
+            keep.len(),
+            fm.names.len()
+        )
+    } else {
+        format!("all {} features", fm.names.len())
+    };
+    PlannedFigure {
+        stem: format!("figures/correlation-{}", slug(&fm.modality)),
+        caption: format!(
+            "Pearson correlation between the {} features ({shown}) over {} tracks.",
+            fm.modality,
+            rows.len()
+        ),
+        figure: AnyFigure::Heatmap(Heatmap {
+            title: format!("Feature correlation: {}", fm.modality),
+            row_axis: "feature".into(),
+            col_axis: "feature".into(),
+            rows: names.clone(),
+            cols: names,
+            values: correlation(&sub),
+            scale: ColorScale::Diverging { limit: 1.0 },
+            annotate: (keep.len() <= 12).then_some(2),
+            colorbar: "Pearson r".into(),
+            note: format!("{shown}; {} tracks", rows.len()),
+        }),
+    }
+}
+
+/// PCA of one modality's z-scored labelled rows, coloured by class, and a
+/// line on the variance the two components explain.
+fn pca_figure(
+    input: &EdaInput,
+    fm: &FeatureMatrix,
+    z: &[Vec<f64>],
+    groups: &[usize],
+) -> Result<(PlannedFigure, String), PcaError> {
+    let p = pca(z, 2)?;
+    let proj = p.transform(z);
+    let note = format!(
+        "{}: PC1 and PC2 explain {:.1} % and {:.1} % of the variance of the z-scored features.",
+        fm.modality,
+        100.0 * p.explained_variance_ratio[0],
+        100.0 * p.explained_variance_ratio[1]
+    );
+    let figure = PlannedFigure {
+        stem: format!("figures/pca-{}", slug(&fm.modality)),
+        caption: format!(
+            "PCA of the z-scored {} features ({} features, {} labelled tracks), coloured by class.",
+            fm.modality,
+            fm.names.len(),
+            z.len()
+        ),
+        figure: AnyFigure::Scatter(ScatterChart {
+            title: format!("PCA projection: {} features", fm.modality),
+            x_axis: format!(
+                "PC1 ({:.1} % of variance)",
+                100.0 * p.explained_variance_ratio[0]
+            ),
+            y_axis: format!(
+                "PC2 ({:.1} % of variance)",
+                100.0 * p.explained_variance_ratio[1]
+            ),
+            points: proj.iter().map(|r| (r[0], r[1])).collect(),
+            group_of: groups.to_vec(),
+            groups: input.classes.clone(),
+            legend: "class".into(),
+            annotations: Vec::new(),
+            diagonal: false,
+        }),
+    };
+    Ok((figure, note))
+}
+
+/// t-SNE of one modality's z-scored labelled rows (at most
+/// [`TSNE_MAX_TRACKS`], evenly spaced), coloured by class.
+fn tsne_figure(
+    input: &EdaInput,
+    fm: &FeatureMatrix,
+    z: &[Vec<f64>],
+    groups: &[usize],
+) -> Result<PlannedFigure, PcaError> {
+    let step = z.len().div_ceil(TSNE_MAX_TRACKS);
+    let keep: Vec<usize> = (0..z.len()).step_by(step).collect();
+    let sub: Vec<Vec<f64>> = keep.iter().map(|&i| z[i].clone()).collect();
+    let dims = TSNE_PCA_DIMS.min(fm.names.len()).min(sub.len() - 1);
+    let reduced = if dims < fm.names.len() {
+        pca(&sub, dims)?.transform(&sub)
+    } else {
+        sub
+    };
+    let (y, kl) = super::tsne::tsne(&reduced, TSNE_PERPLEXITY, 0);
+    Ok(PlannedFigure {
+        stem: format!("figures/tsne-{}", slug(&fm.modality)),
+        caption: format!(
+            "t-SNE of the z-scored {} features ({}, perplexity {}, \
+         {} iterations, KL divergence {kl:.3}) for {} labelled tracks{}, coloured by class. \
+         Distances between clusters are not meaningful in t-SNE; neighbourhoods are.",
+            fm.modality,
+            if dims < fm.names.len() {
+                format!("first {dims} principal components")
+            } else {
+                format!("all {dims} features")
+            },
+            TSNE_PERPLEXITY.min((keep.len() - 1) as f64 / 3.0),
+            super::tsne::ITERATIONS,
+            keep.len(),
+            if step > 1 {
+                format!(" (every {step}th of {})", z.len())
+            } else {
+                String::new()
+            }
+        ),
+        figure: AnyFigure::Scatter(ScatterChart {
+            title: format!("t-SNE projection: {} features", fm.modality),
+            x_axis: "t-SNE 1".into(),
+            y_axis: "t-SNE 2".into(),
+            points: y.iter().map(|r| (r[0], r[1])).collect(),
+            group_of: keep.iter().map(|&i| groups[i]).collect(),
+            groups: input.classes.clone(),
+            legend: "class".into(),
+            annotations: Vec::new(),
+            diagonal: false,
+        }),
+    })
+}
+
+/// Distances between class centroids per modality: a heatmap each, a
+/// table of every pair, and (two modalities) which separates each pair
+/// better.
+fn centroid_section(input: &EdaInput) -> Option<Section> {
+    let k = input.classes.len();
+    if k < 2 || input.features.is_empty() {
+        return None;
+    }
+    let mut figs = Vec::new();
+    // (modality, distances [k][k], relative distances [k][k])
+    type PerModality = (String, Vec<Vec<f64>>, Vec<Vec<f64>>);
+    let mut per_mod: Vec<PerModality> = Vec::new();
+    for fm in input.features.iter() {
         let (rows, labels) = fm.present(&input.labels);
-        if rows.is_empty() || fm.names.is_empty() {
+        if rows.is_empty() {
             continue;
         }
-        let keep = most_variable(&rows, MAX_HEATMAP_FEATURES);
-        let sub: Vec<Vec<f64>> = rows
-            .iter()
-            .map(|r| keep.iter().map(|&j| r[j]).collect())
-            .collect();
-        let names: Vec<String> = keep.iter().map(|&j| fm.names[j].clone()).collect();
-        let shown = if keep.len() < fm.names.len() {
-            format!(
-                "the {} most variable of {} features",
-                keep.len(),
-                fm.names.len()
-            )
-        } else {
-            format!("all {} features", fm.names.len())
-        };
-        corr_figs.push(PlannedFigure {
-            stem: format!("figures/correlation-{}", slug(&fm.modality)),
+        let d = centroid_distances(&rows, &labels, k);
+        let r = relative(&d);
+        figs.push(PlannedFigure {
+            stem: format!("figures/centroids-{}", slug(&fm.modality)),
             caption: format!(
-                "Pearson correlation between the {} features ({shown}) over {} tracks.",
-                fm.modality,
-                rows.len()
+                "Euclidean distance between class centroids of the z-scored {} features; \
+                 small values mean the classes are hard to separate with this modality.",
+                fm.modality
             ),
             figure: AnyFigure::Heatmap(Heatmap {
-                title: format!("Feature correlation: {}", fm.modality),
-                row_axis: "feature".into(),
-                col_axis: "feature".into(),
-                rows: names.clone(),
-                cols: names,
-                values: correlation(&sub),
-                scale: ColorScale::Diverging { limit: 1.0 },
-                annotate: (keep.len() <= 12).then_some(2),
-                colorbar: "Pearson r".into(),
-                note: format!("{shown}; {} tracks", rows.len()),
+                title: format!("Class-centroid distances: {}", fm.modality),
+                row_axis: "class".into(),
+                col_axis: "class".into(),
+                rows: input.classes.clone(),
+                cols: input.classes.clone(),
+                values: d.clone(),
+                scale: ColorScale::Sequential {
+                    lo: 0.0,
+                    hi: d
+                        .iter()
+                        .flatten()
+                        .copied()
+                        .filter(|v| v.is_finite())
+                        .fold(0.0, f64::max)
+                        .max(1e-12),
+                },
+                annotate: (k <= 16).then_some(2),
+                colorbar: "distance (z-scored features)".into(),
+                note: format!("{} features", fm.names.len()),
             }),
         });
-        // PCA of the z-scored labelled tracks.
-        let mut z: Vec<Vec<f64>> = Vec::new();
-        let mut groups: Vec<usize> = Vec::new();
-        for (r, l) in rows.iter().zip(&labels) {
-            if let Some(l) = l.filter(|l| *l < k) {
-                z.push(r.clone());
-                groups.push(l);
-            }
-        }
-        if z.len() >= 3 && fm.names.len() >= 2 {
-            standardize(&mut z);
-            let p = pca(&z, 2)?;
-            let proj = p.transform(&z);
-            pca_notes.push(format!(
-                "{}: PC1 and PC2 explain {:.1} % and {:.1} % of the variance of the z-scored features.",
-                fm.modality,
-                100.0 * p.explained_variance_ratio[0],
-                100.0 * p.explained_variance_ratio[1]
-            ));
-            pca_figs.push(PlannedFigure {
-                stem: format!("figures/pca-{}", slug(&fm.modality)),
-                caption: format!(
-                    "PCA of the z-scored {} features ({} features, {} labelled tracks), coloured by class.",
-                    fm.modality,
-                    fm.names.len(),
-                    z.len()
-                ),
-                figure: AnyFigure::Scatter(ScatterChart {
-                    title: format!("PCA projection: {} features", fm.modality),
-                    x_axis: format!("PC1 ({:.1} % of variance)", 100.0 * p.explained_variance_ratio[0]),
-                    y_axis: format!("PC2 ({:.1} % of variance)", 100.0 * p.explained_variance_ratio[1]),
-                    points: proj.iter().map(|r| (r[0], r[1])).collect(),
-                    group_of: groups.clone(),
-                    groups: input.classes.clone(),
-                    legend: "class".into(),
-                    annotations: Vec::new(),
-                    diagonal: false,
-                }),
-            });
-            if input.tsne && z.len() >= 10 {
-                let step = z.len().div_ceil(TSNE_MAX_TRACKS);
-                let keep: Vec<usize> = (0..z.len()).step_by(step).collect();
-                let sub: Vec<Vec<f64>> = keep.iter().map(|&i| z[i].clone()).collect();
-                let dims = TSNE_PCA_DIMS.min(fm.names.len()).min(sub.len() - 1);
-                let reduced = if dims < fm.names.len() {
-                    pca(&sub, dims)?.transform(&sub)
-                } else {
-                    sub
-                };
-                let (y, kl) = super::tsne::tsne(&reduced, TSNE_PERPLEXITY, 0);
-                tsne_figs.push(PlannedFigure {
-                    stem: format!("figures/tsne-{}", slug(&fm.modality)),
-                    caption: format!(
-                        "t-SNE of the z-scored {} features ({}, perplexity {}, \
-                         {} iterations, KL divergence {kl:.3}) for {} labelled tracks{}, coloured by class. \
-                         Distances between clusters are not meaningful in t-SNE; neighbourhoods are.",
-                        fm.modality,
-                        if dims < fm.names.len() {
-                            format!("first {dims} principal components")
-                        } else {
-                            format!("all {dims} features")
-                        },
-                        TSNE_PERPLEXITY.min((keep.len() - 1) as f64 / 3.0),
-                        super::tsne::ITERATIONS,
-                        keep.len(),
-                        if step > 1 {
-                            format!(" (every {step}th of {})", z.len())
-                        } else {
-                            String::new()
-                        }
-                    ),
-                    figure: AnyFigure::Scatter(ScatterChart {
-                        title: format!("t-SNE projection: {} features", fm.modality),
-                        x_axis: "t-SNE 1".into(),
-                        y_axis: "t-SNE 2".into(),
-                        points: y.iter().map(|r| (r[0], r[1])).collect(),
-                        group_of: keep.iter().map(|&i| groups[i]).collect(),
-                        groups: input.classes.clone(),
-                        legend: "class".into(),
-                        annotations: Vec::new(),
-                        diagonal: false,
-                    }),
-                });
-            }
-        }
+        per_mod.push((fm.modality.clone(), d, r));
     }
-    if !corr_figs.is_empty() {
-        sections.push(Section {
-            id: "correlation".into(),
-            title: "Feature correlation".into(),
-            intro: Vec::new(),
-            tables: Vec::new(),
-            figures: corr_figs,
-        });
+    let mut t = Table {
+        id: "eda-centroids".into(),
+        title: "Distances between class centroids per modality".into(),
+        stub: vec!["class pair".into()],
+        columns: Vec::new(),
+        spans: per_mod.iter().map(|(m, _, _)| (m.clone(), 2)).collect(),
+        rows: Vec::new(),
+        legend: vec![
+            "Euclidean distance between the centroids of two classes in the z-scored features, and relative to the modality's mean distance between classes (1 = an average pair). A pair that is close in one modality and far in another (e.g. Q3 sad and Q4 calm: close in audio, apart in lyrics) is where fusion helps.".into(),
+        ],
+    };
+    for _ in &per_mod {
+        t.columns.push("distance".into());
+        t.columns.push("relative".into());
     }
-
-    // Class-centroid distances per modality.
-    if k >= 2 && !input.features.is_empty() {
-        let mut figs = Vec::new();
-        // (modality, distances [k][k], relative distances [k][k])
-        type PerModality = (String, Vec<Vec<f64>>, Vec<Vec<f64>>);
-        let mut per_mod: Vec<PerModality> = Vec::new();
-        for fm in input.features.iter() {
-            let (rows, labels) = fm.present(&input.labels);
-            if rows.is_empty() {
-                continue;
+    let mut pairs = Vec::new();
+    for i in 0..k {
+        for j in (i + 1)..k {
+            pairs.push((i, j));
+            let mut cells = Vec::new();
+            for (_, d, r) in &per_mod {
+                cells.push(count_cell(d[i][j], 3));
+                cells.push(count_cell(r[i][j], 3));
             }
-            let d = centroid_distances(&rows, &labels, k);
-            let r = relative(&d);
-            figs.push(PlannedFigure {
-                stem: format!("figures/centroids-{}", slug(&fm.modality)),
-                caption: format!(
-                    "Euclidean distance between class centroids of the z-scored {} features; \
-                     small values mean the classes are hard to separate with this modality.",
-                    fm.modality
-                ),
-                figure: AnyFigure::Heatmap(Heatmap {
-                    title: format!("Class-centroid distances: {}", fm.modality),
-                    row_axis: "class".into(),
-                    col_axis: "class".into(),
-                    rows: input.classes.clone(),
-                    cols: input.classes.clone(),
-                    values: d.clone(),
-                    scale: ColorScale::Sequential {
-                        lo: 0.0,
-                        hi: d
-                            .iter()
-                            .flatten()
-                            .copied()
-                            .filter(|v| v.is_finite())
-                            .fold(0.0, f64::max)
-                            .max(1e-12),
-                    },
-                    annotate: (k <= 16).then_some(2),
-                    colorbar: "distance (z-scored features)".into(),
-                    note: format!("{} features", fm.names.len()),
-                }),
-            });
-            per_mod.push((fm.modality.clone(), d, r));
-        }
-        let mut t = Table {
-            id: "eda-centroids".into(),
-            title: "Distances between class centroids per modality".into(),
-            stub: vec!["class pair".into()],
-            columns: Vec::new(),
-            spans: per_mod.iter().map(|(m, _, _)| (m.clone(), 2)).collect(),
-            rows: Vec::new(),
-            legend: vec![
-                "Euclidean distance between the centroids of two classes in the z-scored features, and relative to the modality's mean distance between classes (1 = an average pair). A pair that is close in one modality and far in another (e.g. Q3 sad and Q4 calm: close in audio, apart in lyrics) is where fusion helps.".into(),
-            ],
-        };
-        for _ in &per_mod {
-            t.columns.push("distance".into());
-            t.columns.push("relative".into());
-        }
-        let mut pairs = Vec::new();
-        for i in 0..k {
-            for j in (i + 1)..k {
-                pairs.push((i, j));
-                let mut cells = Vec::new();
-                for (_, d, r) in &per_mod {
-                    cells.push(count_cell(d[i][j], 3));
-                    cells.push(count_cell(r[i][j], 3));
-                }
-                t.rows.push(Row {
-                    stub: vec![format!("{} – {}", input.classes[i], input.classes[j])],
-                    cells,
-                });
-            }
-        }
-        let mut intro = Vec::new();
-        for (m, _, r) in &per_mod {
-            if let Some(&(i, j)) = pairs
-                .iter()
-                .filter(|(i, j)| r[*i][*j].is_finite())
-                .min_by(|a, b| r[a.0][a.1].total_cmp(&r[b.0][b.1]))
-            {
-                let mut s = format!(
-                    "Closest pair in {m}: {} – {} (relative distance {:.2})",
-                    input.classes[i], input.classes[j], r[i][j]
-                );
-                for (m2, _, r2) in per_mod.iter().filter(|(m2, _, _)| m2 != m) {
-                    let _ = write!(s, "; in {m2} {:.2}", r2[i][j]);
-                }
-                s.push('.');
-                intro.push(s);
-            }
-        }
-        if per_mod.len() >= 2 {
-            let (ma, _, ra) = &per_mod[0];
-            let (mb, _, rb) = &per_mod[1];
-            let closest = pairs
-                .iter()
-                .filter(|(i, j)| ra[*i][*j].is_finite())
-                .min_by(|a, b| ra[a.0][a.1].total_cmp(&ra[b.0][b.1]))
-                .copied();
-            figs.push(PlannedFigure {
-                stem: "figures/centroids-by-modality".into(),
-                caption: format!(
-                    "Relative class-centroid distance of each class pair in {ma} (x) and {mb} (y). \
-                     Pairs above the diagonal are better separated by {mb}, below by {ma}."
-                ),
-                figure: AnyFigure::Scatter(ScatterChart {
-                    title: format!("Class-pair separation: {ma} vs {mb}"),
-                    x_axis: format!("{ma}: relative centroid distance"),
-                    y_axis: format!("{mb}: relative centroid distance"),
-                    points: pairs.iter().map(|&(i, j)| (ra[i][j], rb[i][j])).collect(),
-                    group_of: pairs
-                        .iter()
-                        .map(|p| usize::from(Some(*p) != closest))
-                        .collect(),
-                    groups: vec![format!("closest in {ma}"), "other pairs".into()],
-                    legend: "class pair".into(),
-                    annotations: pairs
-                        .iter()
-                        .map(|&(i, j)| {
-                            format!("{}–{}", short(&input.classes[i]), short(&input.classes[j]))
-                        })
-                        .collect(),
-                    diagonal: true,
-                }),
-            });
-        }
-        sections.push(Section {
-            id: "centroids".into(),
-            title: "Class-centroid distances per modality".into(),
-            intro,
-            tables: vec![t],
-            figures: figs,
-        });
-    }
-
-    // Keywords.
-    if input.keywords.iter().any(|k| !k.is_empty()) {
-        let panels: Vec<(String, Vec<(String, f64)>)> = input
-            .classes
-            .iter()
-            .zip(&input.keywords)
-            .map(|(c, kw)| (c.clone(), kw.iter().take(KEYWORDS_SHOWN).cloned().collect()))
-            .collect();
-        let mut t = Table {
-            id: "eda-keywords".into(),
-            title: "Top lyrics keywords per class".into(),
-            stub: vec!["class".into(), "keywords (score)".into()],
-            columns: Vec::new(),
-            spans: Vec::new(),
-            rows: Vec::new(),
-            legend: vec![input.keyword_method.clone()],
-        };
-        for (c, kw) in &panels {
             t.rows.push(Row {
-                stub: vec![
-                    c.clone(),
-                    kw.iter()
-                        .map(|(w, s)| format!("{w} ({s:.3})"))
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                ],
-                cells: Vec::new(),
+                stub: vec![format!("{} – {}", input.classes[i], input.classes[j])],
+                cells,
             });
         }
-        sections.push(Section {
-            id: "keywords".into(),
-            title: "Top keywords per class".into(),
-            intro: Vec::new(),
-            tables: vec![t],
-            figures: vec![PlannedFigure {
-                stem: "figures/keywords".into(),
-                caption: format!(
-                    "The {KEYWORDS_SHOWN} highest-scoring lyrics words of each class."
-                ),
-                figure: AnyFigure::HBars(HBarPanels {
-                    title: format!("Top lyrics keywords per class: {}", input.dataset),
-                    x_axis: input.keyword_score.clone(),
-                    panels,
-                }),
-            }],
-        });
     }
-
-    if !pca_figs.is_empty() {
-        sections.push(Section {
-            id: "pca".into(),
-            title: "2-D projections (PCA)".into(),
-            intro: pca_notes,
-            tables: Vec::new(),
-            figures: pca_figs,
-        });
-    }
-    if !tsne_figs.is_empty() {
-        sections.push(Section {
-            id: "tsne".into(),
-            title: "2-D projections (t-SNE)".into(),
-            intro: Vec::new(),
-            tables: Vec::new(),
-            figures: tsne_figs,
-        });
-    }
-
-    if let Some(va) = &input.va {
-        let (points, labels): (Vec<(f64, f64)>, Vec<usize>) = va
-            .points
+    let mut intro = Vec::new();
+    for (m, _, r) in &per_mod {
+        if let Some(&(i, j)) = pairs
             .iter()
-            .zip(&input.labels)
-            .filter(|(p, _)| p.0.is_finite() && p.1.is_finite())
-            .filter_map(|(p, l)| l.filter(|l| *l < k).map(|l| (*p, l)))
-            .unzip();
-        if !points.is_empty() {
-            sections.push(Section {
-                id: "va".into(),
-                title: "Valence-arousal plane".into(),
-                intro: Vec::new(),
-                tables: Vec::new(),
-                figures: vec![PlannedFigure {
-                    stem: "figures/valence-arousal".into(),
-                    caption: format!(
-                        "{} labelled tracks in the valence-arousal plane, coloured by their class; the regions of the {} are drawn underneath.",
-                        points.len(),
-                        va.scheme
-                    ),
-                    figure: AnyFigure::Va(VaScatter {
-                        title: format!("Valence-arousal plane: {}", va.scheme),
-                        points,
-                        labels,
-                        classes: input.classes.clone(),
-                        regions: va.regions.clone(),
-                        valence_range: va.valence_range,
-                        arousal_range: va.arousal_range,
-                    }),
-                }],
-            });
+            .filter(|(i, j)| r[*i][*j].is_finite())
+            .min_by(|a, b| r[a.0][a.1].total_cmp(&r[b.0][b.1]))
+        {
+            let mut s = format!(
+                "Closest pair in {m}: {} – {} (relative distance {:.2})",
+                input.classes[i], input.classes[j], r[i][j]
+            );
+            for (m2, _, r2) in per_mod.iter().filter(|(m2, _, _)| m2 != m) {
+                let _ = write!(s, "; in {m2} {:.2}", r2[i][j]);
+            }
+            s.push('.');
+            intro.push(s);
         }
     }
-    Ok(sections)
+    if per_mod.len() >= 2 {
+        let (ma, _, ra) = &per_mod[0];
+        let (mb, _, rb) = &per_mod[1];
+        let closest = pairs
+            .iter()
+            .filter(|(i, j)| ra[*i][*j].is_finite())
+            .min_by(|a, b| ra[a.0][a.1].total_cmp(&ra[b.0][b.1]))
+            .copied();
+        figs.push(PlannedFigure {
+            stem: "figures/centroids-by-modality".into(),
+            caption: format!(
+                "Relative class-centroid distance of each class pair in {ma} (x) and {mb} (y). \
+                 Pairs above the diagonal are better separated by {mb}, below by {ma}."
+            ),
+            figure: AnyFigure::Scatter(ScatterChart {
+                title: format!("Class-pair separation: {ma} vs {mb}"),
+                x_axis: format!("{ma}: relative centroid distance"),
+                y_axis: format!("{mb}: relative centroid distance"),
+                points: pairs.iter().map(|&(i, j)| (ra[i][j], rb[i][j])).collect(),
+                group_of: pairs
+                    .iter()
+                    .map(|p| usize::from(Some(*p) != closest))
+                    .collect(),
+                groups: vec![format!("closest in {ma}"), "other pairs".into()],
+                legend: "class pair".into(),
+                annotations: pairs
+                    .iter()
+                    .map(|&(i, j)| {
+                        format!("{}–{}", short(&input.classes[i]), short(&input.classes[j]))
+                    })
+                    .collect(),
+                diagonal: true,
+            }),
+        });
+    }
+    Some(Section {
+        id: "centroids".into(),
+        title: "Class-centroid distances per modality".into(),
+        intro,
+        tables: vec![t],
+        figures: figs,
+    })
+}
+
+/// The top lyrics keywords of each class: a table and bar panels.
+fn keyword_section(input: &EdaInput) -> Option<Section> {
+    if !input.keywords.iter().any(|k| !k.is_empty()) {
+        return None;
+    }
+    let panels: Vec<(String, Vec<(String, f64)>)> = input
+        .classes
+        .iter()
+        .zip(&input.keywords)
+        .map(|(c, kw)| (c.clone(), kw.iter().take(KEYWORDS_SHOWN).cloned().collect()))
+        .collect();
+    let mut t = Table {
+        id: "eda-keywords".into(),
+        title: "Top lyrics keywords per class".into(),
+        stub: vec!["class".into(), "keywords (score)".into()],
+        columns: Vec::new(),
+        spans: Vec::new(),
+        rows: Vec::new(),
+        legend: vec![input.keyword_method.clone()],
+    };
+    for (c, kw) in &panels {
+        t.rows.push(Row {
+            stub: vec![
+                c.clone(),
+                kw.iter()
+                    .map(|(w, s)| format!("{w} ({s:.3})"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ],
+            cells: Vec::new(),
+        });
+    }
+    Some(Section {
+        id: "keywords".into(),
+        title: "Top keywords per class".into(),
+        intro: Vec::new(),
+        tables: vec![t],
+        figures: vec![PlannedFigure {
+            stem: "figures/keywords".into(),
+            caption: format!("The {KEYWORDS_SHOWN} highest-scoring lyrics words of each class."),
+            figure: AnyFigure::HBars(HBarPanels {
+                title: format!("Top lyrics keywords per class: {}", input.dataset),
+                x_axis: input.keyword_score.clone(),
+                panels,
+            }),
+        }],
+    })
+}
+
+/// The labelled tracks in the valence-arousal plane over the scheme's
+/// regions.
+fn va_section(input: &EdaInput) -> Option<Section> {
+    let k = input.classes.len();
+    let va = input.va.as_ref()?;
+    let (points, labels): (Vec<(f64, f64)>, Vec<usize>) = va
+        .points
+        .iter()
+        .zip(&input.labels)
+        .filter(|(p, _)| p.0.is_finite() && p.1.is_finite())
+        .filter_map(|(p, l)| l.filter(|l| *l < k).map(|l| (*p, l)))
+        .unzip();
+    if points.is_empty() {
+        return None;
+    }
+    Some(Section {
+        id: "va".into(),
+        title: "Valence-arousal plane".into(),
+        intro: Vec::new(),
+        tables: Vec::new(),
+        figures: vec![PlannedFigure {
+            stem: "figures/valence-arousal".into(),
+            caption: format!(
+                "{} labelled tracks in the valence-arousal plane, coloured by their class; the regions of the {} are drawn underneath.",
+                points.len(),
+                va.scheme
+            ),
+            figure: AnyFigure::Va(VaScatter {
+                title: format!("Valence-arousal plane: {}", va.scheme),
+                points,
+                labels,
+                classes: input.classes.clone(),
+                regions: va.regions.clone(),
+                valence_range: va.valence_range,
+                arousal_range: va.arousal_range,
+            }),
+        }],
+    })
 }
 
 /// A class name's first word ("Q3 sad" or "Q3_sad" -> "Q3"), for dense

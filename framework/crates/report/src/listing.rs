@@ -270,15 +270,45 @@ fn indent(t: &str) -> String {
 
 /// `mer show` as text.
 pub fn show_trial(d: &TrialDetail) -> String {
-    let t = &d.trial;
     let mut s = String::new();
+    write_identity(&mut s, d);
+    write_final_metrics(&mut s, d);
+    write_confusion(&mut s, d);
+    write_skipped(&mut s, d);
+    let training = training_summary(&d.metrics);
+    if !training.is_empty() {
+        let _ = writeln!(
+            s,
+            "\ntraining (per fold: epochs run, the epoch with the lowest validation loss)"
+        );
+        s.push_str(&training);
+    }
+    if !d.artifacts.is_empty() {
+        let _ = writeln!(s, "\nartifacts");
+        for a in &d.artifacts {
+            let _ = writeln!(
+                s,
+                "  {} {} ({} bytes, sha256 {})",
+                a.kind,
+                a.path,
+                a.bytes,
+                &a.sha256[..12.min(a.sha256.len())]
+            );
+        }
+    }
+    s
+}
+
+/// The trial's identity, status, origin, dataset and provenance.
+fn write_identity(s: &mut String, d: &TrialDetail) {
+    let t = &d.trial;
     let _ = writeln!(s, "trial {}  key {}", t.id, t.key);
     let field = |s: &mut String, k: &str, v: &str| {
         let _ = writeln!(s, "  {k:<12} {v}");
     };
-    field(&mut s, "experiment", &t.experiment);
+    field(s, "experiment", &t.experiment);
     field(
-        &mut s,
+        s,
         "config",
         &format!(
             "{}/{}/{}/{} seed={}",
@@ -287,10 +317,10 @@ pub fn show_trial(d: &TrialDetail) -> String {
     );
     let params = params_text(&t.params_json);
     if !params.is_empty() {
-        field(&mut s, "settings", &params);
+        field(s, "settings", &params);
     }
     field(
-        &mut s,
+        s,
         "status",
         &format!(
             "{} ({} attempt(s){}{})",
@@ -306,20 +336,16 @@ pub fn show_trial(d: &TrialDetail) -> String {
         ),
     );
     if let Some(o) = t.origin_trial_id {
-        field(
-            &mut s,
-            "origin",
-            &format!("{} of trial {o}", t.reason.as_str()),
-        );
+        field(s, "origin", &format!("{} of trial {o}", t.reason.as_str()));
     }
     field(
-        &mut s,
+        s,
         "dataset",
         &format!("fingerprint {}", t.dataset_fingerprint),
     );
     if let Some(p) = &d.provenance {
         field(
-            &mut s,
+            s,
             "built from",
             &format!(
                 "mer {} git {}{} ({})",
@@ -334,7 +360,7 @@ pub fn show_trial(d: &TrialDetail) -> String {
             ),
         );
         field(
-            &mut s,
+            s,
             "ran on",
             &format!(
                 "{} ({}), {} thread(s), backend {}",
@@ -342,7 +368,7 @@ pub fn show_trial(d: &TrialDetail) -> String {
             ),
         );
         field(
-            &mut s,
+            s,
             "spec",
             &format!(
                 "{} (blake3 {})",
@@ -352,10 +378,13 @@ pub fn show_trial(d: &TrialDetail) -> String {
         );
     }
     if let Some(e) = &t.error {
-        field(&mut s, "error", e);
+        field(s, "error", e);
     }
+}
 
-    // Final metrics, test then train: mean ± std over folds, then per fold.
+/// Final metrics, test then train: mean ± std over folds, then per fold.
+fn write_final_metrics(s: &mut String, d: &TrialDetail) {
+    let t = &d.trial;
     for split in [Split::Test, Split::Train] {
         let mut by_name: BTreeMap<&str, BTreeMap<i64, f64>> = BTreeMap::new();
         for m in d
@@ -401,38 +430,46 @@ pub fn show_trial(d: &TrialDetail) -> String {
             let _ = writeln!(s, "  {line}");
         }
     }
+}
 
-    if let Some(classes) = &t.classes {
-        let k = classes.len();
-        let mut cm = vec![vec![0u64; k]; k];
-        let mut n = 0;
-        for p in d.predictions.iter().filter(|p| p.target == "class") {
-            let (a, b) = (p.y_true as usize, p.y_pred as usize);
-            if a < k && b < k {
-                cm[a][b] += 1;
-                n += 1;
-            }
-        }
-        if n > 0 {
-            let _ = writeln!(
-                s,
-                "\nconfusion matrix (test predictions of all folds; rows = true, columns = predicted)"
-            );
-            let mut header = vec![String::new()];
-            header.extend(classes.iter().cloned());
-            let rows: Vec<Vec<String>> = (0..k)
-                .map(|i| {
-                    let mut r = vec![classes[i].clone()];
-                    r.extend(cm[i].iter().map(|c| c.to_string()));
-                    r
-                })
-                .collect();
-            let h: Vec<&str> = header.iter().map(|s| s.as_str()).collect();
-            for line in text_table(&h, &rows).lines() {
-                let _ = writeln!(s, "  {line}");
-            }
+/// The confusion matrix of the test predictions of all folds.
+fn write_confusion(s: &mut String, d: &TrialDetail) {
+    let Some(classes) = &d.trial.classes else {
+        return;
+    };
+    let k = classes.len();
+    let mut cm = vec![vec![0u64; k]; k];
+    let mut n = 0;
+    for p in d.predictions.iter().filter(|p| p.target == "class") {
+        let (a, b) = (p.y_true as usize, p.y_pred as usize);
+        if a < k && b < k {
+            cm[a][b] += 1;
+            n += 1;
         }
     }
+    if n > 0 {
+        let _ = writeln!(
+            s,
+            "\nconfusion matrix (test predictions of all folds; rows = true, columns = predicted)"
+        );
+        let mut header = vec![String::new()];
+        header.extend(classes.iter().cloned());
+        let rows: Vec<Vec<String>> = (0..k)
+            .map(|i| {
+                let mut r = vec![classes[i].clone()];
+                r.extend(cm[i].iter().map(|c| c.to_string()));
+                r
+            })
+            .collect();
+        let h: Vec<&str> = header.iter().map(|s| s.as_str()).collect();
+        for line in text_table(&h, &rows).lines() {
+            let _ = writeln!(s, "  {line}");
+        }
+    }
+}
+
+/// The tracks the trial left out, by stage (the first ten listed).
+fn write_skipped(s: &mut String, d: &TrialDetail) {
     if !d.skipped.is_empty() {
         let mut by_stage: BTreeMap<&str, usize> = BTreeMap::new();
         for k in &d.skipped {
@@ -459,28 +496,6 @@ pub fn show_trial(d: &TrialDetail) -> String {
             );
         }
     }
-    let training = training_summary(&d.metrics);
-    if !training.is_empty() {
-        let _ = writeln!(
-            s,
-            "\ntraining (per fold: epochs run, the epoch with the lowest validation loss)"
-        );
-        s.push_str(&training);
-    }
-    if !d.artifacts.is_empty() {
-        let _ = writeln!(s, "\nartifacts");
-        for a in &d.artifacts {
-            let _ = writeln!(
-                s,
-                "  {} {} ({} bytes, sha256 {})",
-                a.kind,
-                a.path,
-                a.bytes,
-                &a.sha256[..12.min(a.sha256.len())]
-            );
-        }
-    }
-    s
 }
 
 /// `f1_class_2` -> `f1_class_2 (Q3_sad)` when the class names are known.
