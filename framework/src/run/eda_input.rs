@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use mer_audio::{self as audio, FeatureSet};
 use mer_data::labels::{self, FittedLabels, LabelScheme};
 use mer_data::{self as data, Dataset, LoadContext};
-use mer_report::eda::{EdaInput, FeatureMatrix, VaInput};
+use mer_report::eda::{EdaInput, ModalityFeatures, VaInput};
 use mer_report::plot::Regions;
 use mer_spec::Spec;
 use mer_text::{self as text, KeywordMethod, Representation, TextFeatureConfig};
@@ -93,7 +93,7 @@ pub fn eda_input(spec: &Spec, opts: &EdaOptions) -> Result<EdaInput, EdaError> {
     let ctx = LoadContext {
         cache_dir: opts.cache_dir.clone(),
     };
-    progress.log(&format!("loading dataset {}", super::dataset_kind(&cfg)));
+    progress.log(&format!("loading dataset {}", cfg.kind_name()));
     let ds = data::load(&cfg, &ctx).map_err(RunError::from)?;
     let provides = cfg.provides();
 
@@ -141,14 +141,15 @@ fn audio_matrix(
     ds: &Dataset,
     cache_dir: &std::path::Path,
     progress: &Progress,
-) -> Result<FeatureMatrix, EdaError> {
+) -> Result<ModalityFeatures, EdaError> {
     let mut cfg = spec.settings.features.audio.clone();
     if !matches!(cfg.set, FeatureSet::Seed37 | FeatureSet::Extended) {
         cfg.set = FeatureSet::Seed37;
     }
     // A bad file leaves a gap in EDA rather than stopping it.
     cfg.on_bad_audio = audio::OnBadAudio::Skip;
-    let columns = super::extract_audio(ds, std::slice::from_ref(&cfg), cache_dir, progress)?;
+    let columns =
+        super::prepare::extract_audio(ds, std::slice::from_ref(&cfg), cache_dir, progress)?;
     let column = columns
         .into_values()
         .next()
@@ -162,7 +163,7 @@ fn audio_matrix(
             _ => Vec::new(),
         })
         .collect();
-    Ok(FeatureMatrix {
+    Ok(ModalityFeatures {
         modality: "audio".into(),
         names: audio::feature_names(&cfg),
         rows,
@@ -170,7 +171,7 @@ fn audio_matrix(
 }
 
 /// TF-IDF vectors of the lyrics, an empty row for a track without lyrics.
-fn text_matrix(spec: &Spec, ds: &Dataset) -> Result<FeatureMatrix, EdaError> {
+fn text_matrix(spec: &Spec, ds: &Dataset) -> Result<ModalityFeatures, EdaError> {
     let from_spec = &spec.settings.features.text;
     let cfg = TextFeatureConfig {
         representation: Representation::Tfidf,
@@ -192,7 +193,7 @@ fn text_matrix(spec: &Spec, ds: &Dataset) -> Result<FeatureMatrix, EdaError> {
             _ => Vec::new(),
         })
         .collect();
-    Ok(FeatureMatrix {
+    Ok(ModalityFeatures {
         modality: "lyrics".into(),
         names: tf.names().to_vec(),
         rows,

@@ -17,10 +17,13 @@ mod ensemble;
 mod neural;
 pub mod pipeline;
 pub mod predict;
-
+mod prepare;
 pub mod progress;
 pub mod provenance;
+mod rerun;
 pub mod worker;
+
+pub use rerun::rerun;
 
 pub use artifacts::artifacts_root;
 pub use mer_model::neural::ComputeDevice;
@@ -28,19 +31,17 @@ pub use mer_model::neural::ComputeDevice;
 use std::collections::BTreeMap;
 use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use mer_audio::{self as audio, AudioFeatureConfig};
-use mer_data::{self as data, Dataset, DatasetConfig, LoadContext};
-use mer_report::rerun::{RerunReport, same};
+use mer_data::{DatasetConfig, LoadContext};
 use mer_spec::{Plan, TrialConfig, TrialKey};
 use mer_store::{
-    MetricRow, NewDataset, NewSweep, NewTrial, PredictionRow, Store, StoreError, SweepStatus,
-    TrialReason, TrialRow, TrialStatus,
+    MetricRow, NewDataset, NewSweep, NewTrial, Store, StoreError, SweepStatus, TrialReason,
+    TrialRow, TrialStatus,
 };
-use pipeline::{AudioColumn, TrialData};
+use prepare::{Prepared, TextFiles, load_datasets, prepare_features};
 use progress::Progress;
 
 /// How often a running sweep refreshes the heartbeat of its trials.
@@ -52,9 +53,9 @@ pub enum RunError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("loading the dataset: {0}")]
-    Data(#[from] data::DataError),
+    Data(#[from] mer_data::DataError),
     #[error("audio features: {0}")]
-    Audio(#[from] audio::AudioError),
+    Audio(#[from] mer_audio::AudioError),
     #[error("trial {trial}: stored config cannot be read: {source}")]
     StoredConfig {
         trial: i64,
@@ -171,172 +172,6 @@ impl std::fmt::Display for SweepSummary {
     }
 }
 
-/// Loads each distinct dataset of `configs` once.
-fn load_datasets<'a>(
-    configs: impl Iterator<Item = &'a DatasetConfig>,
-    ctx: &LoadContext,
-    progress: &Progress,
-) -> Result<BTreeMap<String, Arc<Dataset>>, RunError> {
-    let mut out = BTreeMap::new();
-    for cfg in configs {
-        let id = serde_json::to_string(cfg).expect("dataset configs serialise");
-        if out.contains_key(&id) {
-            continue;
-        }
-        progress.log(&format!("loading dataset {}", dataset_kind(cfg)));
-        let ds = data::load(cfg, ctx)?;
-        progress.log(&format!(
-            "dataset {}: {} tracks, fingerprint {}",
-            ds.name,
-            ds.tracks.len(),
-            &ds.fingerprint[..12.min(ds.fingerprint.len())]
-        ));
-        out.insert(id, Arc::new(ds));
-    }
-    Ok(out)
-}
-
-fn dataset_kind(cfg: &DatasetConfig) -> String {
-    serde_json::to_value(cfg)
-        .ok()
-        .and_then(|v| v.get("kind").and_then(|k| k.as_str()).map(str::to_string))
-        .unwrap_or_else(|| "dataset".into())
-}
-
-/// Extracts (or reads from the cache) the audio features every config needs.
-fn extract_audio(
-    dataset: &Dataset,
-    configs: &[AudioFeatureConfig],
-    cache_dir: &std::path::Path,
-    progress: &Progress,
-) -> Result<BTreeMap<String, Arc<AudioColumn>>, RunError> {
-    let cache = audio::FeatureCache::open(cache_dir.join("features"))?;
-    let mut out = BTreeMap::new();
-    for cfg in configs {
-        let id = cfg.extractor_id();
-        if out.contains_key(&id) {
-            continue;
-        }
-        let paths: Vec<Option<PathBuf>> = dataset.tracks.iter().map(|t| t.audio.clone()).collect();
-        let present: Vec<PathBuf> = paths.iter().flatten().cloned().collect();
-        let bar = progress.bar(present.len() as u64, "extracting audio features");
-        let (results, stats) =
-            audio::extract_many(&present, cfg, Some(&cache), &|n| bar.inc(n as u64));
-        bar.finish_and_clear();
-        progress.log(&format!(
-            "audio features {}: {} extracted, {} reused from the cache",
-            serde_json::to_string(&cfg.set)
-                .unwrap_or_default()
-                .trim_matches('"'),
-            stats.misses,
-            stats.hits
-        ));
-        let mut results = results.into_iter();
-        let mut column: AudioColumn = Vec::with_capacity(paths.len());
-        for p in &paths {
-            column.push(match p {
-                None => Err("the track has no audio file".to_string()),
-                Some(_) => match results.next().expect("one result per path") {
-                    Ok(f) => Ok(f),
-                    Err(e) if cfg.on_bad_audio == audio::OnBadAudio::Skip => Err(e.to_string()),
-                    Err(e) => return Err(RunError::Audio(e)),
-                },
-            });
-        }
-        out.insert(id, Arc::new(column));
-    }
-    Ok(out)
-}
-
-/// Everything the trials of a sweep read, prepared once.
-struct Prepared {
-    datasets: BTreeMap<String, Arc<Dataset>>,
-    audio: BTreeMap<String, BTreeMap<String, Arc<AudioColumn>>>,
-    text: TextFiles,
-    /// Threads each neural network trains on.
-    threads: usize,
-    device: ComputeDevice,
-}
-
-impl Prepared {
-    fn trial_data(&self, cfg: &TrialConfig) -> TrialData {
-        let id = serde_json::to_string(&cfg.dataset).expect("dataset configs serialise");
-        TrialData {
-            dataset: self.datasets[&id].clone(),
-            audio: self.audio.get(&id).cloned().unwrap_or_default(),
-            text: self.text.for_config(cfg),
-            members: Vec::new(),
-            threads: self.threads,
-            device: self.device,
-            new_tracks_from: None,
-        }
-    }
-}
-
-/// Lexicon and embedding files of the plan's text configs, read once and
-/// keyed by the text extractor id.
-#[derive(Default)]
-struct TextFiles(BTreeMap<String, Arc<mer_text::TextResources>>);
-
-impl TextFiles {
-    fn load<'a>(configs: impl Iterator<Item = &'a TrialConfig>) -> Result<TextFiles, RunError> {
-        let mut out = BTreeMap::new();
-        for c in configs {
-            if let Some(t) = &c.features.text
-                && let std::collections::btree_map::Entry::Vacant(e) = out.entry(t.extractor_id())
-            {
-                let r = mer_text::TextResources::load(t, std::path::Path::new(""))?;
-                e.insert(Arc::new(r));
-            }
-        }
-        Ok(TextFiles(out))
-    }
-
-    fn for_config(&self, cfg: &TrialConfig) -> Arc<mer_text::TextResources> {
-        cfg.features
-            .text
-            .as_ref()
-            .and_then(|t| self.0.get(&t.extractor_id()).cloned())
-            .unwrap_or_default()
-    }
-
-    /// The data a trial reads, for its key: the dataset's fingerprint and
-    /// the content hash of its lexicon / embeddings file, if any.
-    fn inputs_fingerprint(&self, cfg: &TrialConfig, dataset_fingerprint: &str) -> String {
-        match self.for_config(cfg).content_hash() {
-            Some(h) => format!("{dataset_fingerprint}+text:{h}"),
-            None => dataset_fingerprint.to_string(),
-        }
-    }
-}
-
-fn prepare_features(
-    datasets: BTreeMap<String, Arc<Dataset>>,
-    text: TextFiles,
-    configs: &[&TrialConfig],
-    cache_dir: &std::path::Path,
-    progress: &Progress,
-) -> Result<Prepared, RunError> {
-    let mut audio = BTreeMap::new();
-    for (id, ds) in &datasets {
-        let needed: Vec<AudioFeatureConfig> = configs
-            .iter()
-            .filter(|c| serde_json::to_string(&c.dataset).expect("serialises") == *id)
-            .filter_map(|c| c.features.audio.clone())
-            .collect();
-        if !needed.is_empty() {
-            audio.insert(id.clone(), extract_audio(ds, &needed, cache_dir, progress)?);
-        }
-    }
-    Ok(Prepared {
-        datasets,
-        audio,
-        text,
-        threads: 1,
-        device: ComputeDevice::Cpu,
-    })
-}
-
 /// One unit of work: a trial row to claim and run.
 struct Work {
     row: TrialRow,
@@ -375,7 +210,10 @@ pub fn sweep(plan: &Plan, store: &Store, opts: &SweepOptions) -> Result<SweepSum
         let row_id = store.ensure_dataset(&NewDataset {
             fingerprint: ds.fingerprint.clone(),
             name: ds.name.clone(),
-            kind: dataset_kind(&serde_json::from_str(id).expect("own serialisation")),
+            kind: serde_json::from_str::<DatasetConfig>(id)
+                .expect("own serialisation")
+                .kind_name()
+                .to_string(),
             n_tracks: ds.tracks.len() as i64,
             config_json: id.clone(),
             summary_json: serde_json::json!({ "tracks": ds.tracks.len() }).to_string(),
@@ -769,130 +607,6 @@ pub fn headline(metrics: &[MetricRow]) -> String {
         }
     }
     String::new()
-}
-
-/// Re-executes a stored trial's resolved config on the same data, records
-/// it as a new trial linked to the original, and compares the results.
-pub fn rerun(store: &Store, query: &str, opts: &SweepOptions) -> Result<RerunReport, RunError> {
-    let progress = Progress::new(opts.progress);
-    let origin = store.find_trial(query)?;
-    if origin.status != TrialStatus::Completed {
-        return Err(RunError::NotCompleted {
-            trial: origin.id,
-            status: origin.status,
-        });
-    }
-    let config: TrialConfig =
-        serde_json::from_str(&origin.config_json).map_err(|source| RunError::StoredConfig {
-            trial: origin.id,
-            source,
-        })?;
-    let ctx = LoadContext {
-        cache_dir: opts.cache_dir.clone(),
-    };
-    let datasets = load_datasets(std::iter::once(&config.dataset), &ctx, &progress)?;
-    let ds = datasets.values().next().expect("one dataset").clone();
-    if ds.fingerprint != origin.dataset_fingerprint {
-        return Err(RunError::DatasetChanged {
-            trial: origin.id,
-            recorded: origin.dataset_fingerprint.clone(),
-            now: ds.fingerprint.clone(),
-        });
-    }
-    let text_files = TextFiles::load(std::iter::once(&config))?;
-    let key = TrialKey::new(
-        &config,
-        &text_files.inputs_fingerprint(&config, &ds.fingerprint),
-    );
-    if key.0 != origin.key {
-        return Err(RunError::InputsChanged {
-            trial: origin.id,
-            recorded: origin.key.clone(),
-            now: key.0,
-        });
-    }
-    let mut prepared =
-        prepare_features(datasets, text_files, &[&config], &opts.cache_dir, &progress)?;
-    prepared.device = opts.device;
-    let row = store.add_rerun(&origin, TrialReason::Rerun, None)?;
-    let recorded_provenance = store.provenance(origin.id)?;
-    let work = [Work {
-        row: row.clone(),
-        config: config.clone(),
-    }];
-    let outcome = run_work(store, &work, &prepared, opts, &progress, |cfg, fp| {
-        let mut p = provenance::provenance("", "", "", &[cfg.seed], cfg, fp, 1);
-        if let Some(r) = &recorded_provenance {
-            p.spec_path = r.spec_path.clone();
-            p.spec_text = r.spec_text.clone();
-            p.spec_hash = r.spec_hash.clone();
-            p.seeds = r.seeds.clone();
-        }
-        p
-    })?;
-
-    let key = |m: &MetricRow| {
-        format!(
-            "{}/fold{}/{}{}",
-            m.split.as_str(),
-            m.fold,
-            m.epoch.map(|e| format!("epoch{e}/")).unwrap_or_default(),
-            m.name
-        )
-    };
-    let old: BTreeMap<String, f64> = store
-        .metrics(origin.id)?
-        .iter()
-        .map(|m| (key(m), m.value))
-        .collect();
-    let new: BTreeMap<String, f64> = store
-        .metrics(row.id)?
-        .iter()
-        .map(|m| (key(m), m.value))
-        .collect();
-    let mut names: Vec<&String> = old.keys().chain(new.keys()).collect();
-    names.sort();
-    names.dedup();
-    let metrics = names
-        .into_iter()
-        .map(|n| (n.clone(), old.get(n).copied(), new.get(n).copied()))
-        .collect();
-    let pred_key = |p: &PredictionRow| (p.fold, p.track_id.clone(), p.target.clone());
-    let old_p: BTreeMap<_, PredictionRow> = store
-        .predictions(origin.id)?
-        .into_iter()
-        .map(|p| (pred_key(&p), p))
-        .collect();
-    let new_p: BTreeMap<_, PredictionRow> = store
-        .predictions(row.id)?
-        .into_iter()
-        .map(|p| (pred_key(&p), p))
-        .collect();
-    let mut differing = old_p
-        .iter()
-        .filter(|(k, p)| new_p.get(*k).is_none_or(|q| !same_prediction(p, q)))
-        .count();
-    differing += new_p.keys().filter(|k| !old_p.contains_key(*k)).count();
-    Ok(RerunReport {
-        origin,
-        rerun_id: row.id,
-        metrics,
-        differing_predictions: differing,
-        rerun_error: outcome.failures.first().map(|f| f.2.clone()),
-    })
-}
-
-fn same_prediction(a: &PredictionRow, b: &PredictionRow) -> bool {
-    same(Some(a.y_true), Some(b.y_true))
-        && same(Some(a.y_pred), Some(b.y_pred))
-        && match (&a.scores, &b.scores) {
-            (Some(x), Some(y)) => {
-                x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same(Some(*p), Some(*q)))
-            }
-            (None, None) => true,
-            _ => false,
-        }
-        && a.extra == b.extra
 }
 
 /// Marks this process's running trials and sweeps as interrupted (for the

@@ -594,7 +594,7 @@ fn refit_classical(
     let ctx = mer_data::LoadContext {
         cache_dir: cache_dir.to_path_buf(),
     };
-    let datasets = super::load_datasets(std::iter::once(&cfg.dataset), &ctx, &progress)?;
+    let datasets = super::prepare::load_datasets(std::iter::once(&cfg.dataset), &ctx, &progress)?;
     let ds = datasets.values().next().expect("one dataset").clone();
     if ds.fingerprint != trial.dataset_fingerprint {
         return Err(super::RunError::DatasetChanged {
@@ -604,7 +604,7 @@ fn refit_classical(
         }
         .into());
     }
-    let text_files = super::TextFiles::load(std::iter::once(&cfg))?;
+    let text_files = super::prepare::TextFiles::load(std::iter::once(&cfg))?;
     let key = mer_spec::TrialKey::new(&cfg, &text_files.inputs_fingerprint(&cfg, &ds.fingerprint));
     if key.0 != trial.key {
         return Err(super::RunError::InputsChanged {
@@ -614,7 +614,8 @@ fn refit_classical(
         }
         .into());
     }
-    let prepared = super::prepare_features(datasets, text_files, &[&cfg], cache_dir, &progress)?;
+    let prepared =
+        super::prepare::prepare_features(datasets, text_files, &[&cfg], cache_dir, &progress)?;
     let mut data = prepared.trial_data(&cfg);
 
     // The new tracks join the dataset after its own, with their features.

@@ -22,7 +22,7 @@ use super::{ReportError, ReportFiles};
 /// Features of one modality: a name per column and a row per track, in the
 /// track order of [`EdaInput::labels`].
 #[derive(Debug, Clone, PartialEq)]
-pub struct FeatureMatrix {
+pub struct ModalityFeatures {
     /// `"audio"`, `"lyrics"`, ...
     pub modality: String,
     pub names: Vec<String>,
@@ -31,7 +31,7 @@ pub struct FeatureMatrix {
     pub rows: Vec<Vec<f64>>,
 }
 
-impl FeatureMatrix {
+impl ModalityFeatures {
     /// The rows of the tracks that have this modality, and their labels.
     pub fn present(&self, labels: &[Option<usize>]) -> (Vec<Vec<f64>>, Vec<Option<usize>>) {
         self.rows
@@ -65,7 +65,7 @@ pub struct EdaInput {
     /// Class of each track (`None`: unlabelled, left out of per-class views).
     pub labels: Vec<Option<usize>>,
     /// Feature matrices (audio, lyrics, ...), each with a row per track.
-    pub features: Vec<FeatureMatrix>,
+    pub features: Vec<ModalityFeatures>,
     /// Top keywords per class: `(word, score)` best first (empty: none).
     pub keywords: Vec<Vec<(String, f64)>>,
     /// What the keyword scores are, for the table's legend.
@@ -367,7 +367,7 @@ fn class_section(input: &EdaInput) -> Section {
 
 /// Pearson correlation of one modality's features (the most variable
 /// ones), over the tracks that have it.
-fn correlation_figure(fm: &FeatureMatrix, rows: &[Vec<f64>]) -> PlannedFigure {
+fn correlation_figure(fm: &ModalityFeatures, rows: &[Vec<f64>]) -> PlannedFigure {
     let keep = most_variable(rows, MAX_HEATMAP_FEATURES);
     let sub: Vec<Vec<f64>> = rows
         .iter()
@@ -409,7 +409,7 @@ fn correlation_figure(fm: &FeatureMatrix, rows: &[Vec<f64>]) -> PlannedFigure {
 /// line on the variance the two components explain.
 fn pca_figure(
     input: &EdaInput,
-    fm: &FeatureMatrix,
+    fm: &ModalityFeatures,
     z: &[Vec<f64>],
     groups: &[usize],
 ) -> Result<(PlannedFigure, String), PcaError> {
@@ -454,7 +454,7 @@ fn pca_figure(
 /// [`TSNE_MAX_TRACKS`], evenly spaced), coloured by class.
 fn tsne_figure(
     input: &EdaInput,
-    fm: &FeatureMatrix,
+    fm: &ModalityFeatures,
     z: &[Vec<f64>],
     groups: &[usize],
 ) -> Result<PlannedFigure, PcaError> {

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use mer_report::eda::{
-    EdaInput, FeatureMatrix, VaInput, centroid_distances, class_counts, correlation, relative,
+    EdaInput, ModalityFeatures, VaInput, centroid_distances, class_counts, correlation, relative,
     write_eda,
 };
 use mer_report::pca::{pca, standardize};
@@ -169,7 +169,7 @@ fn quiet_emotion_input() -> EdaInput {
         [0.0, 0.0, 1.0, 0.0],
         [0.0, 0.0, 0.0, 1.0],
     ];
-    let audio = FeatureMatrix {
+    let audio = ModalityFeatures {
         modality: "audio".into(),
         names: vec!["rms".into(), "tempo".into(), "mfcc_1".into()],
         rows: (0..n)
@@ -180,7 +180,7 @@ fn quiet_emotion_input() -> EdaInput {
             })
             .collect(),
     };
-    let text = FeatureMatrix {
+    let text = ModalityFeatures {
         modality: "lyrics".into(),
         names: vec!["gone".into(), "love".into(), "hurt".into(), "peace".into()],
         rows: (0..n)

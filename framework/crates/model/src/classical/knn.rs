@@ -62,20 +62,6 @@ impl KnnConfig {
     }
 }
 
-fn err(
-    what: fn(&'static str, String) -> ModelError,
-) -> impl Fn(smartcore::error::Failed) -> ModelError {
-    move |e| what("KNN", e.to_string())
-}
-
-fn fit_failed(model: &'static str, detail: String) -> ModelError {
-    ModelError::Fit { model, detail }
-}
-
-fn predict_failed(model: &'static str, detail: String) -> ModelError {
-    ModelError::Predict { model, detail }
-}
-
 impl FittedKnnClassifier {
     /// Neighbour-vote probabilities of each row of `x`.
     pub fn predict(&self, x: &Matrix) -> Result<ClassPrediction, ModelError> {
@@ -84,10 +70,11 @@ impl FittedKnnClassifier {
             .with_k(self.k)
             .with_algorithm(KNNAlgorithmName::LinearSearch)
             .with_weight(self.weights.smartcore());
-        let model = KNNClassifier::fit(&self.x.dense()?, &yi, params).map_err(err(fit_failed))?;
+        let model = KNNClassifier::fit(&self.x.dense()?, &yi, params)
+            .map_err(ModelError::fit_failed("KNN"))?;
         let probs = model
             .predict_proba(&x.dense()?)
-            .map_err(err(predict_failed))?;
+            .map_err(ModelError::predict_failed("KNN"))?;
         let scores = probs
             .iter()
             .map(|p| spread(p, &self.classes, self.n_classes, 0.0))
@@ -103,8 +90,10 @@ impl FittedKnnRegressor {
             .with_k(self.k)
             .with_algorithm(KNNAlgorithmName::LinearSearch)
             .with_weight(self.weights.smartcore());
-        let model =
-            KNNRegressor::fit(&self.x.dense()?, &self.y, params).map_err(err(fit_failed))?;
-        model.predict(&x.dense()?).map_err(err(predict_failed))
+        let model = KNNRegressor::fit(&self.x.dense()?, &self.y, params)
+            .map_err(ModelError::fit_failed("KNN"))?;
+        model
+            .predict(&x.dense()?)
+            .map_err(ModelError::predict_failed("KNN"))
     }
 }

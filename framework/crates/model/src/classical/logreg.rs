@@ -33,11 +33,8 @@ impl LogRegConfig {
     ) -> Result<FittedLogReg, ModelError> {
         let yi: Vec<i32> = y.iter().map(|&c| c as i32).collect();
         let params = LogisticRegressionParameters::default().with_alpha(1.0 / self.c);
-        let model =
-            LogisticRegression::fit(&x.dense()?, &yi, params).map_err(|e| ModelError::Fit {
-                model: "logistic regression",
-                detail: e.to_string(),
-            })?;
+        let model = LogisticRegression::fit(&x.dense()?, &yi, params)
+            .map_err(ModelError::fit_failed("logistic regression"))?;
         let coef = model.coefficients();
         let intercept = model.intercept();
         let (logits, features) = coef.shape();

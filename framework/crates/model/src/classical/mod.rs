@@ -62,6 +62,28 @@ impl MatrixExt for Matrix {
     }
 }
 
+impl ModelError {
+    /// A library's fit error, as `model` failing to fit.
+    pub(crate) fn fit_failed<E: std::fmt::Display>(
+        model: &'static str,
+    ) -> impl Fn(E) -> ModelError {
+        move |e| ModelError::Fit {
+            model,
+            detail: e.to_string(),
+        }
+    }
+
+    /// A library's prediction error, as `model` failing to predict.
+    pub(crate) fn predict_failed<E: std::fmt::Display>(
+        model: &'static str,
+    ) -> impl Fn(E) -> ModelError {
+        move |e| ModelError::Predict {
+            model,
+            detail: e.to_string(),
+        }
+    }
+}
+
 impl From<mer_core::RaggedRows> for ModelError {
     fn from(e: mer_core::RaggedRows) -> ModelError {
         ModelError::Shape(e.to_string())

@@ -34,13 +34,6 @@ pub struct FittedSvr {
     pub machine: Svm<f64, f64>,
 }
 
-fn fit_failed(model: &'static str) -> impl Fn(linfa_svm::SvmError) -> ModelError {
-    move |e| ModelError::Fit {
-        model,
-        detail: e.to_string(),
-    }
-}
-
 impl SvmConfig {
     /// One-vs-one SVC on `(x, y)`; `classes` are the present classes.
     pub fn fit_classifier(
@@ -71,7 +64,7 @@ impl SvmConfig {
             machines.push(
                 params
                     .fit(&linfa::Dataset::new(sub.array(), sub_y))
-                    .map_err(fit_failed("SVM"))?,
+                    .map_err(ModelError::fit_failed("SVM"))?,
             );
         }
         Ok(FittedSvc {
@@ -95,7 +88,7 @@ impl SvmConfig {
         };
         let machine = params
             .fit(&linfa::Dataset::new(x.array(), Array1::from(y.to_vec())))
-            .map_err(fit_failed("SVR"))?;
+            .map_err(ModelError::fit_failed("SVR"))?;
         Ok(FittedSvr { machine })
     }
 }
