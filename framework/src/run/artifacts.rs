@@ -16,7 +16,7 @@ use mer_model::train::scaler::StandardScaler;
 use mer_spec::TrialConfig;
 use mer_store::{ArtifactRow, Store};
 
-use super::neural::Preprocess;
+use super::preprocess::Preprocess;
 
 /// `model.json`: the trial's config and classes, and each fold's model.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -15,7 +15,7 @@ use mer_model::{Architecture, EnsembleConfig, EnsembleMethod, ModelConfig, Model
 use mer_spec::TrialConfig;
 use mer_store::{PredictionRow, Split, TrialResult};
 
-use super::pipeline::{
+use super::trial::{
     MemberResult, Output, Part, Skips, Target, TrialData, TrialError, TrialOutput, make_folds,
     record_split, split_manifest,
 };
@@ -227,7 +227,7 @@ fn stack(
     let xm = Matrix::from_rows(&train_x)?;
     let xt = Matrix::from_rows(x)?;
     let section = ModelSection::default();
-    let seed = super::pipeline::derive_seed(cfg.seed, "stacking", f);
+    let seed = super::trial::derive_seed(cfg.seed, "stacking", f);
     Ok(match cfg.task {
         Task::Classification => {
             let y: Vec<usize> = train_y.iter().map(Target::class).collect();

@@ -18,9 +18,11 @@ mod neural;
 pub mod pipeline;
 pub mod predict;
 mod prepare;
+mod preprocess;
 pub mod progress;
 pub mod provenance;
 mod rerun;
+pub mod trial;
 pub mod worker;
 
 pub use rerun::rerun;
@@ -539,7 +541,7 @@ fn member_results(
     store: &Store,
     cfg: &TrialConfig,
     inputs_fingerprint: impl Fn(&TrialConfig) -> String,
-) -> Result<Vec<pipeline::MemberResult>, String> {
+) -> Result<Vec<trial::MemberResult>, String> {
     let started = Instant::now();
     let mut out = Vec::new();
     for m in &cfg.members {
@@ -551,7 +553,7 @@ fn member_results(
                 .filter(|t| t.status == TrialStatus::Completed && t.reason != TrialReason::Rerun)
                 .max_by_key(|t| t.id);
             if let Some(t) = done {
-                out.push(pipeline::MemberResult {
+                out.push(trial::MemberResult {
                     trial_id: t.id,
                     config: m.clone(),
                     classes: t.classes.clone(),

@@ -28,7 +28,7 @@ use mer_store::{Store, TrialStatus};
 use mer_text::{self as text, FittedText, TextResources};
 
 use super::artifacts::{self, ArtifactError, ClassicalPreprocess, SavedFold, SavedModel};
-use super::neural::Preprocess;
+use super::preprocess::Preprocess;
 
 /// Why a prediction could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -41,7 +41,7 @@ pub enum PredictError {
     Refit {
         trial: i64,
         #[source]
-        source: super::pipeline::TrialError,
+        source: super::trial::TrialError,
     },
     #[error("trial {trial} is {status}; only completed trials have a model")]
     NotCompleted { trial: i64, status: TrialStatus },
@@ -642,7 +642,7 @@ fn refit_classical(
         trial: trial.id,
         source,
     })?;
-    let folds: Vec<&super::pipeline::NewPredictions> = out
+    let folds: Vec<&super::trial::NewPredictions> = out
         .new_predictions
         .iter()
         .filter(|p| fold.is_none_or(|k| p.fold == k))
@@ -661,7 +661,7 @@ fn refit_classical(
     let mut probabilities = true;
     for p in &folds {
         let rows: Vec<Vec<f64>> = match &p.output {
-            super::pipeline::Output::Classes(c) => match &c.scores {
+            super::trial::Output::Classes(c) => match &c.scores {
                 Some(s) => {
                     probabilities &= cfg.architecture != mer_model::Architecture::Svm;
                     s.clone()
@@ -675,7 +675,7 @@ fn refit_classical(
                         .collect()
                 }
             },
-            super::pipeline::Output::Values(v) => v.clone(),
+            super::trial::Output::Values(v) => v.clone(),
         };
         for (&i, row) in p.idx.iter().zip(rows) {
             let k = i - n_known;
@@ -741,7 +741,7 @@ fn fold_data(
     if let (Some(state), Some(kind)) = (&pre.text, pre.text_kind) {
         let tf = new_text_features(state, cfg, docs)?;
         present = tf.mask.clone();
-        text_rows = super::neural::text_rows(&tf.matrix, kind).ok_or_else(|| {
+        text_rows = super::preprocess::text_rows(&tf.matrix, kind).ok_or_else(|| {
             PredictError::Inputs(format!(
                 "saved lyrics features do not match the {kind} input"
             ))

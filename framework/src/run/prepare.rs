@@ -10,8 +10,8 @@ use mer_audio::{self as audio, AudioFeatureConfig};
 use mer_data::{self as data, Dataset, DatasetConfig, LoadContext};
 use mer_spec::TrialConfig;
 
-use super::pipeline::{AudioColumn, TrialData};
 use super::progress::Progress;
+use super::trial::{AudioColumn, TrialData};
 use super::{ComputeDevice, RunError};
 
 /// Loads each distinct dataset of `configs` once.
