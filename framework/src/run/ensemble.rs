@@ -188,12 +188,7 @@ pub(crate) fn run(cfg: &TrialConfig, data: &TrialData) -> Result<TrialOutput, Tr
             &target_names,
             tracks,
             cfg.task,
-        )
-        .map_err(|source| TrialError::Metrics {
-            fold: f,
-            split: "test",
-            source,
-        })?;
+        )?;
     }
     result.classes = classes;
     result.skipped = skips.into_rows();

@@ -190,12 +190,7 @@ pub fn run_trial(cfg: &TrialConfig, data: &TrialData) -> Result<TrialOutput, Tri
             fitted.target_names(),
             tracks,
             cfg.task,
-        )
-        .map_err(|source| TrialError::Metrics {
-            fold: fold_index,
-            split: "train",
-            source,
-        })?;
+        )?;
         record_split(
             &mut result,
             fold_no,
@@ -207,12 +202,7 @@ pub fn run_trial(cfg: &TrialConfig, data: &TrialData) -> Result<TrialOutput, Tri
             fitted.target_names(),
             tracks,
             cfg.task,
-        )
-        .map_err(|source| TrialError::Metrics {
-            fold: fold_index,
-            split: "test",
-            source,
-        })?;
+        )?;
         result.metrics.extend(out.epochs);
         models.extend(out.model);
     }

@@ -127,6 +127,17 @@ pub enum TrialError {
     },
     #[error("fold {fold}: {what}")]
     Data { fold: usize, what: String },
+    #[error(
+        "fold {fold}, {split}: the model's {what} for track {track} are not finite (NaN or \
+         infinity); nothing is recorded from them. Check that track's inputs and the training \
+         settings (learning rate, feature scaling)"
+    )]
+    NonFinite {
+        fold: usize,
+        split: &'static str,
+        track: String,
+        what: &'static str,
+    },
     #[error("audio features `{0}` were not extracted before the trial ran")]
     MissingFeatures(String),
     #[error("ensemble: {0}")]
@@ -298,7 +309,13 @@ pub(crate) fn record_split(
     target_names: &[String],
     tracks: &[Track],
     task: Task,
-) -> Result<(), mer_metrics::MetricsError> {
+) -> Result<(), TrialError> {
+    check_finite(output, part, tracks, fold as usize, split)?;
+    let metrics_err = |source| TrialError::Metrics {
+        fold: fold as usize,
+        split: split.as_str(),
+        source,
+    };
     let metric = |name: String, value: f64| MetricRow {
         split,
         fold,
@@ -309,7 +326,8 @@ pub(crate) fn record_split(
     match (task, output) {
         (Task::Classification, Output::Classes(pred)) => {
             let truth = part.classes();
-            let m = mer_metrics::classification(&truth, &pred.labels, n_classes)?;
+            let m = mer_metrics::classification(&truth, &pred.labels, n_classes)
+                .map_err(metrics_err)?;
             for (name, value) in m.scalars() {
                 result.metrics.push(metric(name, value));
             }
@@ -333,7 +351,7 @@ pub(crate) fn record_split(
             for (t, name) in target_names.iter().enumerate() {
                 let yt: Vec<f64> = truth.iter().map(|r| r[t]).collect();
                 let yp: Vec<f64> = pred.iter().map(|r| r[t]).collect();
-                let m = mer_metrics::regression(&yt, &yp)?;
+                let m = mer_metrics::regression(&yt, &yp).map_err(metrics_err)?;
                 for (metric_name, value) in m.scalars() {
                     per_metric.entry(metric_name).or_default().push(value);
                     result
@@ -365,6 +383,39 @@ pub(crate) fn record_split(
         _ => unreachable!("outputs match the task"),
     }
     Ok(())
+}
+
+/// A model's outputs that are not finite fail the trial; they never become
+/// recorded predictions or metrics.
+fn check_finite(
+    output: &Output,
+    part: &Part,
+    tracks: &[Track],
+    fold: usize,
+    split: Split,
+) -> Result<(), TrialError> {
+    let finite = |row: &Vec<f64>| row.iter().all(|v| v.is_finite());
+    let (bad, what) = match output {
+        Output::Classes(p) => (
+            p.scores
+                .as_ref()
+                .and_then(|s| s.iter().position(|r| !finite(r))),
+            "class scores",
+        ),
+        Output::Values(v) => (v.iter().position(|r| !finite(r)), "predicted values"),
+    };
+    match bad {
+        None => Ok(()),
+        Some(r) => Err(TrialError::NonFinite {
+            fold,
+            split: split.as_str(),
+            track: part
+                .idx
+                .get(r)
+                .map_or_else(|| format!("row {r}"), |&i| tracks[i].id.clone()),
+            what,
+        }),
+    }
 }
 
 /// Lyrics features of a fold, fitted on its training tracks.
@@ -469,5 +520,63 @@ mod tests {
         assert_ne!(a, derive_seed(1, "model", 1));
         assert_ne!(a, derive_seed(1, "labels", 0));
         assert_ne!(a, derive_seed(2, "model", 0));
+    }
+
+    #[test]
+    fn non_finite_outputs_fail_the_fold_naming_the_track_and_record_nothing() {
+        let tracks: Vec<Track> = ["t0", "t1", "t2"]
+            .iter()
+            .map(|id| Track::new(id.to_string()))
+            .collect();
+        let part = Part {
+            idx: vec![2, 0],
+            y: vec![Target::Values(vec![0.1]), Target::Values(vec![0.2])],
+        };
+        let output = Output::Values(vec![vec![0.3], vec![f64::NAN]]);
+        let mut result = TrialResult::default();
+        let err = record_split(
+            &mut result,
+            1,
+            Split::Test,
+            &part,
+            &output,
+            None,
+            0,
+            &["valence".to_string()],
+            &tracks,
+            Task::Regression,
+        )
+        .unwrap_err();
+        match &err {
+            TrialError::NonFinite {
+                fold, split, track, ..
+            } => assert_eq!((*fold, *split, track.as_str()), (1, "test", "t0")),
+            other => panic!("expected NonFinite, got {other}"),
+        }
+        assert!(result.metrics.is_empty() && result.predictions.is_empty());
+
+        let scores = Output::Classes(ClassPrediction {
+            labels: vec![0, 1],
+            scores: Some(vec![vec![0.5, 0.5], vec![f64::INFINITY, 0.0]]),
+        });
+        let part = Part {
+            idx: vec![1, 2],
+            y: vec![Target::Class(0), Target::Class(1)],
+        };
+        let err = record_split(
+            &mut result,
+            0,
+            Split::Train,
+            &part,
+            &scores,
+            None,
+            2,
+            &[],
+            &tracks,
+            Task::Classification,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("track t2"), "{err}");
+        assert!(err.to_string().contains("class scores"), "{err}");
     }
 }

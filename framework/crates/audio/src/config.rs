@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use mer_core::ConfigError;
+use mer_core::{ConfigError, limits};
 
 /// Version of the extraction code. Bump it whenever a change alters any
 /// feature value for the same config, so cached features and trial keys
@@ -153,15 +153,17 @@ impl FeatureSet {
                         "must lie in 1..=128 (the mel bands)",
                     ));
                 }
-                at_least_one("frames", frames)
+                limits::size("frames", frames, 1, limits::MAX_FRAMES)
             }
             FeatureSet::LogMel { n_mels, frames } => {
                 if !(1..=512).contains(&n_mels) {
                     return Err(ConfigError::found("n_mels", n_mels, "must lie in 1..=512"));
                 }
-                at_least_one("frames", frames)
+                limits::size("frames", frames, 1, limits::MAX_FRAMES)
             }
-            FeatureSet::Waveform { samples } => at_least_one("samples", samples),
+            FeatureSet::Waveform { samples } => {
+                limits::size("samples", samples, 1, limits::MAX_WAVEFORM_SAMPLES)
+            }
         }
     }
 
@@ -170,13 +172,6 @@ impl FeatureSet {
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.validate_fields().map_err(|e| e.within(self.name()))
     }
-}
-
-fn at_least_one(key: &str, v: usize) -> Result<(), ConfigError> {
-    if v == 0 {
-        return Err(ConfigError::found(key, v, "must be at least 1"));
-    }
-    Ok(())
 }
 
 /// Policy for files that cannot be decoded or are silent.
@@ -224,12 +219,15 @@ impl AudioFeatureConfig {
             ));
         }
         if let Some(d) = self.duration_s
-            && !(d.is_finite() && d > 0.0)
+            && !(d.is_finite() && d > 0.0 && d <= limits::MAX_AUDIO_SECONDS)
         {
             return Err(ConfigError::found(
                 "duration_s",
                 d,
-                "must be a positive, finite number",
+                format!(
+                    "must be a positive number of seconds, at most {}",
+                    limits::MAX_AUDIO_SECONDS
+                ),
             ));
         }
         self.set.validate().map_err(|e| e.within("set"))
@@ -323,7 +321,10 @@ mod tests {
         c.duration_s = Some(-1.0);
         let e = c.validate().unwrap_err();
         assert_eq!(e.key().to_string(), "duration_s");
-        assert_eq!(e.rule(), "must be a positive, finite number (found -1)");
+        assert_eq!(
+            e.rule(),
+            "must be a positive number of seconds, at most 3600 (found -1)"
+        );
         c.duration_s = None;
         c.set = FeatureSet::LogMel {
             n_mels: 600,

@@ -111,16 +111,16 @@ pub fn decode_bytes(
             path: path.to_path_buf(),
         });
     }
+    // A NaN is invisible to `max` (f32::max ignores it): look for one.
+    if let Some(i) = native.samples.iter().position(|x| !x.is_finite()) {
+        return Err(AudioError::NonFinite {
+            path: path.to_path_buf(),
+            at_s: i as f64 / f64::from(native.rate),
+        });
+    }
     let cropped = crop(path, native.samples, native.rate, opts)?;
     let peak = cropped.iter().fold(0.0f32, |m, &x| m.max(x.abs()));
-    if peak <= SILENCE_PEAK || !peak.is_finite() {
-        if !peak.is_finite() {
-            return Err(AudioError::Corrupt {
-                path: path.to_path_buf(),
-                at: "in the samples".into(),
-                source: "the decoded signal contains NaN or infinite samples".into(),
-            });
-        }
+    if peak <= SILENCE_PEAK {
         return Err(AudioError::Silent {
             path: path.to_path_buf(),
             peak,
@@ -223,6 +223,7 @@ pub fn resample(
 /// WAV through hound: 8/16/24/32-bit integer PCM and 32-bit float.
 fn decode_wav(path: &Path, bytes: Vec<u8>) -> Result<Native, AudioError> {
     let p = || path.to_path_buf();
+    let file_len = bytes.len();
     let block_align = wav_block_align(&bytes);
     let reader =
         hound::WavReader::new(Cursor::new(bytes)).map_err(|e| wav_header_error(path, e))?;
@@ -255,7 +256,10 @@ fn decode_wav(path: &Path, bytes: Vec<u8>) -> Result<Native, AudioError> {
         (hound::SampleFormat::Float, 32) => Some(4usize),
         _ => None,
     };
-    let mut interleaved: Vec<f32> = Vec::with_capacity(n_samples);
+    // Reserve by what the file can hold, not by what its header claims (a
+    // header may announce gigabytes in a one-second file).
+    let bytes_per_sample = usize::from(spec.bits_per_sample).div_ceil(8).max(1);
+    let mut interleaved: Vec<f32> = Vec::with_capacity(n_samples.min(file_len / bytes_per_sample));
     if let Some(width) = fast_width.filter(|w| block_align == Some(w * channels)) {
         // The common layouts are read straight from the data chunk (hound
         // parsed and validated the header and left the cursor at the data);

@@ -49,6 +49,11 @@ pub enum AudioError {
         source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
 
+    /// The decoded signal holds NaN or infinite samples (a float WAV written
+    /// by a broken export, or a stream that decodes to garbage).
+    #[error("{}: the audio holds non-finite samples (NaN or infinity), the first at {at_s:.3} s; re-export the file from its source", path.display())]
+    NonFinite { path: PathBuf, at_s: f64 },
+
     /// The header is valid but holds no audio frames (zero-length audio).
     #[error("{}: the file holds no audio frames (zero-length audio)", path.display())]
     NoFrames { path: PathBuf },
@@ -123,6 +128,7 @@ impl AudioError {
             | AudioError::Corrupt { path, .. }
             | AudioError::Truncated { path, .. }
             | AudioError::NoFrames { path }
+            | AudioError::NonFinite { path, .. }
             | AudioError::Silent { path, .. }
             | AudioError::OffsetBeyondEnd { path, .. }
             | AudioError::TooShort { path, .. }

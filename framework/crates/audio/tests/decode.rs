@@ -315,6 +315,68 @@ fn truncated_wav_is_reported() {
     }
 }
 
+/// Byte offset of the `data` chunk's id in a WAV file.
+fn data_chunk(b: &[u8]) -> usize {
+    b.windows(4)
+        .position(|w| w == b"data")
+        .expect("a data chunk")
+}
+
+/// A 32-bit float WAV of `n` frames whose frame `at` is `bad` (NaN or an
+/// infinity), the rest a tone.
+fn float_wav_with(n: usize, at: usize, bad: f32) -> Vec<u8> {
+    let mut b = wav_bytes(spec(1, 32, true), n, 0.5);
+    // Little-endian f32 samples after the data chunk's id and size.
+    let i = data_chunk(&b) + 8 + 4 * at;
+    b[i..i + 4].copy_from_slice(&bad.to_le_bytes());
+    b
+}
+
+#[test]
+fn nan_samples_are_rejected_with_the_file_and_the_time() {
+    for (bad, name) in [(f32::NAN, "nan.wav"), (f32::INFINITY, "inf.wav")] {
+        let err = error_for(name, &float_wav_with(22050, 11025, bad));
+        match &err {
+            AudioError::NonFinite { at_s, .. } => assert!((at_s - 0.5).abs() < 1e-9, "{err}"),
+            other => panic!("{name}: expected NonFinite, got {other}"),
+        }
+        assert!(err.to_string().contains("non-finite"), "{err}");
+    }
+    // Outside the cropped window it is still a broken file.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("late-nan.wav");
+    std::fs::write(&path, float_wav_with(22050, 22000, f32::NAN)).unwrap();
+    let o = DecodeOptions {
+        duration_s: Some(0.1),
+        ..opts(22050)
+    };
+    assert!(matches!(
+        decode(&path, &o),
+        Err(AudioError::NonFinite { .. })
+    ));
+}
+
+#[test]
+fn a_header_announcing_more_than_the_file_holds_is_truncated_not_an_allocation() {
+    let mut b = wav_bytes(spec(1, 16, false), 22050, 0.5);
+    // Claim 2 GiB of samples in the data chunk (and the RIFF size) of a
+    // one-second file: the decoder must reserve by the file, not the header.
+    let claim: u32 = 0x7fff_fff0;
+    let size_at = data_chunk(&b) + 4;
+    b[size_at..size_at + 4].copy_from_slice(&claim.to_le_bytes());
+    b[4..8].copy_from_slice(&(claim + 36).to_le_bytes());
+    let err = error_for("liar.wav", &b);
+    match &err {
+        AudioError::Truncated {
+            expected, found, ..
+        } => {
+            assert_eq!(*expected, u64::from(claim / 2));
+            assert_eq!(*found, 22050);
+        }
+        other => panic!("expected Truncated, got {other}"),
+    }
+}
+
 #[test]
 fn corrupt_wav_header_is_reported() {
     let mut b = wav_bytes(spec(1, 16, false), 1000, 0.5);

@@ -195,3 +195,63 @@ fn matrix_serialises_as_the_artifacts_saved_it() {
     let back: Matrix<f64> = postcard::from_bytes(&postcard::to_allocvec(&before).unwrap()).unwrap();
     assert_eq!(back, m);
 }
+
+/// `1000000` -> `1,000,000`, as the README writes numbers.
+fn with_commas(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The README's table of limits states the values the code enforces.
+#[test]
+fn the_readme_lists_the_limits_the_code_enforces() {
+    use mer_core::limits::*;
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../README.md"))
+            .expect("the README");
+    let table = &readme[readme.find("## Errors").expect("an Errors section")..];
+    for (name, v) in [
+        ("MAX_WIDTH", MAX_WIDTH as u64),
+        ("MAX_KERNEL", MAX_KERNEL as u64),
+        ("MAX_LAYERS", MAX_LAYERS as u64),
+        ("MAX_HEADS", MAX_HEADS as u64),
+        ("MAX_FRAMES", MAX_FRAMES as u64),
+        ("MAX_WAVEFORM_SAMPLES", MAX_WAVEFORM_SAMPLES as u64),
+        ("MAX_AUDIO_SECONDS", MAX_AUDIO_SECONDS as u64),
+        ("MAX_TOKENS", MAX_TOKENS as u64),
+        ("MAX_VOCABULARY", MAX_VOCABULARY as u64),
+        ("MAX_EPOCHS", MAX_EPOCHS as u64),
+        ("MAX_BATCH", MAX_BATCH as u64),
+        ("MAX_FOLDS", MAX_FOLDS as u64),
+        ("MAX_FOLD_RUNS", MAX_FOLD_RUNS as u64),
+        ("MAX_TREES", MAX_TREES as u64),
+        ("MAX_DEPTH", MAX_DEPTH as u64),
+        ("MAX_NEIGHBOURS", MAX_NEIGHBOURS as u64),
+        ("MAX_SYNTHETIC_TRACKS", MAX_SYNTHETIC_TRACKS as u64),
+        ("MAX_SYNTHETIC_HOURS", MAX_SYNTHETIC_HOURS as u64),
+    ] {
+        assert!(
+            table.contains(&with_commas(v)),
+            "README's Errors section does not state {name} = {}",
+            with_commas(v)
+        );
+    }
+    assert_eq!(with_commas(1_000), "1,000");
+    assert_eq!(with_commas(65_536), "65,536");
+    assert_eq!(with_commas(100), "100");
+}
+
+#[test]
+fn sizes_outside_their_limits_name_the_key_the_value_and_the_range() {
+    assert!(mer_core::limits::size("k", 5, 1, 10).is_ok());
+    let e = mer_core::limits::size("k", 11, 1, 10).unwrap_err();
+    assert_eq!(e.to_string(), "k: must lie in 1..=10 (found 11)");
+    assert!(mer_core::limits::size("k", 0, 1, 10).is_err());
+}

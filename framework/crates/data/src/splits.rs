@@ -34,7 +34,7 @@
 
 use std::collections::BTreeMap;
 
-use mer_core::ConfigError;
+use mer_core::{ConfigError, limits};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
@@ -179,15 +179,28 @@ impl From<ConfigError> for SplitError {
 impl EvaluationConfig {
     /// Checks ranges; keys named from `[evaluation]`.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        if self.protocol == Protocol::Kfold && self.folds < 2 {
-            return Err(ConfigError::found(
-                "folds",
-                self.folds,
-                "must be at least 2",
-            ));
+        if self.protocol == Protocol::Kfold {
+            if self.folds < 2 {
+                return Err(ConfigError::found(
+                    "folds",
+                    self.folds,
+                    "must be at least 2",
+                ));
+            }
+            limits::size("folds", self.folds, 2, limits::MAX_FOLDS)?;
         }
-        if self.repeats == 0 {
-            return Err(ConfigError::new("repeats", "must be at least 1"));
+        limits::size("repeats", self.repeats, 1, limits::MAX_FOLD_RUNS)?;
+        if self.protocol == Protocol::Kfold && self.folds * self.repeats > limits::MAX_FOLD_RUNS {
+            return Err(ConfigError::found(
+                "repeats",
+                self.repeats,
+                format!(
+                    "folds x repeats ({} x {}) must be at most {}: each is one model fit",
+                    self.folds,
+                    self.repeats,
+                    limits::MAX_FOLD_RUNS
+                ),
+            ));
         }
         if !(self.test_size > 0.0 && self.test_size < 1.0) {
             return Err(ConfigError::found(

@@ -264,7 +264,7 @@ fn out_of_range_model_settings_name_the_rule() {
     let p = problems(text);
     assert_eq!(
         p[0].to_string(),
-        "x.toml:4:5: model.knn.k: must be at least 1"
+        "x.toml:4:5: model.knn.k: must lie in 1..=100000 (found 0)"
     );
 }
 
@@ -526,4 +526,51 @@ fn keys_are_the_paths_where_problems_were_found() {
     let p = one("\"model.svm.c\" = [1.0, -2.0]\n");
     assert_eq!((p.key.as_str(), p.line), ("sweep.model.svm.c", 6), "{p}");
     assert!(p.message.starts_with("value -2.0: "), "{p}");
+}
+
+/// Sizes that would abort a sweep on a failed allocation are refused when the
+/// spec is validated, each at its key (mer_core::limits).
+#[test]
+fn impossible_sizes_are_refused_at_validation() {
+    let base = "[experiment]\nname = \"x\"\n[sweep]\narchitecture = [\"svm\", \"cnn2d\"]\nlabels = [\"quadrants\"]\n";
+    let cases = [
+        (
+            "[dataset]\nkind = \"synthetic\"\nartists = 1000000000000\n",
+            "dataset.artists",
+        ),
+        (
+            "[dataset]\nkind = \"synthetic\"\ntracks = 1000000\nduration_s = 600.0\n",
+            "dataset.duration_s",
+        ),
+        (
+            "[evaluation]\nfolds = 2\nrepeats = 1000000000\n",
+            "evaluation.repeats",
+        ),
+        ("[evaluation]\nfolds = 1000000\n", "evaluation.folds"),
+        (
+            "[features.mel]\nframes = 1000000000\n",
+            "features.mel.frames",
+        ),
+        (
+            "[features.tokens]\nmax_len = 1000000000\n",
+            "features.tokens.max_len",
+        ),
+        (
+            "[model.cnn2d]\nchannels = [32, 1000000000]\n",
+            "model.cnn2d.channels",
+        ),
+        ("[model.cnn2d]\ndense = 1000000000\n", "model.cnn2d.dense"),
+        (
+            "[model.svm]\nc = 1.0\n[train]\nepochs = 1000000000\n",
+            "train.epochs",
+        ),
+        ("[train]\nbatch_size = 1000000000000\n", "train.batch_size"),
+    ];
+    for (extra, key) in cases {
+        let p = problems(&format!("{base}{extra}"));
+        assert_eq!(p.len(), 1, "{extra}: {p:?}");
+        assert_eq!(p[0].key, key, "{}", p[0]);
+        assert!(p[0].message.contains("(found"), "{}", p[0]);
+        assert!(p[0].line > 5, "{}", p[0]);
+    }
 }

@@ -34,7 +34,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use super::clean::{AnalyzerOptions, Stopwords, Tokenizer};
-use mer_core::ConfigError;
+use mer_core::{ConfigError, limits};
 
 /// Version of the text feature code, part of [`TextFeatureConfig::extractor_id`].
 /// Bump it whenever a change to cleaning, tokenisation or any representation
@@ -326,9 +326,7 @@ impl TokenIdsConfig {
     /// Checks the ranges; keys named from `[token_ids]` (the spec's
     /// `[features.tokens]`).
     pub fn validate(&self) -> Result<(), ConfigError> {
-        if self.max_len == 0 {
-            return Err(ConfigError::new("max_len", "must be at least 1"));
-        }
+        limits::size("max_len", self.max_len, 1, limits::MAX_TOKENS)?;
         if self.vocab_size < 3 {
             return Err(ConfigError::found(
                 "vocab_size",
@@ -336,6 +334,7 @@ impl TokenIdsConfig {
                 "must be at least 3 (ids 0 = padding and 1 = unknown are reserved)",
             ));
         }
+        limits::size("vocab_size", self.vocab_size, 3, limits::MAX_VOCABULARY)?;
         Ok(())
     }
 }

@@ -76,7 +76,7 @@ use serde::{Deserialize, Serialize};
 
 use super::DataError;
 use crate::QUADRANT_NAMES;
-use mer_core::ConfigError;
+use mer_core::{ConfigError, limits};
 
 /// Bump when the generator's output changes for the same config: it is part
 /// of the cache key, so old caches are not reused.
@@ -150,12 +150,7 @@ impl SyntheticConfig {
     /// Checks ranges the types cannot; keys named from `[dataset]`.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let err = |k: &str, m: String| Err(ConfigError::new(k, m));
-        if self.tracks == 0 || self.tracks > 1_000_000 {
-            return err(
-                "tracks",
-                format!("must be in 1..=1000000, got {}", self.tracks),
-            );
-        }
+        limits::size("tracks", self.tracks, 1, limits::MAX_SYNTHETIC_TRACKS)?;
         if !(self.duration_s.is_finite() && self.duration_s > 0.0 && self.duration_s <= 600.0) {
             return err(
                 "duration_s",
@@ -192,8 +187,17 @@ impl SyntheticConfig {
                 format!("must be in [0, 1], got {}", self.lyrics_missing),
             );
         }
-        if self.artists == 0 {
-            return err("artists", "must be at least 1".into());
+        limits::size("artists", self.artists, 1, limits::MAX_SYNTHETIC_TRACKS)?;
+        let hours = self.tracks as f64 * self.duration_s / 3600.0;
+        if hours > limits::MAX_SYNTHETIC_HOURS {
+            return Err(ConfigError::found(
+                "duration_s",
+                self.duration_s,
+                format!(
+                    "tracks x duration_s is {hours:.0} hours of audio; at most {} hours are generated",
+                    limits::MAX_SYNTHETIC_HOURS
+                ),
+            ));
         }
         if !(0.0..=1.0).contains(&self.artist_consistency) {
             return err(

@@ -2,7 +2,7 @@
 //! `[model.<architecture>]` in a spec; each documents its default (that of
 //! scikit-learn) and checks its own values in `validate`.
 
-use mer_core::ConfigError;
+use mer_core::{ConfigError, limits};
 use serde::{Deserialize, Serialize};
 
 use smartcore::neighbors::KNNWeightFunction;
@@ -151,11 +151,9 @@ impl Default for RandomForestConfig {
 
 impl RandomForestConfig {
     pub(crate) fn validate(&self) -> Result<(), ConfigError> {
-        if self.trees == 0 {
-            return Err(ConfigError::new("trees", "must be at least 1"));
-        }
-        if self.max_depth == Some(0) {
-            return Err(ConfigError::new("max_depth", "must be at least 1"));
+        limits::size("trees", usize::from(self.trees), 1, limits::MAX_TREES)?;
+        if let Some(d) = self.max_depth {
+            limits::size("max_depth", usize::from(d), 1, limits::MAX_DEPTH)?;
         }
         if self.min_samples_leaf == 0 {
             return Err(ConfigError::new("min_samples_leaf", "must be at least 1"));
@@ -205,9 +203,7 @@ impl Default for KnnConfig {
 
 impl KnnConfig {
     pub(crate) fn validate(&self) -> Result<(), ConfigError> {
-        if self.k == 0 {
-            return Err(ConfigError::new("k", "must be at least 1"));
-        }
+        limits::size("k", self.k, 1, limits::MAX_NEIGHBOURS)?;
         Ok(())
     }
 }

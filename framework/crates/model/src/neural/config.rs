@@ -3,7 +3,7 @@
 //! tagged union the spec holds (`arch = "gated_fusion"` plus that
 //! architecture's keys).
 
-use mer_core::ConfigError;
+use mer_core::{ConfigError, limits};
 use serde::{Deserialize, Serialize};
 
 use super::data::InputKind;
@@ -472,13 +472,8 @@ impl NeuralConfig {
     /// # Errors
     /// The first key that breaks its rule.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        let positive = |key: &str, v: usize| {
-            if v == 0 {
-                Err(ConfigError::found(key, v, "must be at least 1"))
-            } else {
-                Ok(())
-            }
-        };
+        let positive = |key: &str, v: usize| limits::size(key, v, 1, limits::MAX_WIDTH);
+        let kernel = |key: &str, v: usize| limits::size(key, v, 1, limits::MAX_KERNEL);
         let prob = |key: &str, p: f64| {
             if p.is_finite() && (0.0..1.0).contains(&p) {
                 Ok(())
@@ -490,12 +485,16 @@ impl NeuralConfig {
                 ))
             }
         };
-        let list = |key: &str, v: &[usize]| {
-            if v.is_empty() || v.contains(&0) {
+        let list = |key: &str, v: &[usize], max: usize| {
+            if v.is_empty() || v.len() > limits::MAX_LAYERS || v.iter().any(|&x| x == 0 || x > max)
+            {
                 Err(ConfigError::found(
                     key,
                     format!("{v:?}"),
-                    "must be a non-empty list of sizes >= 1",
+                    format!(
+                        "must list 1..={} sizes, each in 1..={max}",
+                        limits::MAX_LAYERS
+                    ),
                 ))
             } else {
                 Ok(())
@@ -510,16 +509,18 @@ impl NeuralConfig {
             TextEncoderConfig::Cnn(c) => {
                 positive("text.embedding_dim", c.embedding_dim)?;
                 positive("text.filters", c.filters)?;
-                list("text.kernel_sizes", &c.kernel_sizes)
+                list("text.kernel_sizes", &c.kernel_sizes, limits::MAX_KERNEL)
             }
         };
         match self {
             Self::ResidualMlp(c) => {
                 positive("hidden", c.hidden)?;
+                limits::size("blocks", c.blocks, 0, limits::MAX_LAYERS)?;
                 prob("dropout", c.dropout)
             }
             Self::GatedFusion(c) => {
                 positive("hidden", c.hidden)?;
+                limits::size("audio_blocks", c.audio_blocks, 0, limits::MAX_LAYERS)?;
                 text(&c.text)?;
                 prob("dropout", c.dropout)
             }
@@ -536,40 +537,45 @@ impl NeuralConfig {
                 prob("dropout", c.dropout)
             }
             Self::LstmCnn(c) | Self::BilstmCnn(c) => {
-                list("conv_channels", &c.conv_channels)?;
-                positive("kernel_size", c.kernel_size)?;
-                positive("pool", c.pool)?;
+                list("conv_channels", &c.conv_channels, limits::MAX_WIDTH)?;
+                kernel("kernel_size", c.kernel_size)?;
+                kernel("pool", c.pool)?;
                 positive("lstm_hidden", c.lstm_hidden)?;
                 positive("dense", c.dense)?;
                 prob("dropout", c.dropout)
             }
             Self::Cnn2d(c) => {
-                list("channels", &c.channels)?;
+                list("channels", &c.channels, limits::MAX_WIDTH)?;
                 positive("dense", c.dense)?;
                 prob("dropout", c.dropout)
             }
             Self::Cnn2dSpecaug(c) => {
-                list("channels", &c.channels)?;
+                list("channels", &c.channels, limits::MAX_WIDTH)?;
                 positive("dense", c.dense)?;
+                let a = &c.specaug;
+                limits::size("specaug.freq_masks", a.freq_masks, 0, limits::MAX_LAYERS)?;
+                limits::size("specaug.time_masks", a.time_masks, 0, limits::MAX_LAYERS)?;
+                limits::size("specaug.freq_width", a.freq_width, 0, limits::MAX_FRAMES)?;
+                limits::size("specaug.time_width", a.time_width, 0, limits::MAX_FRAMES)?;
                 prob("dropout", c.dropout)
             }
             Self::ConcatLstm(c) => {
-                list("conv_channels", &c.conv_channels)?;
-                positive("kernel_size", c.kernel_size)?;
-                positive("pool", c.pool)?;
+                list("conv_channels", &c.conv_channels, limits::MAX_WIDTH)?;
+                kernel("kernel_size", c.kernel_size)?;
+                kernel("pool", c.pool)?;
                 text(&c.text)?;
                 positive("lstm_hidden", c.lstm_hidden)?;
                 positive("dense", c.dense)?;
                 prob("dropout", c.dropout)
             }
             Self::ConvGruTransformer(c) => {
-                positive("frame", c.frame)?;
-                list("conv_channels", &c.conv_channels)?;
-                positive("kernel_size", c.kernel_size)?;
-                positive("pool", c.pool)?;
+                limits::size("frame", c.frame, 1, limits::MAX_WAVEFORM_SAMPLES)?;
+                list("conv_channels", &c.conv_channels, limits::MAX_WIDTH)?;
+                kernel("kernel_size", c.kernel_size)?;
+                kernel("pool", c.pool)?;
                 positive("gru_hidden", c.gru_hidden)?;
-                positive("layers", c.layers)?;
-                positive("heads", c.heads)?;
+                limits::size("layers", c.layers, 1, limits::MAX_LAYERS)?;
+                limits::size("heads", c.heads, 1, limits::MAX_HEADS)?;
                 positive("ff", c.ff)?;
                 positive("dense", c.dense)?;
                 if c.gru_hidden % c.heads != 0 {

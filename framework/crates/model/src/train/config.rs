@@ -2,7 +2,7 @@
 //! regularisation, stopping). Parsed from the spec, hashed into the trial key,
 //! so its serialisation is canonical: every field is always written.
 
-use mer_core::ConfigError;
+use mer_core::{ConfigError, limits};
 use serde::{Deserialize, Serialize};
 
 /// Optimiser family.
@@ -117,12 +117,14 @@ impl TrainConfig {
         fn err(key: &str, value: impl std::fmt::Display, rule: &str) -> ConfigError {
             ConfigError::found(key, value, rule)
         }
-        if self.epochs == 0 {
-            return Err(err("epochs", self.epochs, "must be at least 1"));
-        }
-        if self.batch_size == 0 {
-            return Err(err("batch_size", self.batch_size, "must be at least 1"));
-        }
+        limits::size("epochs", self.epochs, 1, limits::MAX_EPOCHS)?;
+        limits::size("batch_size", self.batch_size, 1, limits::MAX_BATCH)?;
+        limits::size(
+            "early_stopping.patience",
+            self.early_stopping.patience,
+            0,
+            limits::MAX_EPOCHS,
+        )?;
         if !(self.lr.is_finite() && self.lr > 0.0) {
             return Err(err("lr", self.lr, "must be a positive, finite number"));
         }
