@@ -224,6 +224,9 @@ pub fn resample(
 fn decode_wav(path: &Path, bytes: Vec<u8>) -> Result<Native, AudioError> {
     let p = || path.to_path_buf();
     let file_len = bytes.len();
+    if let Some(e) = wav_unsupported_float(path, &bytes) {
+        return Err(e);
+    }
     let block_align = wav_block_align(&bytes);
     let reader =
         hound::WavReader::new(Cursor::new(bytes)).map_err(|e| wav_header_error(path, e))?;
@@ -334,18 +337,41 @@ fn decode_wav(path: &Path, bytes: Vec<u8>) -> Result<Native, AudioError> {
 }
 
 /// The `nBlockAlign` field of a WAV file's `fmt ` chunk.
-fn wav_block_align(bytes: &[u8]) -> Option<usize> {
+/// The body of a WAV's `fmt ` chunk (at least its first 16 bytes).
+fn wav_fmt(bytes: &[u8]) -> Option<&[u8]> {
     let mut pos = 12;
     while pos + 8 <= bytes.len() {
         let id = &bytes[pos..pos + 4];
         let size = u32::from_le_bytes(bytes[pos + 4..pos + 8].try_into().ok()?) as usize;
         if id == b"fmt " {
-            let body = bytes.get(pos + 8..pos + 8 + 14)?;
-            return Some(usize::from(u16::from_le_bytes([body[12], body[13]])));
+            return bytes.get(pos + 8..(pos + 8 + size.max(16)).min(bytes.len()));
         }
         pos = pos.checked_add(8 + size + size % 2)?;
     }
     None
+}
+
+fn wav_block_align(bytes: &[u8]) -> Option<usize> {
+    let body = wav_fmt(bytes)?.get(..14)?;
+    Some(usize::from(u16::from_le_bytes([body[12], body[13]])))
+}
+
+/// A 64-bit float WAV, which hound (and so mer) does not read: said as
+/// unsupported, with the conversion to run, not as corrupt.
+fn wav_unsupported_float(path: &Path, bytes: &[u8]) -> Option<AudioError> {
+    let body = wav_fmt(bytes)?;
+    let u16_at = |i: usize| body.get(i..i + 2).map(|b| u16::from_le_bytes([b[0], b[1]]));
+    let tag = u16_at(0)?;
+    let bits = u16_at(14)?;
+    // WAVE_FORMAT_IEEE_FLOAT, or WAVE_FORMAT_EXTENSIBLE whose sub-format is.
+    let float = tag == 3 || (tag == 0xFFFE && u16_at(24) == Some(3));
+    (float && bits != 32).then(|| AudioError::Unsupported {
+        path: path.to_path_buf(),
+        reason: format!(
+            "{bits}-bit float WAV (32-bit float and integer PCM are read); convert it, e.g. \
+             `ffmpeg -i IN.wav -c:a pcm_f32le OUT.wav` or `sox IN.wav -e floating-point -b 32 OUT.wav`"
+        ),
+    })
 }
 
 fn wav_header_error(path: &Path, e: hound::Error) -> AudioError {

@@ -377,6 +377,40 @@ fn a_header_announcing_more_than_the_file_holds_is_truncated_not_an_allocation()
     }
 }
 
+/// A WAV of `n` 64-bit float samples, written by hand (hound writes none).
+fn float64_wav(n: usize) -> Vec<u8> {
+    let data: Vec<u8> = (0..n)
+        .flat_map(|i| (0.5 * (i as f64 * 0.1).sin()).to_le_bytes())
+        .collect();
+    let mut b = Vec::new();
+    b.extend_from_slice(b"RIFF");
+    b.extend_from_slice(&(36 + data.len() as u32).to_le_bytes());
+    b.extend_from_slice(b"WAVEfmt ");
+    b.extend_from_slice(&16u32.to_le_bytes());
+    b.extend_from_slice(&3u16.to_le_bytes()); // IEEE float
+    b.extend_from_slice(&1u16.to_le_bytes()); // mono
+    b.extend_from_slice(&22050u32.to_le_bytes());
+    b.extend_from_slice(&(22050u32 * 8).to_le_bytes());
+    b.extend_from_slice(&8u16.to_le_bytes()); // block align
+    b.extend_from_slice(&64u16.to_le_bytes()); // bits
+    b.extend_from_slice(b"data");
+    b.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    b.extend_from_slice(&data);
+    b
+}
+
+#[test]
+fn a_64_bit_float_wav_is_unsupported_with_the_conversion_to_run() {
+    let err = error_for("double.wav", &float64_wav(4410));
+    match &err {
+        AudioError::Unsupported { reason, .. } => {
+            assert!(reason.contains("64-bit float"), "{err}");
+            assert!(reason.contains("pcm_f32le"), "{err}");
+        }
+        other => panic!("expected Unsupported, got {other}"),
+    }
+}
+
 #[test]
 fn corrupt_wav_header_is_reported() {
     let mut b = wav_bytes(spec(1, 16, false), 1000, 0.5);

@@ -255,3 +255,30 @@ fn sizes_outside_their_limits_name_the_key_the_value_and_the_range() {
     assert_eq!(e.to_string(), "k: must lie in 1..=10 (found 11)");
     assert!(mer_core::limits::size("k", 0, 1, 10).is_err());
 }
+
+#[test]
+fn an_open_quote_is_found_on_its_line_and_closed_ones_are_not() {
+    use mer_core::quotes::unterminated_quote;
+    let ok =
+        b"id,text\nt1,\"rock, \"\"n\"\" roll\"\nt2,\"two\nlines\"\nt3,plain \"quote\" inside\n";
+    assert_eq!(unterminated_quote(ok, b',', None), None);
+    let open = b"id,audio,valence\nt1,\"a.wav,0.5\nt2,b.wav,0.1\nt3,c.wav,0.3\n";
+    assert_eq!(unterminated_quote(open, b',', None), Some(2));
+    // A quote in a comment line is not a field.
+    assert_eq!(
+        unterminated_quote(b"# \"note\nw,1\n", b',', Some(b'#')),
+        None
+    );
+    assert_eq!(
+        unterminated_quote(b"#\"note\nw,1\n", b',', Some(b'#')),
+        None
+    );
+    assert_eq!(
+        unterminated_quote(b"\"note\nw,1\n", b',', Some(b'#')),
+        Some(1)
+    );
+    // Mid-field, a quote is data (as the csv crate reads it).
+    assert_eq!(unterminated_quote(b"# \"note\nw,1\n", b',', None), None);
+    // Tab-separated, the quote at a field start after a tab.
+    assert_eq!(unterminated_quote(b"a\tb\n1\t\"x\n", b'\t', None), Some(2));
+}

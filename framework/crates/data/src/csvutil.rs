@@ -58,6 +58,12 @@ pub(crate) fn read_table_bytes(
     quoting: bool,
 ) -> Result<Table, DataError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    if quoting && let Some(line) = mer_core::quotes::unterminated_quote(bytes, delimiter, None) {
+        return Err(DataError::UnclosedQuote {
+            path: path.to_path_buf(),
+            line,
+        });
+    }
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .quoting(quoting)

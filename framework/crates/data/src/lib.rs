@@ -268,6 +268,13 @@ pub enum DataError {
         /// The rule broken.
         message: String,
     },
+    /// A quote opens a field and is never closed: the `csv` crate would read
+    /// every following row into that field.
+    #[error(
+        "{}:{line}: a quote opens a field here and is never closed; it would swallow every row after it",
+        path.display()
+    )]
+    UnclosedQuote { path: PathBuf, line: usize },
     /// A `[dataset]` value breaks a rule (its key is named from the spec's
     /// root: `dataset.tracks`).
     #[error("dataset config: {0}")]
@@ -327,7 +334,11 @@ pub fn load(cfg: &DatasetConfig, ctx: &LoadContext) -> Result<Dataset, DataError
     tracks.sort_by(|a, b| a.id.cmp(&b.id));
     if tracks.is_empty() {
         return Err(DataError::Empty {
-            path: root,
+            // A manifest is its CSV file, not the folder holding it.
+            path: match cfg {
+                DatasetConfig::Manifest(m) => m.path.clone(),
+                _ => root,
+            },
             hint: if report.is_empty() {
                 String::new()
             } else {

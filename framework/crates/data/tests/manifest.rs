@@ -311,3 +311,34 @@ fn dataset_tables_read_like_the_derive_and_name_the_key() {
         "{e}"
     );
 }
+
+/// One unclosed quote would read the rest of the file as one field: eight
+/// tracks became two. The file is refused, naming the line of the quote.
+#[test]
+fn an_unclosed_quote_is_an_error_naming_its_line_not_swallowed_rows() {
+    let d = tempfile::tempdir().unwrap();
+    let mut text = String::from("id,valence,arousal,lyrics_text\n");
+    for i in 0..8 {
+        let quote = if i == 1 { "\"" } else { "" };
+        text.push_str(&format!("t{i},0.5,0.5,{quote}words {i}\n"));
+    }
+    write(d.path(), "m.csv", &text);
+    for policy in [OnError::Fail, OnError::Skip] {
+        let err = data::load(&cfg(&d.path().join("m.csv"), policy), &ctx(d.path())).unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            matches!(err, data::DataError::UnclosedQuote { line: 3, .. }),
+            "{msg}"
+        );
+        assert!(msg.contains("m.csv:3"), "{msg}");
+    }
+}
+
+#[test]
+fn a_header_only_manifest_names_the_csv_not_its_folder() {
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), "m.csv", "id,valence,arousal\n");
+    let err = data::load(&cfg(&d.path().join("m.csv"), OnError::Fail), &ctx(d.path())).unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.contains("m.csv") && msg.contains("no tracks"), "{msg}");
+}

@@ -101,6 +101,44 @@ impl Locator {
     }
 }
 
+impl Locator {
+    /// The key path written at a byte span of a text that may not parse
+    /// (a duplicate key): the nearest table header above it, then the key
+    /// text at the span. `None` when the span does not hold a key.
+    pub fn written_key_at(&self, span: std::ops::Range<usize>) -> Option<KeyPath> {
+        let start = floor_char_boundary(&self.text, span.start.min(self.text.len()));
+        let end = floor_char_boundary(&self.text, span.end.min(self.text.len()));
+        let word = self.text.get(start..end)?.trim();
+        let bare = |w: &str| {
+            !w.is_empty()
+                && w.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '"'))
+        };
+        if !bare(word) {
+            return None;
+        }
+        let line_start = self.text[..start].rfind('\n').map_or(0, |i| i + 1);
+        if self.text[line_start..start].trim_start().starts_with('[') {
+            // The span is inside a table header: the header is the key.
+            return Some(KeyPath::parse(word));
+        }
+        let header = self.text[..line_start]
+            .lines()
+            .rev()
+            .map(str::trim)
+            .find(|l| l.starts_with('['))
+            .map(|l| {
+                l.trim_start_matches('[')
+                    .split(']')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+            })
+            .unwrap_or("");
+        Some(KeyPath::parse(header).join(&KeyPath::parse(word)))
+    }
+}
+
 fn floor_char_boundary(s: &str, mut i: usize) -> usize {
     while i > 0 && !s.is_char_boundary(i) {
         i -= 1;
@@ -209,6 +247,25 @@ task = "regression"
         assert_eq!(l.path_at(offset), Some(p("sweep.architecture[1]")));
         let offset = TEXT.find("regression").unwrap();
         assert_eq!(l.path_at(offset), Some(p("sweep.exclude[0].task")));
+    }
+
+    #[test]
+    fn names_the_key_at_a_span_of_a_text_that_does_not_parse() {
+        let text = "[model.svm]\nc = 1\nc = 2\n[[sweep.exclude]]\ntask = \"x\"\n";
+        let l = Locator::new(text);
+        let second_c = text.rfind("c =").unwrap();
+        assert_eq!(
+            l.written_key_at(second_c..second_c + 1),
+            Some(p("model.svm.c"))
+        );
+        let header = text.find("model.svm").unwrap();
+        assert_eq!(l.written_key_at(header..header + 9), Some(p("model.svm")));
+        let task = text.find("task").unwrap();
+        assert_eq!(
+            l.written_key_at(task..task + 4),
+            Some(p("sweep.exclude.task"))
+        );
+        assert_eq!(l.written_key_at(0..1), None, "a bracket is not a key");
     }
 
     #[test]

@@ -137,7 +137,10 @@ impl<'a> Problems<'a> {
         let (pos, key) = match e.span() {
             Some(span) => (
                 self.locator.line_col(span.start),
-                self.locator.path_at(span.start).unwrap_or_default(),
+                self.locator
+                    .path_at(span.start)
+                    .or_else(|| self.locator.written_key_at(span))
+                    .unwrap_or_default(),
             ),
             None => ((1, 1), KeyPath::root()),
         };

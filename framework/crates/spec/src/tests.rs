@@ -574,3 +574,41 @@ fn impossible_sizes_are_refused_at_validation() {
         assert!(p[0].line > 5, "{}", p[0]);
     }
 }
+
+#[test]
+fn exclude_rules_and_duplicate_keys_name_the_value_and_the_key() {
+    let base = "[experiment]\nname = \"x\"\n[sweep]\narchitecture = [\"svm\", \"knn\"]\nlabels = [\"quadrants\"]\n";
+    // An unknown value in an exclude rule: its own type's error, at its index.
+    let p = problems(&format!(
+        "{base}[[sweep.exclude]]\narchitecture = [\"svm\", \"svn\"]\n"
+    ));
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!(p[0].key, "sweep.exclude[0].architecture[1]", "{}", p[0]);
+    assert!(p[0].message.contains("unknown variant `svn`"), "{}", p[0]);
+    assert!(!p[0].message.contains("untagged"), "{}", p[0]);
+    let p = problems(&format!("{base}[[sweep.exclude]]\ntask = \"regresion\"\n"));
+    assert_eq!(p[0].key, "sweep.exclude[0].task", "{}", p[0]);
+    assert!(
+        p[0].message.contains("unknown variant `regresion`"),
+        "{}",
+        p[0]
+    );
+    // A duplicate key names the key, at the second occurrence.
+    let p = problems("[experiment]\nname = \"x\"\n[model.svm]\nc = 1.0\nc = 2.0\n");
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!(
+        (p[0].key.as_str(), p[0].line),
+        ("model.svm.c", 5),
+        "{}",
+        p[0]
+    );
+    assert!(p[0].message.contains("duplicate key"), "{}", p[0]);
+    // A negative size points at the value, not the table header.
+    let p = problems(&format!("{base}[evaluation]\nfolds = -1\n"));
+    assert_eq!(
+        (p[0].key.as_str(), p[0].line, p[0].column),
+        ("evaluation.folds", 7, 9),
+        "{}",
+        p[0]
+    );
+}

@@ -16,11 +16,11 @@ pub(crate) struct Record {
     pub fields: Vec<String>,
 }
 
-/// A record the `csv` crate could not read, with the line it starts on.
+/// A record that cannot be read, with the line it starts on and why.
 #[derive(Debug)]
 pub(crate) struct ReadError {
     pub line: usize,
-    pub source: csv::Error,
+    pub rule: String,
 }
 
 /// Reads every record of `text` (a header, if any, is the first record).
@@ -35,6 +35,13 @@ pub(crate) fn records(
     comment: Option<u8>,
 ) -> Result<Vec<Record>, ReadError> {
     let bytes = text.as_bytes();
+    if let Some(line) = mer_core::quotes::unterminated_quote(bytes, delimiter, comment) {
+        return Err(ReadError {
+            line,
+            rule: "a quote opens a field here and is never closed; it would swallow every row after it"
+                .into(),
+        });
+    }
     let newlines: Vec<usize> = bytes
         .iter()
         .enumerate()
@@ -56,7 +63,7 @@ pub(crate) fn records(
             .read_record(&mut record)
             .map_err(|source| ReadError {
                 line: line_of(record_start(bytes, from, comment)),
-                source,
+                rule: source.to_string(),
             })?;
         if !more {
             break;
@@ -138,5 +145,19 @@ mod tests {
         );
         // Without comments, `#` is data.
         assert_eq!(read("#a,1\n", None), [row(1, &["#a", "1"])]);
+    }
+
+    #[test]
+    fn an_unclosed_quote_is_refused_at_its_line() {
+        let e = records(
+            "w,v,a\nhappy,0.9,0.5\n\"sad,0.1,0.2\ncalm,0.6,0.1\n",
+            b',',
+            None,
+        )
+        .unwrap_err();
+        assert_eq!(e.line, 3);
+        assert!(e.rule.contains("never closed"), "{}", e.rule);
+        // A quote inside a comment line opens nothing.
+        assert!(records("# \"note\nw,1\n", b',', Some(b'#')).is_ok());
     }
 }

@@ -348,7 +348,7 @@ impl EmbeddingTable {
             emb_err(
                 path,
                 format!("line {}", e.line),
-                format!("cannot be read as CSV: {}", e.source),
+                format!("cannot be read as CSV: {}", e.rule),
             )
         })?;
         let mut ids = Vec::new();

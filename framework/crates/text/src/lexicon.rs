@@ -109,7 +109,7 @@ impl Lexicon {
         let records = csv_read::records(text, delimiter, Some(b'#')).map_err(|e| {
             err(
                 e.line,
-                format!("cannot be read as delimited text: {}", e.source),
+                format!("cannot be read as delimited text: {}", e.rule),
             )
         })?;
         let mut n_dims: Option<usize> = None;
