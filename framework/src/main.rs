@@ -165,6 +165,9 @@ enum Command {
     /// Datasets: check that a spec's dataset reads, and summarise it.
     #[command(subcommand)]
     Data(DataCommand),
+    /// The results database itself.
+    #[command(subcommand)]
+    Db(DbCommand),
     /// Write an experiment's report: tables (Markdown, LaTeX, CSV) with
     /// mean ± std, intervals and paired significance tests, figures (SVG and
     /// PNG) and an index.html.
@@ -247,6 +250,14 @@ impl ReportArgs {
             ..Default::default()
         })
     }
+}
+
+#[derive(Subcommand)]
+enum DbCommand {
+    /// Bring an existing database's schema up to this mer's (in place, every
+    /// recorded result kept). `mer runs`, `show`, `report` and `predict`
+    /// only read, and ask for this when a database is older than they read.
+    Upgrade,
 }
 
 #[derive(Subcommand)]
@@ -356,6 +367,21 @@ fn open_existing(g: &Global) -> Result<Store> {
     Ok(Store::open_existing(&g.db)?)
 }
 
+/// For the commands that only read: nothing created, migrated or locked.
+fn open_read_only(g: &Global) -> Result<Store> {
+    Ok(Store::open_read_only(&g.db)?)
+}
+
+fn db_upgrade(g: &Global) -> Result<u8> {
+    let store = open_existing(g)?;
+    println!(
+        "{}: schema version {}",
+        store.path().display(),
+        Store::schema_version()
+    );
+    Ok(exit::OK)
+}
+
 fn dispatch(cli: Cli) -> Result<u8> {
     let g = &cli.global;
     match &cli.command {
@@ -395,6 +421,7 @@ fn dispatch(cli: Cli) -> Result<u8> {
             features(files, &cfg, *format)
         }
         Command::Data(DataCommand::Check { spec }) => data_check(g, spec),
+        Command::Db(DbCommand::Upgrade) => db_upgrade(g),
         Command::Report(a) => report(g, a),
         Command::Predict {
             trial,
@@ -425,7 +452,7 @@ fn runs(
     all: bool,
     format: OutFormat,
 ) -> Result<u8> {
-    let store = open_existing(g)?;
+    let store = open_read_only(g)?;
     let trials = store.trials(&TrialFilter {
         experiment,
         status,
@@ -443,7 +470,7 @@ fn runs(
 }
 
 fn show(g: &Global, trial: &str, format: ShowFormat) -> Result<u8> {
-    let store = open_existing(g)?;
+    let store = open_read_only(g)?;
     let t = store.find_trial(trial)?;
     let detail = listing::TrialDetail {
         provenance: store.provenance(t.id)?,
@@ -504,7 +531,7 @@ fn data_check(g: &Global, spec: &Path) -> Result<u8> {
 }
 
 fn report(g: &Global, a: &ReportArgs) -> Result<u8> {
-    let store = open_existing(g)?;
+    let store = open_read_only(g)?;
     let name = experiment_name(&a.experiment)?;
     let dir = a
         .out
@@ -529,7 +556,7 @@ fn predict(
     fold: Option<usize>,
     format: FeatFormat,
 ) -> Result<u8> {
-    let store = open_existing(g)?;
+    let store = open_read_only(g)?;
     if !files.is_empty() && !lyrics.is_empty() && lyrics.len() != files.len() {
         anyhow::bail!(
             "{} audio file(s) but {} --lyrics file(s): give one lyrics file per audio file, in the same order",
@@ -619,6 +646,7 @@ fn experiment_name(arg: &str) -> Result<String> {
 
 fn sweep(g: &Global, a: &SweepArgs) -> Result<u8> {
     let plan = spec::load_plan(&a.spec)?;
+    let created = !g.db.exists();
     let store = open_store(g)?;
     install_interrupt_handler(&g.db);
     let mut opts = SweepOptions::new(g.cache.clone());
@@ -631,7 +659,15 @@ fn sweep(g: &Global, a: &SweepArgs) -> Result<u8> {
     opts.retry_failed = a.retry_failed;
     opts.stale_after = std::time::Duration::from_secs(a.stale_after);
     opts.progress = !g.quiet;
-    let s = run::sweep(&plan, &store, &opts)?;
+    let s = match run::sweep(&plan, &store, &opts) {
+        Ok(s) => s,
+        Err(e) => {
+            if created {
+                discard_if_empty(store, &g.db);
+            }
+            return Err(e.into());
+        }
+    };
     println!("{s}");
     if a.report {
         match mer_report::write_report(
@@ -655,6 +691,26 @@ fn sweep(g: &Global, a: &SweepArgs) -> Result<u8> {
     } else {
         exit::TRIALS_FAILED
     })
+}
+
+/// A database this sweep created and that holds no trial (it failed before
+/// registering any: a dataset that does not load) is removed, with its side
+/// files, so a failed first sweep leaves nothing behind.
+fn discard_if_empty(store: Store, db: &Path) {
+    let empty = store
+        .trials(&TrialFilter {
+            include_reruns: true,
+            ..TrialFilter::default()
+        })
+        .is_ok_and(|t| t.is_empty());
+    drop(store);
+    if empty {
+        for suffix in ["", "-wal", "-shm", ".lock"] {
+            let mut p = db.as_os_str().to_owned();
+            p.push(suffix);
+            let _ = std::fs::remove_file(PathBuf::from(p));
+        }
+    }
 }
 
 /// On Ctrl-C, mark this process's running trials interrupted (the next

@@ -974,3 +974,41 @@ labels = ["quadrants"]
         2
     );
 }
+
+/// Reading commands never create, migrate or lock a database, and refuse
+/// another application's SQLite file untouched; a first sweep whose dataset
+/// does not load leaves no database behind.
+#[test]
+fn reading_commands_never_write_and_a_failed_first_sweep_leaves_no_database() {
+    let s = Scratch::new();
+    // No database: reading commands say so and create none.
+    for args in [&["runs"][..], &["show", "1"], &["report", "x"]] {
+        let o = s.run(args);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {}", text(&o));
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains("results.db"),
+            "{}",
+            text(&o)
+        );
+        assert!(!s.db().exists(), "{args:?} created a database");
+    }
+    // A sweep whose manifest is missing fails before any trial.
+    let spec = s.write(
+        "m.toml",
+        "[experiment]\nname = \"m\"\n[dataset]\nkind = \"manifest\"\npath = \"missing.csv\"\n\
+         [sweep]\narchitecture = [\"svm\"]\nlabels = [\"quadrants\"]\n",
+    );
+    let o = s.run(&["sweep", spec.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("missing.csv"),
+        "{}",
+        text(&o)
+    );
+    let left: Vec<_> = std::fs::read_dir(s.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("results.db"))
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}

@@ -205,137 +205,146 @@ pub fn sweep(plan: &Plan, store: &Store, opts: &SweepOptions) -> Result<SweepSum
         planned: plan.trials.len() as i64,
         worker: worker.to_string(),
     })?;
+    // From here on the sweep row exists: whatever fails marks it failed, so
+    // no sweep is left `running` by an error before or between trials.
+    let run = || -> Result<SweepSummary, RunError> {
+        // Register every planned trial under its key.
+        let mut dataset_ids = BTreeMap::new();
+        for (id, ds) in &datasets {
+            let row_id = store.ensure_dataset(&NewDataset {
+                fingerprint: ds.fingerprint.clone(),
+                name: ds.name.clone(),
+                kind: serde_json::from_str::<DatasetConfig>(id)
+                    .expect("own serialisation")
+                    .kind_name()
+                    .to_string(),
+                n_tracks: ds.tracks.len() as i64,
+                config_json: id.clone(),
+                summary_json: serde_json::json!({ "tracks": ds.tracks.len() }).to_string(),
+            })?;
+            dataset_ids.insert(id.clone(), row_id);
+        }
+        let mut rows = Vec::with_capacity(plan.trials.len());
+        for (id, ds) in &datasets {
+            let mine: Vec<&mer_spec::PlannedTrial> = plan
+                .trials
+                .iter()
+                .filter(|t| serde_json::to_string(&t.config.dataset).expect("serialises") == *id)
+                .collect();
+            let new: Vec<NewTrial> = mine
+                .iter()
+                .map(|t| NewTrial {
+                    key: TrialKey::new(
+                        &t.config,
+                        &text_files.inputs_fingerprint(&t.config, &ds.fingerprint),
+                    )
+                    .0,
+                    modality: t.config.modality.as_str().into(),
+                    architecture: t.config.architecture.as_str().into(),
+                    labels: t.config.labels.to_string(),
+                    task: t.config.task.as_str().into(),
+                    seed: t.config.seed,
+                    params_json: t.params_json(),
+                    config_json: t.config.canonical_json(),
+                })
+                .collect();
+            let registered =
+                store.register_trials(experiment_id, sweep_id, dataset_ids[id], &new)?;
+            rows.extend(mine.into_iter().zip(registered));
+        }
 
-    // Register every planned trial under its key.
-    let mut dataset_ids = BTreeMap::new();
-    for (id, ds) in &datasets {
-        let row_id = store.ensure_dataset(&NewDataset {
-            fingerprint: ds.fingerprint.clone(),
-            name: ds.name.clone(),
-            kind: serde_json::from_str::<DatasetConfig>(id)
-                .expect("own serialisation")
-                .kind_name()
-                .to_string(),
-            n_tracks: ds.tracks.len() as i64,
-            config_json: id.clone(),
-            summary_json: serde_json::json!({ "tracks": ds.tracks.len() }).to_string(),
-        })?;
-        dataset_ids.insert(id.clone(), row_id);
-    }
-    let mut rows = Vec::with_capacity(plan.trials.len());
-    for (id, ds) in &datasets {
-        let mine: Vec<&mer_spec::PlannedTrial> = plan
-            .trials
-            .iter()
-            .filter(|t| serde_json::to_string(&t.config.dataset).expect("serialises") == *id)
-            .collect();
-        let new: Vec<NewTrial> = mine
-            .iter()
-            .map(|t| NewTrial {
-                key: TrialKey::new(
-                    &t.config,
-                    &text_files.inputs_fingerprint(&t.config, &ds.fingerprint),
-                )
-                .0,
-                modality: t.config.modality.as_str().into(),
-                architecture: t.config.architecture.as_str().into(),
-                labels: t.config.labels.to_string(),
-                task: t.config.task.as_str().into(),
-                seed: t.config.seed,
-                params_json: t.params_json(),
-                config_json: t.config.canonical_json(),
-            })
-            .collect();
-        let registered = store.register_trials(experiment_id, sweep_id, dataset_ids[id], &new)?;
-        rows.extend(mine.into_iter().zip(registered));
-    }
+        let recovered = store.recover_stale(opts.stale_after, &worker::is_dead)?;
+        if !recovered.is_empty() {
+            progress.log(&format!(
+                "{} trial(s) of stopped sweeps marked interrupted; re-running them",
+                recovered.len()
+            ));
+        }
 
-    let recovered = store.recover_stale(opts.stale_after, &worker::is_dead)?;
-    if !recovered.is_empty() {
+        let mut summary = SweepSummary {
+            experiment: plan.experiment.name.clone(),
+            sweep_id,
+            planned: plan.trials.len(),
+            interrupted_recovered: recovered.len(),
+            ..SweepSummary::default()
+        };
+        let mut work = Vec::new();
+        for (planned, row) in rows {
+            let row = if recovered.contains(&row.id) {
+                store.trial(row.id)?
+            } else {
+                row
+            };
+            let row = match row.status {
+                TrialStatus::Completed if opts.force => {
+                    store.add_rerun(&row, TrialReason::Force, Some(sweep_id))?
+                }
+                TrialStatus::Failed if opts.force || opts.retry_failed => {
+                    let reason = if opts.force {
+                        TrialReason::Force
+                    } else {
+                        TrialReason::Retry
+                    };
+                    store.add_rerun(&row, reason, Some(sweep_id))?
+                }
+                TrialStatus::Completed => {
+                    summary.already_done += 1;
+                    continue;
+                }
+                TrialStatus::Failed => {
+                    summary.failed_before += 1;
+                    continue;
+                }
+                TrialStatus::Running => {
+                    summary.elsewhere += 1;
+                    continue;
+                }
+                TrialStatus::Pending | TrialStatus::Interrupted => row,
+            };
+            work.push(Work {
+                row,
+                config: planned.config.clone(),
+            });
+        }
         progress.log(&format!(
-            "{} trial(s) of stopped sweeps marked interrupted; re-running them",
-            recovered.len()
+            "{}: {} trial(s) planned, {} already done, {} to run",
+            plan.experiment.name,
+            plan.trials.len(),
+            summary.already_done,
+            work.len()
         ));
-    }
+        for w in &plan.warnings {
+            progress.log(&format!("warning: {w}"));
+        }
 
-    let mut summary = SweepSummary {
-        experiment: plan.experiment.name.clone(),
-        sweep_id,
-        planned: plan.trials.len(),
-        interrupted_recovered: recovered.len(),
-        ..SweepSummary::default()
-    };
-    let mut work = Vec::new();
-    for (planned, row) in rows {
-        let row = if recovered.contains(&row.id) {
-            store.trial(row.id)?
+        // Ensembles read their members' results: they run last.
+        work.sort_by_key(|w| w.config.architecture == mer_model::Architecture::Ensemble);
+        let configs: Vec<&TrialConfig> = work.iter().map(|w| &w.config).collect();
+        let mut prepared =
+            prepare_features(datasets, text_files, &configs, &opts.cache_dir, &progress)?;
+        prepared.threads = neural_threads(opts.jobs);
+        prepared.device = opts.device;
+
+        let outcome = run_work(store, &work, &prepared, opts, &progress, |cfg, fp| {
+            provenance::for_plan(plan, cfg, fp, opts.jobs)
+        })?;
+        summary.completed = outcome.completed;
+        summary.elsewhere += outcome.taken_elsewhere;
+        summary.failures = outcome.failures;
+        let status = if summary.failures.is_empty() {
+            SweepStatus::Completed
         } else {
-            row
+            SweepStatus::Failed
         };
-        let row = match row.status {
-            TrialStatus::Completed if opts.force => {
-                store.add_rerun(&row, TrialReason::Force, Some(sweep_id))?
-            }
-            TrialStatus::Failed if opts.force || opts.retry_failed => {
-                let reason = if opts.force {
-                    TrialReason::Force
-                } else {
-                    TrialReason::Retry
-                };
-                store.add_rerun(&row, reason, Some(sweep_id))?
-            }
-            TrialStatus::Completed => {
-                summary.already_done += 1;
-                continue;
-            }
-            TrialStatus::Failed => {
-                summary.failed_before += 1;
-                continue;
-            }
-            TrialStatus::Running => {
-                summary.elsewhere += 1;
-                continue;
-            }
-            TrialStatus::Pending | TrialStatus::Interrupted => row,
-        };
-        work.push(Work {
-            row,
-            config: planned.config.clone(),
-        });
-    }
-    progress.log(&format!(
-        "{}: {} trial(s) planned, {} already done, {} to run",
-        plan.experiment.name,
-        plan.trials.len(),
-        summary.already_done,
-        work.len()
-    ));
-    for w in &plan.warnings {
-        progress.log(&format!("warning: {w}"));
-    }
-
-    // Ensembles read their members' results: they run last.
-    work.sort_by_key(|w| w.config.architecture == mer_model::Architecture::Ensemble);
-    let configs: Vec<&TrialConfig> = work.iter().map(|w| &w.config).collect();
-    let mut prepared =
-        prepare_features(datasets, text_files, &configs, &opts.cache_dir, &progress)?;
-    prepared.threads = neural_threads(opts.jobs);
-    prepared.device = opts.device;
-
-    let outcome = run_work(store, &work, &prepared, opts, &progress, |cfg, fp| {
-        provenance::for_plan(plan, cfg, fp, opts.jobs)
-    })?;
-    summary.completed = outcome.completed;
-    summary.elsewhere += outcome.taken_elsewhere;
-    summary.failures = outcome.failures;
-    let status = if summary.failures.is_empty() {
-        SweepStatus::Completed
-    } else {
-        SweepStatus::Failed
+        store.finish_sweep(sweep_id, status)?;
+        summary.elapsed = started.elapsed();
+        Ok(summary)
     };
-    store.finish_sweep(sweep_id, status)?;
-    summary.elapsed = started.elapsed();
-    Ok(summary)
+    let outcome = run();
+    if outcome.is_err() {
+        let _ = store.finish_sweep(sweep_id, SweepStatus::Failed);
+    }
+    outcome
 }
 
 /// Threads per neural network when `jobs` trials run at once.

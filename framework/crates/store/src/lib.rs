@@ -66,6 +66,20 @@ pub enum StoreError {
          that this build does not know); upgrade mer, the data is untouched"
     )]
     NewerSchema { path: PathBuf, version: i64 },
+    #[error(
+        "{path}: not a mer results database (it holds {tables}); mer leaves it untouched: \
+         pass another --db"
+    )]
+    Foreign { path: PathBuf, tables: String },
+    #[error(
+        "{path}: the database is at schema version {found}, this mer reads version {latest}; \
+         upgrade it in place with `mer db upgrade` (listing, showing and reporting never write)"
+    )]
+    OldSchema {
+        path: PathBuf,
+        found: i64,
+        latest: i64,
+    },
     #[error("{path}: cannot migrate the database schema: {source}")]
     Migrate {
         path: PathBuf,
@@ -475,6 +489,16 @@ impl std::fmt::Debug for Store {
     }
 }
 
+/// The store's own runtime: one worker thread.
+fn runtime() -> Result<tokio::runtime::Runtime, StoreError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("mer-store")
+        .enable_all()
+        .build()
+        .map_err(StoreError::Runtime)
+}
+
 impl Store {
     /// Opens (creating if needed) the database at `path` and brings its schema
     /// up to date.
@@ -492,7 +516,110 @@ impl Store {
         Self::open_with(path, false)
     }
 
+    /// Opens an existing database for reading only: nothing is created,
+    /// migrated or switched to WAL, and no lock file is written. A database
+    /// that is not mer's, or whose schema is older or newer than this build's,
+    /// is refused untouched.
+    pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
+        if !path.is_file() {
+            return Err(StoreError::Missing {
+                path: path.to_path_buf(),
+            });
+        }
+        let path = path.to_path_buf();
+        let rt = runtime()?;
+        let options = SqliteConnectOptions::new()
+            .filename(&path)
+            .read_only(true)
+            .busy_timeout(BUSY_TIMEOUT)
+            .foreign_keys(true);
+        let pool = rt
+            .block_on(
+                SqlitePoolOptions::new()
+                    .max_connections(4)
+                    .acquire_timeout(BUSY_TIMEOUT * 2)
+                    .connect_with(options),
+            )
+            .map_err(|source| StoreError::Open {
+                path: path.clone(),
+                source,
+            })?;
+        let store = Store { rt, pool, path };
+        if store.table_names()?.is_empty() {
+            return Err(StoreError::Missing {
+                path: store.path.clone(),
+            });
+        }
+        store.check_ours()?;
+        let found: i64 = store
+            .rt
+            .block_on(
+                sqlx::query_scalar(
+                    "SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations WHERE success",
+                )
+                .fetch_one(&store.pool),
+            )
+            .map_err(store.q("reading the schema version"))?;
+        let latest = Self::schema_version();
+        if found > latest {
+            return Err(StoreError::NewerSchema {
+                path: store.path.clone(),
+                version: found,
+            });
+        }
+        if found < latest {
+            return Err(StoreError::OldSchema {
+                path: store.path.clone(),
+                found,
+                latest,
+            });
+        }
+        Ok(store)
+    }
+
+    /// The names of the tables in the database.
+    fn table_names(&self) -> Result<Vec<String>, StoreError> {
+        self.rt
+            .block_on(
+                sqlx::query_scalar(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' \
+                     AND name NOT LIKE 'sqlite_%' ORDER BY name",
+                )
+                .fetch_all(&self.pool),
+            )
+            .map_err(self.q("listing the tables"))
+    }
+
+    /// Refuses a database that holds tables and is not mer's (no migration
+    /// table, or no `trials` table beside it).
+    fn check_ours(&self) -> Result<(), StoreError> {
+        let tables = self.table_names()?;
+        let ours = tables.is_empty()
+            || (tables.iter().any(|t| t == "_sqlx_migrations")
+                && tables.iter().any(|t| t == "trials"));
+        if ours {
+            return Ok(());
+        }
+        let shown: Vec<&str> = tables.iter().take(5).map(String::as_str).collect();
+        Err(StoreError::Foreign {
+            path: self.path.clone(),
+            tables: format!(
+                "the table(s) {}{}",
+                shown.join(", "),
+                if tables.len() > 5 { ", ..." } else { "" }
+            ),
+        })
+    }
+
     fn open_with(path: &Path, create: bool) -> Result<Store, StoreError> {
+        // A file that is there is checked before anything writes to it (WAL,
+        // migrations, the lock file).
+        if std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() > 0)
+            && let Err(e @ (StoreError::Foreign { .. } | StoreError::NewerSchema { .. })) =
+                Self::open_read_only(path)
+        {
+            return Err(e);
+        }
         let path = path.to_path_buf();
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(|source| StoreError::Lock {
@@ -500,12 +627,7 @@ impl Store {
                 source,
             })?;
         }
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .thread_name("mer-store")
-            .enable_all()
-            .build()
-            .map_err(StoreError::Runtime)?;
+        let rt = runtime()?;
         let options = SqliteConnectOptions::new()
             .filename(&path)
             .create_if_missing(create)

@@ -2,4 +2,5 @@
 //! module is one file beside this one).
 
 mod contract;
+mod read_only;
 mod upgrade;
