@@ -2,5 +2,6 @@
 //! module is one file beside this one).
 
 mod decode;
+mod fuzz;
 mod parity;
 mod pipeline;

@@ -612,3 +612,88 @@ fn exclude_rules_and_duplicate_keys_name_the_value_and_the_key() {
         p[0]
     );
 }
+
+/// The spec front door never panics, aborts or loops: arbitrary text and
+/// byte-level mutations of the reference spec end in a plan or in problems.
+mod fuzz {
+    use proptest::prelude::*;
+
+    const REFERENCE: &str = include_str!("../../../../experiments/reference.toml");
+
+    fn check(text: &str) {
+        match super::parse(text) {
+            Ok(v) => assert!(!v.plan().trials.is_empty()),
+            Err(e) => assert!(
+                matches!(e, super::SpecError::Invalid(ref p) if !p.is_empty()),
+                "{e}"
+            ),
+        }
+    }
+
+    /// Replaces, inserts or removes bytes at the given places.
+    fn mutate(text: &str, edits: &[(prop::sample::Index, u8, u8)]) -> String {
+        let mut b = text.as_bytes().to_vec();
+        for (at, byte, op) in edits {
+            let i = at.index(b.len().max(1)).min(b.len().saturating_sub(1));
+            match op % 3 {
+                0 if !b.is_empty() => b[i] = *byte,
+                1 => b.insert(i, *byte),
+                _ if !b.is_empty() => {
+                    b.remove(i);
+                }
+                _ => {}
+            }
+        }
+        String::from_utf8_lossy(&b).into_owned()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig {
+            cases: 512,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        })]
+
+        #[test]
+        fn arbitrary_text_gives_problems_not_panics(text in "\\PC{0,400}") {
+            check(&text);
+        }
+
+        #[test]
+        fn mutated_reference_specs_give_a_plan_or_problems(
+            edits in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>(), any::<u8>()), 1..12)
+        ) {
+            check(&mutate(REFERENCE, &edits));
+        }
+
+        #[test]
+        fn any_value_in_any_reference_key_gives_a_plan_or_problems(
+            line in any::<prop::sample::Index>(),
+            value in prop_oneof![
+                Just("-1".to_string()),
+                Just("1e308".to_string()),
+                Just("nan".to_string()),
+                Just("18446744073709551615".to_string()),
+                Just("\"\"".to_string()),
+                Just("[]".to_string()),
+                Just("{}".to_string()),
+                "\\PC{0,20}".prop_map(|s| format!("{s:?}")),
+                any::<i64>().prop_map(|v| v.to_string()),
+            ],
+        ) {
+            // Replace the value of one `key = value` line of the reference.
+            let lines: Vec<&str> = REFERENCE.lines().collect();
+            let keyed: Vec<usize> = lines
+                .iter()
+                .enumerate()
+                .filter(|(_, l)| !l.trim_start().starts_with('#') && l.contains(" = "))
+                .map(|(i, _)| i)
+                .collect();
+            let at = keyed[line.index(keyed.len())];
+            let key = lines[at].split(" = ").next().unwrap();
+            let mut out: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+            out[at] = format!("{key} = {value}");
+            check(&out.join("\n"));
+        }
+    }
+}
