@@ -272,6 +272,32 @@ impl Sink {
     }
 }
 
+impl Sink {
+    /// A lyrics file that exists but is not text: the error (fail), or the
+    /// track kept without lyrics and the problem reported (skip).
+    pub fn unreadable_lyrics(
+        &mut self,
+        file: &Path,
+        line: Option<u64>,
+        id: &str,
+        error: DataError,
+    ) -> Result<(), DataError> {
+        match self.policy {
+            OnError::Fail => Err(error),
+            OnError::Skip => {
+                self.report.problems.push(Problem {
+                    file: file.to_path_buf(),
+                    row: line,
+                    id: Some(id.to_string()),
+                    kind: ProblemKind::MissingLyrics,
+                    message: error.to_string(),
+                });
+                Ok(())
+            }
+        }
+    }
+}
+
 /// Where a track came from, for duplicate messages.
 #[derive(Debug, Clone)]
 pub(crate) struct Origin {
@@ -334,8 +360,9 @@ impl Collector {
 /// valid UTF-8, and a replacement character is better than a lost track).
 pub(crate) fn read_text(path: &Path) -> Result<String, DataError> {
     let bytes = std::fs::read(path).map_err(|e| DataError::io(path, "cannot read", e))?;
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
-    Ok(String::from_utf8_lossy(bytes).into_owned())
+    // mer-text's decoder: a BOM (UTF-8 or UTF-16) is honoured, invalid UTF-8
+    // and binary files are errors naming the file, never garbled lyrics.
+    Ok(mer_text::decode_lyrics_bytes(path, &bytes)?)
 }
 
 /// Sorts and deduplicates tags.

@@ -268,6 +268,9 @@ pub enum DataError {
         /// The rule broken.
         message: String,
     },
+    /// A lyrics (or other text) file that is not valid text.
+    #[error(transparent)]
+    Text(#[from] mer_text::TextError),
     /// A quote opens a field and is never closed: the `csv` crate would read
     /// every following row into that field.
     #[error(

@@ -342,3 +342,46 @@ fn a_header_only_manifest_names_the_csv_not_its_folder() {
     let msg = err.to_string();
     assert!(msg.contains("m.csv") && msg.contains("no tracks"), "{msg}");
 }
+
+/// A lyrics file that is binary (or not valid UTF-8) is an error naming it,
+/// never garbled lyrics.
+#[test]
+fn a_binary_lyrics_file_is_an_error_naming_it_not_lyrics() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(
+        d.path().join("song.txt"),
+        b"PK\x03\x04\x00\x00\x00\x08binary",
+    )
+    .unwrap();
+    write(
+        d.path(),
+        "m.csv",
+        "id,valence,arousal,lyrics\na,0.5,0.5,song.txt\n",
+    );
+    let err = data::load(&cfg(&d.path().join("m.csv"), OnError::Fail), &ctx(d.path())).unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        msg.contains("song.txt") && msg.contains("not a text file"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn under_skip_a_binary_lyrics_file_keeps_the_track_without_lyrics_and_is_reported() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("song.txt"), b"\x00\x01\x02\x03").unwrap();
+    write(
+        d.path(),
+        "m.csv",
+        "id,valence,arousal,lyrics\na,0.5,0.5,song.txt\nb,0.1,0.1,\n",
+    );
+    let s = data::check(&cfg(&d.path().join("m.csv"), OnError::Skip), &ctx(d.path())).unwrap();
+    let text = s.to_string();
+    assert!(
+        text.contains("song.txt") && text.contains("not a text file"),
+        "{text}"
+    );
+    let ds = data::load(&cfg(&d.path().join("m.csv"), OnError::Skip), &ctx(d.path())).unwrap();
+    assert_eq!(ds.tracks.len(), 2);
+    assert!(ds.tracks.iter().all(|t| t.lyrics.is_none()));
+}

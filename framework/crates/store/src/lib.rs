@@ -590,25 +590,44 @@ impl Store {
             .map_err(self.q("listing the tables"))
     }
 
-    /// Refuses a database that holds tables and is not mer's (no migration
-    /// table, or no `trials` table beside it).
+    /// Refuses a database that holds tables and is not mer's: no migration
+    /// table, or one recording a migration whose checksum is not mer's
+    /// (another sqlx application). A migration table alone is a mer
+    /// database being created by another process.
     fn check_ours(&self) -> Result<(), StoreError> {
         let tables = self.table_names()?;
-        let ours = tables.is_empty()
-            || (tables.iter().any(|t| t == "_sqlx_migrations")
-                && tables.iter().any(|t| t == "trials"));
-        if ours {
+        let foreign = |what: String| StoreError::Foreign {
+            path: self.path.clone(),
+            tables: what,
+        };
+        if tables.is_empty() {
             return Ok(());
         }
-        let shown: Vec<&str> = tables.iter().take(5).map(String::as_str).collect();
-        Err(StoreError::Foreign {
-            path: self.path.clone(),
-            tables: format!(
+        if !tables.iter().any(|t| t == "_sqlx_migrations") {
+            let shown: Vec<&str> = tables.iter().take(5).map(String::as_str).collect();
+            return Err(foreign(format!(
                 "the table(s) {}{}",
                 shown.join(", "),
                 if tables.len() > 5 { ", ..." } else { "" }
-            ),
-        })
+            )));
+        }
+        let applied: Vec<(i64, Vec<u8>)> = self
+            .rt
+            .block_on(
+                sqlx::query_as("SELECT version, checksum FROM _sqlx_migrations")
+                    .fetch_all(&self.pool),
+            )
+            .map_err(self.q("reading the migrations"))?;
+        for (version, checksum) in applied {
+            if let Some(m) = MIGRATOR.iter().find(|m| m.version == version)
+                && *m.checksum != *checksum
+            {
+                return Err(foreign(format!(
+                    "another application's migration {version}"
+                )));
+            }
+        }
+        Ok(())
     }
 
     fn open_with(path: &Path, create: bool) -> Result<Store, StoreError> {
@@ -635,17 +654,31 @@ impl Store {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(BUSY_TIMEOUT)
             .foreign_keys(true);
-        let pool = rt
-            .block_on(
+        // Switching a new database to WAL takes a lock SQLite does not wait
+        // for (no busy handler); when several processes open a new database
+        // at once, the losers retry for as long as a writer would wait.
+        let started = std::time::Instant::now();
+        let pool = loop {
+            let attempt = rt.block_on(
                 SqlitePoolOptions::new()
                     .max_connections(4)
                     .acquire_timeout(BUSY_TIMEOUT * 2)
-                    .connect_with(options),
-            )
-            .map_err(|source| StoreError::Open {
-                path: path.clone(),
-                source,
-            })?;
+                    .connect_with(options.clone()),
+            );
+            match attempt {
+                Err(sqlx::Error::Database(e))
+                    if e.code().as_deref() == Some("5") && started.elapsed() < BUSY_TIMEOUT =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                other => {
+                    break other.map_err(|source| StoreError::Open {
+                        path: path.clone(),
+                        source,
+                    })?;
+                }
+            }
+        };
         let store = Store { rt, pool, path };
         store.migrate()?;
         Ok(store)

@@ -181,6 +181,35 @@ impl Default for AnalyzerOptions {
 /// write). Anything else that is not valid UTF-8 is an error naming `path`,
 /// the byte offset from the start of the file and its line.
 pub fn decode_lyrics_bytes(path: &Path, bytes: &[u8]) -> Result<String, TextError> {
+    let text = decode_text(path, bytes)?;
+    check_not_binary(path, &text)?;
+    Ok(text)
+}
+
+/// A file of lyrics is text: a NUL, or control characters (other than tab,
+/// line and page breaks and a DOS end-of-file mark) in more than 1 % of its
+/// characters, mean a binary file that happened to decode, not lyrics.
+fn check_not_binary(path: &Path, text: &str) -> Result<(), TextError> {
+    let odd =
+        |c: char| c.is_control() && !matches!(c, '\t' | '\n' | '\r' | '\x0b' | '\x0c' | '\x1a');
+    let binary = |rule: String| TextError::Binary {
+        path: path.to_path_buf(),
+        rule,
+    };
+    if let Some(at) = text.find('\0') {
+        return Err(binary(format!("a NUL character at byte offset {at}")));
+    }
+    let total = text.chars().count();
+    let n = text.chars().filter(|&c| odd(c)).count();
+    if n * 100 > total {
+        return Err(binary(format!(
+            "{n} of its {total} characters are control characters"
+        )));
+    }
+    Ok(())
+}
+
+fn decode_text(path: &Path, bytes: &[u8]) -> Result<String, TextError> {
     const UTF8_BOM: &[u8] = &[0xEF, 0xBB, 0xBF];
     if let Some(rest) = bytes.strip_prefix(UTF8_BOM) {
         return decode_utf8(path, rest, UTF8_BOM.len(), bytes);
@@ -640,6 +669,24 @@ mod tests {
             ..Default::default()
         };
         assert!(matches!(Analyzer::new(opts), Err(TextError::Config(_))));
+    }
+
+    #[test]
+    fn a_binary_file_that_decodes_is_not_lyrics() {
+        let p = Path::new("song.txt");
+        let e = decode_lyrics_bytes(p, b"la la\0\0\0\0").unwrap_err();
+        assert!(matches!(e, TextError::Binary { .. }), "{e}");
+        assert!(
+            e.to_string().contains("song.txt") && e.to_string().contains("offset 5"),
+            "{e}"
+        );
+        let e = decode_lyrics_bytes(p, b"\x01\x02\x03 la la la").unwrap_err();
+        assert!(e.to_string().contains("control characters"), "{e}");
+        // Tabs, CRLF, form feeds and a DOS end-of-file mark are text.
+        assert_eq!(
+            decode_lyrics_bytes(p, b"verse\tone\r\n\x0cchorus\x1a").unwrap(),
+            "verse\tone\r\n\x0cchorus\x1a"
+        );
     }
 
     #[test]

@@ -24,6 +24,10 @@ pub enum TextError {
     #[error("{path}: starts with a UTF-16 byte-order mark but is not valid UTF-16: {rule}")]
     InvalidUtf16 { path: PathBuf, rule: String },
 
+    /// A lyrics file that decodes but is not text (a binary file).
+    #[error("{path}: not a text file ({rule}); lyrics files are plain text")]
+    Binary { path: PathBuf, rule: String },
+
     /// A file could not be read.
     #[error("cannot read {path}")]
     Io {

@@ -88,7 +88,10 @@ pub(crate) fn import(
         if let Some(rel) = row.opt(lyrics_col) {
             let p = base.join(rel);
             if p.is_file() {
-                track.lyrics = Some(csvutil::read_text(&p)?);
+                match csvutil::read_text(&p) {
+                    Ok(text) => track.lyrics = Some(text),
+                    Err(e) => sink.unreadable_lyrics(path, Some(row.line), &id, e)?,
+                }
             } else {
                 sink.missing_file(ProblemKind::MissingLyrics, path, Some(row.line), &id, &p)?;
             }
