@@ -6,8 +6,8 @@ use std::path::Path;
 
 use mer_store::{Store, StoreError, TrialFilter};
 
-/// Another application's SQLite file: one table of its own, one row.
-fn foreign_database(path: &Path) {
+/// Runs SQL statements on a SQLite file through a plain connection.
+fn execute(path: &Path, create: bool, statements: &[&'static str]) {
     use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -19,44 +19,39 @@ fn foreign_database(path: &Path) {
             .connect_with(
                 SqliteConnectOptions::new()
                     .filename(path)
-                    .create_if_missing(true),
+                    .create_if_missing(create),
             )
             .await
             .unwrap();
-        sqlx::query("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)")
-            .execute(&pool)
-            .await
-            .unwrap();
-        sqlx::query("INSERT INTO notes (body) VALUES ('mine')")
-            .execute(&pool)
-            .await
-            .unwrap();
+        for statement in statements {
+            sqlx::query(*statement).execute(&pool).await.unwrap();
+        }
         pool.close().await;
     });
+}
+
+/// Another application's SQLite file: one table of its own, one row.
+fn foreign_database(path: &Path) {
+    execute(
+        path,
+        true,
+        &[
+            "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)",
+            "INSERT INTO notes (body) VALUES ('mine')",
+        ],
+    );
 }
 
 /// Takes back the record of the newest migration, as if the database had
 /// been written by the release before it.
 fn forget_newest_migration(path: &Path) {
-    use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let pool = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect_with(SqliteConnectOptions::new().filename(path))
-            .await
-            .unwrap();
-        sqlx::query(
+    execute(
+        path,
+        false,
+        &[
             "DELETE FROM _sqlx_migrations WHERE version = (SELECT MAX(version) FROM _sqlx_migrations)",
-        )
-        .execute(&pool)
-        .await
-        .unwrap();
-        pool.close().await;
-    });
+        ],
+    );
 }
 
 fn files_in(dir: &Path) -> Vec<String> {
