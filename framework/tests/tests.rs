@@ -1,6 +1,7 @@
 //! The end-to-end tests of mer: the command line, and whole sweeps over the
 //! synthetic benchmark. One test binary (each module is one file beside this).
 
+mod bad_input;
 mod cli;
 mod common;
 mod neural_fusion;

@@ -72,10 +72,35 @@ impl Combination {
 impl Spec {
     /// Reads and parses a spec file.
     pub fn load(path: &Path) -> Result<Spec, SpecError> {
-        let text = std::fs::read_to_string(path).map_err(|source| SpecError::Read {
+        let bytes = std::fs::read(path).map_err(|source| SpecError::Read {
             path: path.to_path_buf(),
             source,
         })?;
+        let text = match String::from_utf8(bytes) {
+            Ok(t) => t,
+            Err(e) => {
+                // Not text: an invalid spec, placed at its first bad byte.
+                let at = e.utf8_error().valid_up_to();
+                let before = &e.as_bytes()[..at];
+                let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+                let column = at
+                    - before
+                        .iter()
+                        .rposition(|&b| b == b'\n')
+                        .map_or(0, |i| i + 1)
+                    + 1;
+                return Err(SpecError::Invalid(vec![
+                    ConfigError::whole(format!(
+                        "not valid UTF-8 (byte offset {at}); a spec is UTF-8 text"
+                    ))
+                    .at(mer_core::Position {
+                        file: path.to_path_buf(),
+                        line,
+                        column,
+                    }),
+                ]));
+            }
+        };
         Spec::parse(&text, path)
     }
 
