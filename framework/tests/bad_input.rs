@@ -230,6 +230,51 @@ fn cases() -> Vec<Case> {
             &["m.csv:2", "never closed"],
         ),
         case(
+            "row with a field too many",
+            vec![
+                ("m.toml", mspec.as_bytes().to_vec()),
+                (
+                    "m.csv",
+                    manifest("id,valence,arousal,artist\na,0.5,0.5,x\nb,0.1,0.1,Crosby, Stills\n"),
+                ),
+            ],
+            &["data", "check", "m.toml"],
+            1,
+            &["m.csv:3", "5 fields but the header has 4"],
+        ),
+        case(
+            "manifest in Latin-1",
+            vec![
+                ("m.toml", mspec.as_bytes().to_vec()),
+                ("m.csv", {
+                    let mut m = manifest("id,valence,arousal,artist\na,0.5,0.5,x\n");
+                    m.extend_from_slice(b"b,0.1,0.1,Bj\xf6rk\n");
+                    m
+                }),
+            ],
+            &["data", "check", "m.toml"],
+            1,
+            &["m.csv:3", "not valid UTF-8"],
+        ),
+        case(
+            "V/A labels on a manifest without V/A",
+            vec![
+                (
+                    "m.toml",
+                    mspec.replace("\"quadrants\"", "\"grid4\"").into_bytes(),
+                ),
+                ("m.csv", manifest("id,audio,category\na,a.wav,happy\n")),
+            ],
+            &["plan", "m.toml"],
+            2,
+            &[
+                "m.toml",
+                "grid4",
+                "valence/arousal",
+                "m.csv has the columns `id`, `audio`, `category`",
+            ],
+        ),
+        case(
             "header-only manifest",
             vec![
                 ("m.toml", mspec.as_bytes().to_vec()),

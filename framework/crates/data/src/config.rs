@@ -152,6 +152,20 @@ impl Provides {
         genres: true,
         tags: true,
     };
+    /// What a manifest with these (lower-case) header columns can hold; see
+    /// the importer's column table.
+    pub fn of_manifest(columns: &[String]) -> Provides {
+        let has = |name: &str| columns.iter().any(|c| c == name);
+        Provides {
+            audio: has("audio"),
+            lyrics: has("lyrics") || has("lyrics_text"),
+            valence_arousal: has("valence") && has("arousal"),
+            categories: has("category") || has("label"),
+            genres: has("genre"),
+            tags: has("tags"),
+        }
+    }
+
     /// Nothing; each dataset names what it adds.
     const NONE: Provides = Provides {
         audio: false,
@@ -164,13 +178,18 @@ impl Provides {
 }
 
 impl DatasetConfig {
-    /// What this dataset provides. Known from the configuration alone so a
-    /// spec is checked before any data is read; a generic manifest may hold
-    /// anything, and its missing columns surface as skipped tracks.
+    /// What this dataset provides, known before any track is read so a spec
+    /// is checked up front: from the configuration for the importers of
+    /// published datasets, from the header row for a generic manifest (a
+    /// manifest that cannot be read yet is taken to provide everything; its
+    /// load then names what is wrong).
     pub fn provides(&self) -> Provides {
         let none = Provides::NONE;
         match self {
-            DatasetConfig::Synthetic(_) | DatasetConfig::Manifest(_) => Provides::ALL,
+            DatasetConfig::Synthetic(_) => Provides::ALL,
+            DatasetConfig::Manifest(m) => m
+                .columns()
+                .map_or(Provides::ALL, |cols| Provides::of_manifest(&cols)),
             DatasetConfig::Deam(_) => Provides {
                 audio: true,
                 valence_arousal: true,
@@ -242,6 +261,42 @@ pub struct ManifestConfig {
     pub va_range: [f64; 2],
     /// Defaults to `"fail"`.
     pub on_error: OnError,
+}
+
+impl ManifestConfig {
+    /// The header row's column names, trimmed and lower-cased; `None` when
+    /// the file cannot be read or has no header (loading it reports why).
+    pub fn columns(&self) -> Option<Vec<String>> {
+        let bytes = std::fs::read(&self.path).ok()?;
+        let text = mer_text::decode_lyrics_bytes(&self.path, &bytes).ok()?;
+        let delimiter = self.delimiter.as_bytes().first().copied().unwrap_or(b',');
+        let mut reader = csv::ReaderBuilder::new()
+            .delimiter(delimiter)
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(text.as_bytes());
+        let header = reader.records().next()?.ok()?;
+        Some(
+            header
+                .iter()
+                .map(|c| c.trim().to_ascii_lowercase())
+                .collect(),
+        )
+    }
+
+    /// How a missing capability shows in this manifest, for messages.
+    pub fn columns_note(&self) -> Option<String> {
+        self.columns().map(|cols| {
+            format!(
+                "{} has the columns {}",
+                self.path.display(),
+                cols.iter()
+                    .map(|c| format!("`{c}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })
+    }
 }
 
 impl Default for ManifestConfig {

@@ -36,18 +36,32 @@ impl Row {
     }
 }
 
-/// Reads a delimited file with a header row. Rows may have fewer or more
-/// cells than the header (MTG-Jamendo's TSVs have trailing tag columns).
-pub(crate) fn read_table(path: &Path, delimiter: u8) -> Result<Table, DataError> {
+/// How many cells a row may have, against its header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Width {
+    /// One cell per header column (trailing empty cells beyond the header,
+    /// a spreadsheet's habit, are tolerated: they carry nothing).
+    Exact,
+    /// At least the header's columns; more are data (MTG-Jamendo's TSVs put
+    /// one tag per trailing column).
+    AtLeast,
+}
+
+/// Reads a CSV file with a header row and RFC 4180 quoting. Strict: an
+/// unterminated quote, a file that is not text (UTF-8, or UTF-16 with a
+/// byte-order mark), or a row with the wrong number of fields is an error
+/// naming the file and line (a bad row goes through `sink`, so under
+/// `on_error = "skip"` it is left out and listed).
+pub(crate) fn read_table(path: &Path, delimiter: u8, sink: &mut Sink) -> Result<Table, DataError> {
     let bytes = std::fs::read(path).map_err(|e| DataError::io(path, "cannot read", e))?;
-    read_table_bytes(path, &bytes, delimiter, true)
+    read_table_bytes(path, &bytes, delimiter, true, Width::Exact, sink)
 }
 
 /// A tab-separated file without quoting (MTG-Jamendo's TSVs: a stray `"` in
-/// a cell is data, not a quote).
-pub(crate) fn read_tsv(path: &Path) -> Result<Table, DataError> {
+/// a cell is data, not a quote), whose rows may have trailing tag columns.
+pub(crate) fn read_tsv(path: &Path, sink: &mut Sink) -> Result<Table, DataError> {
     let bytes = std::fs::read(path).map_err(|e| DataError::io(path, "cannot read", e))?;
-    read_table_bytes(path, &bytes, b'\t', false)
+    read_table_bytes(path, &bytes, b'\t', false, Width::AtLeast, sink)
 }
 
 /// [`read_table`] over bytes already in memory (`path` only names them).
@@ -56,8 +70,13 @@ pub(crate) fn read_table_bytes(
     bytes: &[u8],
     delimiter: u8,
     quoting: bool,
+    width: Width,
+    sink: &mut Sink,
 ) -> Result<Table, DataError> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    // mer-text's decoder: a byte-order mark (UTF-8 or UTF-16) is honoured;
+    // invalid UTF-8 and binary files are errors naming the file and line.
+    let text = mer_text::decode_lyrics_bytes(path, bytes)?;
+    let bytes = text.as_bytes();
     if quoting && let Some(line) = mer_core::quotes::unterminated_quote(bytes, delimiter, None) {
         return Err(DataError::UnclosedQuote {
             path: path.to_path_buf(),
@@ -68,6 +87,7 @@ pub(crate) fn read_table_bytes(
         .delimiter(delimiter)
         .quoting(quoting)
         .has_headers(true)
+        // Widths are checked below, by line and under the `on_error` policy.
         .flexible(true)
         .trim(csv::Trim::All)
         .from_reader(bytes);
@@ -109,6 +129,10 @@ pub(crate) fn read_table_bytes(
         if cells.iter().all(|c| c.is_empty()) {
             continue; // blank line
         }
+        if let Some(rule) = width_rule(&cells, headers.len(), width, delimiter) {
+            sink.bad_row(path, line, None, rule)?;
+            continue;
+        }
         rows.push(Row { line, cells });
     }
     Ok(Table {
@@ -116,6 +140,29 @@ pub(crate) fn read_table_bytes(
         headers,
         rows,
     })
+}
+
+/// Why a row of `cells` does not fit a header of `columns`, if it does not.
+fn width_rule(cells: &[String], columns: usize, width: Width, delimiter: u8) -> Option<String> {
+    let n = cells.len();
+    let sep = match delimiter {
+        b'\t' => "a tab".to_string(),
+        d => format!("`{}`", d as char),
+    };
+    if n < columns {
+        return Some(format!(
+            "the row has {n} fields but the header has {columns}; every row needs one cell per \
+             column (leave a cell empty for an absent value)"
+        ));
+    }
+    let extra_data = cells[columns..].iter().any(|c| !c.is_empty());
+    if width == Width::Exact && extra_data {
+        return Some(format!(
+            "the row has {n} fields but the header has {columns}; a field that holds {sep} must \
+             be in double quotes"
+        ));
+    }
+    None
 }
 
 impl Table {
@@ -356,8 +403,7 @@ impl Collector {
     }
 }
 
-/// Reads a UTF-8 text file (lossily: lyrics files in the wild are not always
-/// valid UTF-8, and a replacement character is better than a lost track).
+/// Reads a text file (lyrics): UTF-8, or UTF-16 with a byte-order mark.
 pub(crate) fn read_text(path: &Path) -> Result<String, DataError> {
     let bytes = std::fs::read(path).map_err(|e| DataError::io(path, "cannot read", e))?;
     // mer-text's decoder: a BOM (UTF-8 or UTF-16) is honoured, invalid UTF-8
@@ -384,6 +430,8 @@ mod tests {
             b"\xEF\xBB\xBFsong_id, valence_mean ,arousal_mean\n 3 , 5.5,2\n\n4,1,9\n",
             b',',
             true,
+            Width::Exact,
+            &mut Sink::new(OnError::Fail),
         )
         .unwrap();
         assert_eq!(t.col("VALENCE_MEAN"), Some(1));

@@ -334,6 +334,76 @@ fn an_unclosed_quote_is_an_error_naming_its_line_not_swallowed_rows() {
     }
 }
 
+/// A row with a field too many (an unquoted comma inside a title) or too
+/// few would shift or blank its columns: it is a bad row naming its line
+/// (an error under `fail`, left out and listed under `skip`). Empty cells
+/// past the header, a spreadsheet's habit, carry nothing and are accepted.
+#[test]
+fn a_row_with_the_wrong_number_of_fields_is_a_bad_row_naming_its_line() {
+    let d = tempfile::tempdir().unwrap();
+    write(
+        d.path(),
+        "m.csv",
+        "id,valence,arousal,artist\n\
+         a,0.1,0.2,x\n\
+         b,0.1,0.2,Crosby, Stills\n\
+         c,0.1,0.2\n\
+         d,0.3,0.4,y,,\n",
+    );
+    let path = d.path().join("m.csv");
+    let err = data::load(&cfg(&path, OnError::Fail), &ctx(d.path())).unwrap_err();
+    let msg = err.to_string();
+    assert!(matches!(err, data::DataError::Row { row: 3, .. }), "{msg}");
+    assert!(
+        msg.contains("m.csv:3") && msg.contains("5 fields but the header has 4"),
+        "{msg}"
+    );
+    assert!(msg.contains("double quotes"), "{msg}");
+
+    let ds = data::load(&cfg(&path, OnError::Skip), &ctx(d.path())).unwrap();
+    let ids: Vec<&str> = ds.tracks.iter().map(|t| t.id.as_str()).collect();
+    assert_eq!(ids, ["a", "d"]);
+    let lines: Vec<Option<u64>> = ds.report.problems.iter().map(|p| p.row).collect();
+    assert_eq!(lines, [Some(3), Some(4)]);
+    assert!(
+        ds.report.problems[1]
+            .message
+            .contains("3 fields but the header has 4"),
+        "{}",
+        ds.report.problems[1].message
+    );
+    assert_eq!(ds.tracks[1].artist.as_deref(), Some("y"));
+}
+
+/// A manifest in a legacy 8-bit encoding is refused with its line, not read
+/// with replacement characters in its ids; UTF-16 with a byte-order mark (a
+/// spreadsheet's "Unicode text") is read.
+#[test]
+fn a_manifest_that_is_not_utf8_is_an_error_naming_its_line() {
+    let d = tempfile::tempdir().unwrap();
+    let path = d.path().join("m.csv");
+    std::fs::write(
+        &path,
+        b"id,valence,arousal,artist\na,0.1,0.2,x\nb,0.1,0.2,Bj\xf6rk\n",
+    )
+    .unwrap();
+    for policy in [OnError::Fail, OnError::Skip] {
+        let msg = data::load(&cfg(&path, policy), &ctx(d.path()))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.contains("m.csv:3") && msg.contains("not valid UTF-8"),
+            "{msg}"
+        );
+    }
+    let text = "id,valence,arousal,artist\na,0.1,0.2,Bj\u{f6}rk\n";
+    let mut utf16 = vec![0xFF, 0xFE];
+    utf16.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+    std::fs::write(&path, utf16).unwrap();
+    let ds = data::load(&cfg(&path, OnError::Fail), &ctx(d.path())).unwrap();
+    assert_eq!(ds.tracks[0].artist.as_deref(), Some("Bj\u{f6}rk"));
+}
+
 #[test]
 fn a_header_only_manifest_names_the_csv_not_its_folder() {
     let d = tempfile::tempdir().unwrap();

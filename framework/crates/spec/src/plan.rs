@@ -164,6 +164,12 @@ impl Spec {
     pub fn validate(self) -> Result<ValidSpec, SpecError> {
         let mut problems = Problems::new(&self.path, &self.locator);
         let provides = self.settings.dataset.provides();
+        // A manifest's capabilities come from its header: say so where one
+        // is missing, so the fix (a column) is plain.
+        let dataset_note = match &self.settings.dataset {
+            mer_data::DatasetConfig::Manifest(m) => m.columns_note(),
+            _ => None,
+        };
         let param_sets = self.param_combinations();
 
         // Resolve each parameter combination to typed settings.
@@ -199,7 +205,12 @@ impl Spec {
             let Some(settings) = &resolved[combo.params] else {
                 continue;
             };
-            let reasons = check_combination(&combo, settings, &provides, tasks_given);
+            let mut reasons = check_combination(&combo, settings, &provides, tasks_given);
+            if let Some(note) = &dataset_note {
+                for r in reasons.iter_mut().filter(|r| r.dataset) {
+                    r.why.push_str(&format!(" ({note})"));
+                }
+            }
             if !reasons.is_empty() {
                 let whys = reasons.iter().map(|r| r.why.as_str()).collect::<Vec<_>>();
                 if self.sweep.unavailable == Unavailable::Skip && reasons.iter().all(|r| r.dataset)

@@ -8,7 +8,9 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum TextError {
     /// A lyrics (or lexicon, id list, CSV) file is not valid UTF-8.
-    #[error("{path}: not valid UTF-8: invalid byte sequence at byte offset {offset} (line {line})")]
+    #[error(
+        "{path}:{line}: not valid UTF-8 (invalid byte sequence at byte offset {offset}); save the file as UTF-8, or UTF-16 with a byte-order mark"
+    )]
     InvalidUtf8 {
         path: PathBuf,
         /// Byte offset of the first invalid byte from the start of the file.
@@ -24,8 +26,9 @@ pub enum TextError {
     #[error("{path}: starts with a UTF-16 byte-order mark but is not valid UTF-16: {rule}")]
     InvalidUtf16 { path: PathBuf, rule: String },
 
-    /// A lyrics file that decodes but is not text (a binary file).
-    #[error("{path}: not a text file ({rule}); lyrics files are plain text")]
+    /// A lyrics (or lexicon, CSV) file that decodes but is not text (a
+    /// binary file).
+    #[error("{path}: not a text file ({rule}); lyrics, lexicons and tables are plain text")]
     Binary { path: PathBuf, rule: String },
 
     /// A file could not be read.

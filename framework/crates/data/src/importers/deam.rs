@@ -65,11 +65,12 @@ pub(crate) fn import(
                 .as_deref()
                 .unwrap_or(Path::new(DEFAULT_METADATA)),
         ),
+        sink,
     )?;
 
     let mut out = Collector::new();
     for file in &files {
-        let table = csvutil::read_table(file, b',')?;
+        let table = csvutil::read_table(file, b',', sink)?;
         let id_col = table.require(&["song_id"])?;
         let v_col = table.require(&["valence_mean"])?;
         let a_col = table.require(&["arousal_mean"])?;
@@ -125,7 +126,7 @@ pub(crate) fn import(
 type Meta = BTreeMap<String, (Option<String>, Option<String>, BTreeMap<String, String>)>;
 
 /// Artist and genre per song id from the optional metadata CSVs.
-fn read_metadata(dir: &Path) -> Result<Meta, DataError> {
+fn read_metadata(dir: &Path, sink: &mut Sink) -> Result<Meta, DataError> {
     let mut meta = Meta::new();
     if !dir.is_dir() {
         return Ok(meta);
@@ -135,7 +136,7 @@ fn read_metadata(dir: &Path) -> Result<Meta, DataError> {
         if !(name.starts_with("metadata") && name.ends_with(".csv")) {
             continue;
         }
-        let table = csvutil::read_table(&file, b',')?;
+        let table = csvutil::read_table(&file, b',', sink)?;
         let Some(id_col) = table.col_any(&["song_id", "id"]) else {
             continue;
         };

@@ -54,7 +54,7 @@ pub(crate) fn import(
             continue;
         }
         any = true;
-        let table = csvutil::read_table(&path, b',')?;
+        let table = csvutil::read_table(&path, b',', sink)?;
         let id_col = table.require(&["dzr_sng_id"])?;
         let v_col = table.require(&["valence"])?;
         let a_col = table.require(&["arousal"])?;

@@ -62,7 +62,7 @@ pub(crate) fn import(
     let root = &cfg.root;
     let path = root.join(&cfg.annotations);
     require_file(&path, "EMOTIFY data.csv")?;
-    let table = csvutil::read_table(&path, b',')?;
+    let table = csvutil::read_table(&path, b',', sink)?;
     let id_col = table.require(&["track id", "track_id"])?;
     let genre_col = table.require(&["genre"])?;
     let cols: Vec<usize> = EMOTIONS

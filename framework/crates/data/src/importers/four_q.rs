@@ -31,7 +31,7 @@ pub(crate) fn import(
     let root = &cfg.root;
     let meta = root.join(&cfg.metadata);
     require_file(&meta, "4Q metadata CSV")?;
-    let table = csvutil::read_table(&meta, b',')?;
+    let table = csvutil::read_table(&meta, b',', sink)?;
     let song = table.require(&["Song"])?;
     let quadrant = table.require(&["Quadrant"])?;
     let artist = table.col("Artist");

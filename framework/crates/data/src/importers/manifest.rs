@@ -29,7 +29,7 @@ pub(crate) fn import(
 ) -> Result<(PathBuf, Vec<Track>), DataError> {
     let path = &cfg.path;
     let delimiter = cfg.delimiter.as_bytes().first().copied().unwrap_or(b',');
-    let table = csvutil::read_table(path, delimiter)?;
+    let table = csvutil::read_table(path, delimiter, sink)?;
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let id_col = table.require(&["id"])?;
     let audio_col = table.col("audio");

@@ -73,7 +73,7 @@ pub(crate) fn import(
     let root = &cfg.root;
     let meta_path = one_with_suffix(root, "_metadata.csv")?;
     let av_path = one_with_suffix(root, "_av_values.csv")?;
-    let av = csvutil::read_table(&av_path, b',')?;
+    let av = csvutil::read_table(&av_path, b',', sink)?;
     let av_key = key_col(&av, cfg.subset)?;
     let av_a = av.require(&["Arousal"])?;
     let av_v = av.require(&["Valence"])?;
@@ -95,9 +95,9 @@ pub(crate) fn import(
             _ => sink.bad_row(&av_path, row.line, None, "the key column is empty")?,
         }
     }
-    let splits = read_splits(cfg)?;
+    let splits = read_splits(cfg, sink)?;
 
-    let meta = csvutil::read_table(&meta_path, b',')?;
+    let meta = csvutil::read_table(&meta_path, b',', sink)?;
     let key = key_col(&meta, cfg.subset)?;
     let quadrant = meta.require(&["Quadrant"])?;
     let lyric_col = meta.col("Lyric_Song");
@@ -194,7 +194,7 @@ pub(crate) fn import(
 }
 
 /// Song key -> `train` / `validation` / `test` from the chosen profile.
-fn read_splits(cfg: &MergeConfig) -> Result<BTreeMap<String, String>, DataError> {
+fn read_splits(cfg: &MergeConfig, sink: &mut Sink) -> Result<BTreeMap<String, String>, DataError> {
     let dir = cfg
         .root
         .join("tvt_dataframes")
@@ -221,7 +221,7 @@ fn read_splits(cfg: &MergeConfig) -> Result<BTreeMap<String, String>, DataError>
         } else {
             continue;
         };
-        let table = csvutil::read_table(&file, b',')?;
+        let table = csvutil::read_table(&file, b',', sink)?;
         let key = key_col(&table, cfg.subset)?;
         for row in &table.rows {
             let id = row.get(key);

@@ -51,13 +51,13 @@ pub(crate) fn import(
         if !p.is_file() {
             continue;
         }
-        let table = csvutil::read_tsv(&p)?;
+        let table = csvutil::read_tsv(&p, sink)?;
         let id = table.require(&["TRACK_ID"])?;
         for row in &table.rows {
             splits.insert(row.get(id).to_string(), split);
         }
     }
-    let table = csvutil::read_tsv(&tsv)?;
+    let table = csvutil::read_tsv(&tsv, sink)?;
     let id_col = table.require(&["TRACK_ID"])?;
     let path_col = table.require(&["PATH"])?;
     let tags_col = table.require(&["TAGS"])?;

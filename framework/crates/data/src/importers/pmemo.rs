@@ -43,7 +43,7 @@ pub(crate) fn import(
     let mut meta = Meta::new();
     let meta_path = root.join("metadata.csv");
     if meta_path.is_file() {
-        let table = csvutil::read_table(&meta_path, b',')?;
+        let table = csvutil::read_table(&meta_path, b',', sink)?;
         let id_col = table.require(&["musicId"])?;
         let artist = table.col("artist");
         let file_name = table.col("fileName");
@@ -55,7 +55,7 @@ pub(crate) fn import(
             ));
         }
     }
-    let table = csvutil::read_table(&ann, b',')?;
+    let table = csvutil::read_table(&ann, b',', sink)?;
     let id_col = table.require(&["musicId"])?;
     let a_col = table.require(&["Arousal(mean)"])?;
     let v_col = table.require(&["Valence(mean)"])?;
