@@ -13,6 +13,10 @@ report EXP="quickstart":
 rerun TRIAL:
     cargo run --release -p mer -- rerun {{TRIAL}}
 
+# Re-run a whole experiment and write reports/EXP/reproduction.{md,html,csv}.
+reproduce EXP="quickstart":
+    cargo run --release -p mer -- rerun --experiment {{EXP}}
+
 # Print the trials a spec expands to.
 plan SPEC="experiments/quickstart.toml":
     cargo run --release -p mer -- plan {{SPEC}}

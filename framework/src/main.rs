@@ -104,14 +104,49 @@ enum Command {
         #[arg(long, value_enum, default_value_t = ShowFormat::Text)]
         format: ShowFormat,
     },
-    /// Re-run a recorded trial and compare with what was recorded.
+    /// Re-run recorded trials (one, or a whole experiment) and compare with
+    /// what was recorded.
     ///
-    /// The stored resolved config runs again on the same data (checked by its
-    /// fingerprint) and is recorded as a new trial linked to the original.
-    /// Exits 0 only when every metric and prediction is identical.
+    /// Each stored resolved config runs again on the same data (checked by
+    /// its fingerprint) and is recorded as a new trial linked to the
+    /// original. With --experiment, every selected trial re-runs in parallel
+    /// (--jobs) with a live count of identical / differing / failed ones; an
+    /// interrupted reproduction resumes when the same command runs again;
+    /// the reproduction report (per-trial verdicts, the paper table recorded
+    /// vs re-run, provenance differences) is written to
+    /// reports/<experiment>/reproduction.{md,html,csv}. Exits 0 only when
+    /// every selected trial reproduces (4 when one differs).
+    #[command(group(clap::ArgGroup::new("what").required(true).args(["trial", "experiment"])))]
     Rerun {
-        /// Trial id or unique key prefix.
-        trial: String,
+        /// Trial id or unique key prefix (one trial).
+        trial: Option<String>,
+        /// Re-run an experiment's trials: by default the ones its report
+        /// shows (the latest completed run of each configuration). Its name,
+        /// or a spec file naming it.
+        #[arg(long, conflicts_with = "trial")]
+        experiment: Option<String>,
+        /// Only the trials this sweep registered (its id, see `mer runs`).
+        #[arg(long, requires = "experiment")]
+        sweep: Option<i64>,
+        /// Only these trial ids (comma-separated).
+        #[arg(long, requires = "experiment", value_delimiter = ',')]
+        trials: Vec<i64>,
+        /// Only trials in this state (default: completed; others have no
+        /// results to compare and are listed as not re-run).
+        #[arg(long, requires = "experiment")]
+        status: Option<String>,
+        /// Accept differences up to this absolute value (for runs where
+        /// bit-identity is not expected: another CPU, a GPU); the report then
+        /// says "within tolerance" and the largest difference.
+        #[arg(long, value_name = "ABS")]
+        tolerance: Option<f64>,
+        /// Trials re-run in parallel (default: the number of CPUs).
+        #[arg(long, short)]
+        jobs: Option<usize>,
+        /// Where the reproduction report goes (default:
+        /// reports/<experiment>).
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Score new audio (and lyrics) with a stored trial's models.
     ///
@@ -394,7 +429,47 @@ fn dispatch(cli: Cli) -> Result<u8> {
             format,
         } => runs(g, experiment.clone(), *status, *all, *format),
         Command::Show { trial, format } => show(g, trial, *format),
-        Command::Rerun { trial } => rerun(g, trial),
+        Command::Rerun {
+            trial,
+            experiment,
+            sweep,
+            trials,
+            status,
+            tolerance,
+            jobs,
+            out,
+        } => {
+            if let Some(t) = tolerance {
+                anyhow::ensure!(
+                    t.is_finite() && *t >= 0.0,
+                    "--tolerance {t}: must be a finite number >= 0"
+                );
+            }
+            let mut opts = SweepOptions::new(g.cache.clone());
+            opts.device = g.device;
+            opts.progress = !g.quiet;
+            if let Some(j) = jobs {
+                anyhow::ensure!(*j >= 1, "--jobs must be at least 1");
+                opts.jobs = *j;
+            }
+            match (trial, experiment) {
+                (Some(trial), _) => rerun(g, trial, &opts, *tolerance),
+                (None, Some(experiment)) => {
+                    let sel = run::Selection {
+                        experiment: experiment_name(experiment)?,
+                        sweep: *sweep,
+                        trials: trials.clone(),
+                        status: status
+                            .as_deref()
+                            .map(str::parse::<mer_store::TrialStatus>)
+                            .transpose()
+                            .map_err(|e| anyhow::anyhow!("--status: {e}"))?,
+                    };
+                    rerun_experiment(g, &sel, &opts, *tolerance, out.as_deref())
+                }
+                (None, None) => unreachable!("clap requires a trial or --experiment"),
+            }
+        }
         Command::Features {
             files,
             set,
@@ -487,15 +562,54 @@ fn show(g: &Global, trial: &str, format: ShowFormat) -> Result<u8> {
     Ok(exit::OK)
 }
 
-fn rerun(g: &Global, trial: &str) -> Result<u8> {
+fn rerun(g: &Global, trial: &str, opts: &SweepOptions, tolerance: Option<f64>) -> Result<u8> {
     let store = open_existing(g)?;
     install_interrupt_handler(&g.db);
-    let mut opts = SweepOptions::new(g.cache.clone());
-    opts.device = g.device;
-    opts.progress = !g.quiet;
-    let report = run::rerun(&store, trial, &opts)?;
+    let report = run::rerun(&store, trial, opts, tolerance)?;
     print!("{}", listing::rerun_listing(&report));
-    Ok(if report.identical() {
+    Ok(if report.reproduces() {
+        exit::OK
+    } else {
+        exit::RERUN_DIFFERS
+    })
+}
+
+fn rerun_experiment(
+    g: &Global,
+    sel: &run::Selection,
+    opts: &SweepOptions,
+    tolerance: Option<f64>,
+    out: Option<&Path>,
+) -> Result<u8> {
+    let store = open_existing(g)?;
+    install_interrupt_handler(&g.db);
+    let repro = run::rerun_experiment(&store, sel, opts, tolerance)?;
+    let dir = out.map_or_else(
+        || Path::new("reports").join(&sel.experiment),
+        Path::to_path_buf,
+    );
+    let files = repro
+        .write(&dir)
+        .with_context(|| format!("writing the reproduction report into {}", dir.display()))?;
+    println!("{}", repro.summary());
+    for (t, why) in &repro.not_rerun {
+        println!("not re-run: trial {}: {why}", t.id);
+    }
+    for r in repro.trials.iter().filter(|r| !r.reproduces()) {
+        let what = match (&r.rerun_error, r.largest_difference()) {
+            (Some(e), _) => format!("failed: {e}"),
+            (None, Some((m, d))) => format!(
+                "differs: {} metric(s), largest |difference| {d:.3e} in {}; {} prediction(s)",
+                r.differing_metrics().len(),
+                m.label(),
+                r.differing_predictions
+            ),
+            (None, None) => format!("differs: {} prediction(s)", r.differing_predictions),
+        };
+        println!("trial {} (re-run {}) {what}", r.origin.id, r.rerun_id);
+    }
+    println!("reproduction report: {}", files[0].display());
+    Ok(if repro.reproduced() {
         exit::OK
     } else {
         exit::RERUN_DIFFERS

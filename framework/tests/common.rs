@@ -1,5 +1,82 @@
 //! Helpers shared by mer's end-to-end tests.
 
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use mer_store::Store;
+
+pub const MER: &str = env!("CARGO_BIN_EXE_mer");
+
+/// A scratch directory with its own database and cache.
+pub struct Scratch {
+    dir: tempfile::TempDir,
+}
+
+impl Scratch {
+    pub fn new() -> Scratch {
+        Scratch {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn db(&self) -> PathBuf {
+        self.path().join("results.db")
+    }
+
+    pub fn write(&self, name: &str, text: &str) -> PathBuf {
+        let p = self.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    pub fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(MER);
+        c.current_dir(self.path())
+            .env("MER_DB", self.db())
+            .env("MER_CACHE", self.shared_cache())
+            .args(args);
+        c
+    }
+
+    /// The synthetic data and feature cache are shared between tests (the
+    /// cache is keyed by content, and writes are atomic), so each test does
+    /// not regenerate the same audio.
+    pub fn shared_cache(&self) -> PathBuf {
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join("mer-cli-cache")
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.cmd(args).output().unwrap()
+    }
+
+    pub fn store(&self) -> Store {
+        Store::open_existing(&self.db()).unwrap()
+    }
+
+    /// The dataset of a spec, as a sweep in this directory reads it.
+    pub fn dataset(&self, spec: &Path) -> mer_data::Dataset {
+        let mut cfg = mer_spec::Spec::load(spec).unwrap().settings.dataset;
+        cfg.resolve_paths(self.path());
+        let ctx = mer_data::LoadContext {
+            cache_dir: self.shared_cache(),
+        };
+        mer_data::load(&cfg, &ctx).unwrap()
+    }
+}
+
+pub fn text(o: &Output) -> String {
+    format!(
+        "status {:?}\nstdout:\n{}\nstderr:\n{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
 /// Runs the spec `text` (named `name` in errors) into a new store in `dir`,
 /// with the synthetic data and features cached across tests, and checks
 /// that no trial failed.

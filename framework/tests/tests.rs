@@ -5,4 +5,5 @@ mod bad_input;
 mod cli;
 mod common;
 mod neural_fusion;
+mod reproduce;
 mod synthetic_structure;

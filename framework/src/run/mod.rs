@@ -25,7 +25,7 @@ mod rerun;
 pub mod trial;
 pub mod worker;
 
-pub use rerun::rerun;
+pub use rerun::{Selection, rerun, rerun_experiment};
 
 pub use artifacts::artifacts_root;
 pub use mer_model::neural::ComputeDevice;
@@ -84,6 +84,8 @@ pub enum RunError {
     },
     #[error("lyrics resources: {0}")]
     Text(#[from] mer_text::TextError),
+    #[error("{0}")]
+    Selection(String),
     #[error("trial {trial} is {status}; only completed trials can be re-run and compared")]
     NotCompleted { trial: i64, status: TrialStatus },
 }
@@ -325,9 +327,15 @@ pub fn sweep(plan: &Plan, store: &Store, opts: &SweepOptions) -> Result<SweepSum
         prepared.threads = neural_threads(opts.jobs);
         prepared.device = opts.device;
 
-        let outcome = run_work(store, &work, &prepared, opts, &progress, |cfg, fp| {
-            provenance::for_plan(plan, cfg, fp, opts.jobs)
-        })?;
+        let outcome = run_work(
+            store,
+            &work,
+            &prepared,
+            opts,
+            &progress,
+            |cfg, fp| provenance::for_plan(plan, cfg, fp, opts.jobs),
+            |_| None,
+        )?;
         summary.completed = outcome.completed;
         summary.elsewhere += outcome.taken_elsewhere;
         summary.failures = outcome.failures;
@@ -369,6 +377,7 @@ fn run_work(
     opts: &SweepOptions,
     progress: &Progress,
     provenance_of: impl Fn(&TrialConfig, &str) -> mer_store::Provenance + Sync,
+    after: impl Fn(&Work) -> Option<String> + Sync,
 ) -> Result<WorkOutcome, RunError> {
     let worker = worker::worker_id();
     let next = AtomicUsize::new(0);
@@ -410,7 +419,11 @@ fn run_work(
                                 let mut o = outcome.lock().expect("not poisoned");
                                 o.completed += 1;
                                 o.completed_ids.push(w.row.id);
+                                drop(o);
                                 bar.println(&line);
+                                if let Some(m) = after(w) {
+                                    bar.set_message(m);
+                                }
                             }
                             Ok(One::Elsewhere) => {
                                 outcome.lock().expect("not poisoned").taken_elsewhere += 1;
@@ -428,6 +441,9 @@ fn run_work(
                                     w.config.summary(),
                                     error,
                                 ));
+                                if let Some(m) = after(w) {
+                                    bar.set_message(m);
+                                }
                             }
                             Err(e) => {
                                 *first_error.lock().expect("not poisoned") = Some(e);

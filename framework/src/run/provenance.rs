@@ -43,7 +43,50 @@ pub fn provenance(
         threads: threads as i64,
         backend: "cpu".to_string(),
         recorded_at: now_rfc3339(),
+        lock_hash: Some(lock_hash()),
+        cpu_features: Some(cpu_features()),
     }
+}
+
+/// blake3 of the `Cargo.lock` this binary was built with: every dependency's
+/// exact version, as one value a reproduction report can compare.
+pub fn lock_hash() -> String {
+    blake3::hash(include_bytes!("../../../Cargo.lock"))
+        .to_hex()
+        .to_string()
+}
+
+/// The architecture and the SIMD features this CPU offers, detected at run
+/// time (`x86_64: avx,avx2,fma,sse4.2`): a different set can change which
+/// kernels run and so the last bits of a float sum.
+pub fn cpu_features() -> String {
+    #[allow(unused_mut)]
+    let mut found: Vec<&str> = Vec::new();
+    #[cfg(target_arch = "x86_64")]
+    {
+        macro_rules! probe {
+            ($($f:tt),*) => {$(
+                if std::arch::is_x86_feature_detected!($f) {
+                    found.push($f);
+                }
+            )*};
+        }
+        probe!(
+            "sse4.1", "sse4.2", "avx", "avx2", "fma", "avx512f", "avx512bw", "avx512vl"
+        );
+    }
+    #[cfg(target_arch = "aarch64")]
+    {
+        macro_rules! probe {
+            ($($f:tt),*) => {$(
+                if std::arch::is_aarch64_feature_detected!($f) {
+                    found.push($f);
+                }
+            )*};
+        }
+        probe!("neon", "fp16", "sve", "sve2");
+    }
+    format!("{}: {}", std::env::consts::ARCH, found.join(","))
 }
 
 /// Provenance for a trial of a plan.

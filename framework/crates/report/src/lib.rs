@@ -40,6 +40,7 @@ pub mod listing;
 pub mod model;
 pub mod pca;
 pub mod plot;
+pub mod reproduction;
 pub mod rerun;
 pub mod tables;
 pub mod tsne;
@@ -57,7 +58,8 @@ use figures::PlannedFigure;
 use html::{PageHeader, Section};
 use layout::Table;
 use model::{Config, Group, ReportData};
-pub use rerun::RerunReport;
+pub use reproduction::Reproduction;
+pub use rerun::{RerunReport, Verdict};
 pub use tables::{CLASSIFICATION_COLUMNS, PivotSpec, REGRESSION_COLUMNS};
 
 /// Errors while writing a report.

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::csv_out::CsvOut;
 use super::{mean_std, params_text};
-use crate::rerun::{RerunReport, same};
+use crate::rerun::{RerunReport, Verdict};
 use mer_spec::{Plan, TrialKey};
 use mer_store::{ArtifactRow, MetricRow, PredictionRow, Provenance, SkippedTrack, Split, TrialRow};
 
@@ -367,6 +367,16 @@ fn write_identity(s: &mut String, d: &TrialDetail) {
                 p.host, p.os, p.threads, p.backend
             ),
         );
+        if let Some(cpu) = &p.cpu_features {
+            field(s, "cpu", cpu);
+        }
+        if let Some(lock) = &p.lock_hash {
+            field(
+                s,
+                "dependencies",
+                &format!("Cargo.lock blake3 {}", &lock[..16.min(lock.len())]),
+            );
+        }
         field(
             s,
             "spec",
@@ -516,15 +526,23 @@ pub fn rerun_listing(r: &RerunReport) -> String {
         v.map(|x| format!("{x}"))
             .unwrap_or_else(|| "missing".into())
     };
+    let tol = r.tolerance.unwrap_or(0.0);
     let rows: Vec<Vec<String>> = r
         .metrics
         .iter()
-        .map(|(name, a, b)| {
+        .map(|m| {
+            let d = m.difference();
             vec![
-                name.clone(),
-                fmt(*a),
-                fmt(*b),
-                if same(*a, *b) { "=" } else { "DIFFERS" }.into(),
+                m.label(),
+                fmt(m.recorded),
+                fmt(m.rerun),
+                if d == 0.0 {
+                    "=".to_string()
+                } else if d <= tol {
+                    format!("within tolerance (|diff| {d:.3e})")
+                } else {
+                    "DIFFERS".to_string()
+                },
             ]
         })
         .collect();
@@ -536,14 +554,32 @@ pub fn rerun_listing(r: &RerunReport) -> String {
     if let Some(e) = &r.rerun_error {
         let _ = writeln!(s, "\nthe re-run failed: {e}");
     }
-    let _ = writeln!(s, "\n{} prediction(s) differ", r.differing_predictions);
+    let _ = writeln!(
+        s,
+        "\n{} of {} prediction(s) differ{}",
+        r.differing_predictions,
+        r.compared_predictions,
+        match r.tolerance {
+            Some(t) => format!(
+                " beyond the tolerance {t:e} ({} not bit for bit)",
+                r.changed_predictions
+            ),
+            None => String::new(),
+        }
+    );
     let _ = writeln!(
         s,
         "{}",
-        if r.identical() {
-            "IDENTICAL: every metric and prediction matches bit for bit"
-        } else {
-            "DIFFERENT: the re-run does not reproduce the recorded trial"
+        match r.verdict() {
+            Verdict::Identical =>
+                "IDENTICAL: every metric and prediction matches bit for bit".into(),
+            Verdict::WithinTolerance => format!(
+                "WITHIN TOLERANCE: every metric and prediction within {:e} (largest difference {:.3e})",
+                tol,
+                r.largest_difference().map_or(0.0, |(_, d)| d)
+            ),
+            Verdict::Differs | Verdict::Failed =>
+                "DIFFERENT: the re-run does not reproduce the recorded trial".into(),
         }
     );
     s

@@ -380,6 +380,14 @@ pub struct Provenance {
     pub threads: i64,
     pub backend: String,
     pub recorded_at: String,
+    /// blake3 of the `Cargo.lock` mer was built with (`None`: recorded
+    /// before schema 2).
+    #[serde(default)]
+    pub lock_hash: Option<String>,
+    /// The CPU's architecture and the SIMD features detected at run time,
+    /// e.g. `x86_64: avx,avx2,fma,sse4.2` (`None`: before schema 2).
+    #[serde(default)]
+    pub cpu_features: Option<String>,
 }
 
 /// A dataset as a sweep saw it.
@@ -861,6 +869,43 @@ impl Store {
         })
     }
 
+    /// The latest sweep of `experiment_id` recorded under `spec_path` and
+    /// `spec_hash` that did not finish (`running`: its process may have been
+    /// killed; `interrupted`): what a repeated command resumes.
+    pub fn unfinished_sweep(
+        &self,
+        experiment_id: i64,
+        spec_path: &str,
+        spec_hash: &str,
+    ) -> Result<Option<i64>, StoreError> {
+        self.rt.block_on(async {
+            sqlx::query_scalar(
+                "SELECT id FROM sweeps
+                 WHERE experiment_id = ? AND spec_path = ? AND spec_hash = ?
+                   AND status IN ('running', 'interrupted')
+                 ORDER BY id DESC LIMIT 1",
+            )
+            .bind(experiment_id)
+            .bind(spec_path)
+            .bind(spec_hash)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(self.q("find unfinished sweep"))
+        })
+    }
+
+    /// Every trial row a sweep created or registered, by id.
+    pub fn sweep_trials(&self, sweep_id: i64) -> Result<Vec<TrialRow>, StoreError> {
+        self.rt.block_on(async {
+            let rows = sqlx::query(TRIAL_SELECT_SWEEP)
+                .bind(sweep_id)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(self.q("list sweep trials"))?;
+            rows.iter().map(|r| self.trial_from_row(r)).collect()
+        })
+    }
+
     /// Experiments with their trial counts, by name.
     pub fn experiments(&self) -> Result<Vec<ExperimentRow>, StoreError> {
         self.rt.block_on(async {
@@ -1092,8 +1137,9 @@ impl Store {
             sqlx::query(
                 "INSERT INTO provenance (trial_id, spec_path, spec_text, spec_hash, config_json,
                     seeds_json, dataset_fingerprint, extractors_json, git_commit, git_dirty,
-                    crate_version, rustc_version, host, os, threads, backend, recorded_at)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    crate_version, rustc_version, host, os, threads, backend, recorded_at,
+                    lock_hash, cpu_features)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                  ON CONFLICT(trial_id) DO UPDATE SET
                     spec_path = excluded.spec_path, spec_text = excluded.spec_text,
                     spec_hash = excluded.spec_hash, config_json = excluded.config_json,
@@ -1103,7 +1149,8 @@ impl Store {
                     git_dirty = excluded.git_dirty, crate_version = excluded.crate_version,
                     rustc_version = excluded.rustc_version, host = excluded.host,
                     os = excluded.os, threads = excluded.threads, backend = excluded.backend,
-                    recorded_at = excluded.recorded_at",
+                    recorded_at = excluded.recorded_at, lock_hash = excluded.lock_hash,
+                    cpu_features = excluded.cpu_features",
             )
             .bind(trial_id)
             .bind(&p.spec_path)
@@ -1122,6 +1169,8 @@ impl Store {
             .bind(p.threads)
             .bind(&p.backend)
             .bind(&p.recorded_at)
+            .bind(&p.lock_hash)
+            .bind(&p.cpu_features)
             .execute(&self.pool)
             .await
             .map_err(self.q("record provenance"))?;
@@ -1159,6 +1208,8 @@ impl Store {
                     threads: r.try_get("threads")?,
                     backend: r.try_get("backend")?,
                     recorded_at: r.try_get("recorded_at")?,
+                    lock_hash: r.try_get("lock_hash")?,
+                    cpu_features: r.try_get("cpu_features")?,
                 })
             })()
             .map_err(self.q(what))?;
@@ -1729,6 +1780,12 @@ const TRIAL_SELECT_FILTERED: &str = "SELECT t.*, e.name AS experiment, d.fingerp
      JOIN datasets d ON d.id = t.dataset_id
      WHERE (?1 IS NULL OR e.name = ?1) AND (?2 IS NULL OR t.status = ?2)
        AND (?3 OR t.reason != 'rerun')
+     ORDER BY t.id";
+
+const TRIAL_SELECT_SWEEP: &str = "SELECT t.*, e.name AS experiment, d.fingerprint AS fingerprint
+     FROM trials t JOIN experiments e ON e.id = t.experiment_id
+     JOIN datasets d ON d.id = t.dataset_id
+     WHERE t.sweep_id = ?
      ORDER BY t.id";
 
 const TRIAL_SELECT_REPORT: &str = "SELECT t.*, e.name AS experiment, d.fingerprint AS fingerprint

@@ -138,6 +138,28 @@ fn completion_is_atomic_and_finished_trials_are_immutable() {
         let (_, _, rows) = setup(&store, &["a"]);
         let id = rows[0].id;
         store.claim(id, "w1").unwrap();
+        let provenance = mer_store::Provenance {
+            spec_path: "s.toml".into(),
+            spec_text: "text".into(),
+            spec_hash: "h".into(),
+            config_json: "{}".into(),
+            seeds: vec![1],
+            dataset_fingerprint: "d".into(),
+            extractors: vec!["e".into()],
+            git_commit: "c".into(),
+            git_dirty: Some(false),
+            crate_version: "0.1.0".into(),
+            rustc_version: "rustc 1".into(),
+            host: "h".into(),
+            os: "linux-x86_64".into(),
+            threads: 2,
+            backend: "cpu".into(),
+            recorded_at: "2026-12-05T00:00:00.000Z".into(),
+            lock_hash: Some("l".into()),
+            cpu_features: Some("x86_64: avx2".into()),
+        };
+        store.record_provenance(id, &provenance).unwrap();
+        assert_eq!(store.provenance(id).unwrap().as_ref(), Some(&provenance));
         store.complete_trial(id, "w1", &result_with(0.75)).unwrap();
         let t = store.trial(id).unwrap();
         assert_eq!(t.status, TrialStatus::Completed, "{name}");
@@ -160,6 +182,10 @@ fn completion_is_atomic_and_finished_trials_are_immutable() {
             format!(
                 "INSERT INTO trial_metrics (trial_id, split, fold, name, value) VALUES ({id}, 'test', 5, 'x', 1)"
             ),
+            // Schema 2: rows are frozen for updates too.
+            format!("UPDATE trial_metrics SET value = 0.5 WHERE trial_id = {id}"),
+            format!("UPDATE predictions SET y_pred = 2 WHERE trial_id = {id}"),
+            format!("UPDATE provenance SET rustc_version = 'x' WHERE trial_id = {id}"),
         ] {
             let err = store.execute_raw_for_tests(&sql).unwrap_err();
             assert!(

@@ -9,7 +9,10 @@ use std::path::Path;
 use mer_store::{Store, TrialFilter, TrialStatus};
 
 /// (fixture, experiment, trials it holds)
-const RELEASED: &[(&str, &str, usize)] = &[("schema_v1.db", "schema-v1", 4)];
+const RELEASED: &[(&str, &str, usize)] = &[
+    ("schema_v1.db", "schema-v1", 4),
+    ("schema_v2.db", "schema-v2", 4),
+];
 
 #[test]
 fn every_released_schema_upgrades_and_keeps_its_data() {
