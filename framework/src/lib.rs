@@ -5,4 +5,5 @@
 //! spec -> plan -> dataset -> features -> labels -> model -> metrics -> store,
 //! and reports read the store only.
 
+pub mod bundle;
 pub mod run;

@@ -207,8 +207,69 @@ enum Command {
     /// mean ± std, intervals and paired significance tests, figures (SVG and
     /// PNG) and an index.html.
     ///
-    /// Regenerating from the same database gives byte-identical files.
+    /// Regenerating from the same database gives byte-identical files. The
+    /// experiment may also be a replication bundle (`E.mer.tar.zst`): its
+    /// tables are regenerated from the rows it holds, re-running nothing.
     Report(ReportArgs),
+    /// Write a replication bundle: one file another lab can check and re-run.
+    ///
+    /// It holds the experiment's specs, its rows (trials, metrics,
+    /// predictions, splits, provenance) as a standalone SQLite database, the
+    /// fitted models and weights, each dataset's files with a content
+    /// fingerprint per file (the data itself only with --with-data, always
+    /// for the generated benchmark), Cargo.lock, the mer version and commit,
+    /// and a README for a reader. The data is read once to fingerprint it,
+    /// and must be what the trials saw.
+    Bundle {
+        /// Experiment name, or a spec file naming it.
+        experiment: String,
+        /// The bundle to write (default: <experiment>.mer.tar.zst).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Include the datasets' files (audio, lyrics, annotations).
+        #[arg(long)]
+        with_data: bool,
+    },
+    /// Reproduce a replication bundle: check the data, re-run every trial,
+    /// and write the reproduction report.
+    ///
+    /// The bundle is unpacked (paths and sizes checked first; nothing in it
+    /// is executed) into --workdir; the data (bundled, or your copy under
+    /// --data-root) is checked file by file against the bundle's
+    /// fingerprints, naming every missing or changed file, and changed data
+    /// is refused unless --allow-changed-data; then every trial re-runs as
+    /// `mer rerun --experiment` does, into the unpacked database, and the
+    /// report goes to reports/<experiment>/reproduction.{md,html,csv}. Run
+    /// the same command again to resume. Exits 0 only if every trial
+    /// reproduces (4 when one differs).
+    Reproduce {
+        /// The bundle (`E.mer.tar.zst`).
+        bundle: PathBuf,
+        /// Where your copy of the data lives (for a bundle without its data):
+        /// the dataset's root folder, or `DIR/<i>` for dataset i when the
+        /// bundle has several.
+        #[arg(long)]
+        data_root: Option<PathBuf>,
+        /// Re-run even if the data differs from the bundle's fingerprints.
+        #[arg(long)]
+        allow_changed_data: bool,
+        /// Accept differences up to this absolute value (another CPU, a GPU).
+        #[arg(long, value_name = "ABS")]
+        tolerance: Option<f64>,
+        /// Trials re-run in parallel (default: the number of CPUs).
+        #[arg(long, short)]
+        jobs: Option<usize>,
+        /// Where the bundle is unpacked and re-run (default:
+        /// <bundle name>.reproduction/ here).
+        #[arg(long)]
+        workdir: Option<PathBuf>,
+        /// Where the reproduction report goes (default: reports/<experiment>).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Refuse bundles that unpack to more than this many bytes.
+        #[arg(long, default_value_t = mer::bundle::DEFAULT_MAX_SIZE)]
+        max_size: u64,
+    },
     /// Explore a spec's dataset: class distribution, feature correlations,
     /// class-centroid distances per modality, top keywords per class, PCA
     /// and t-SNE projections and the valence-arousal plane.
@@ -498,6 +559,45 @@ fn dispatch(cli: Cli) -> Result<u8> {
         Command::Data(DataCommand::Check { spec }) => data_check(g, spec),
         Command::Db(DbCommand::Upgrade) => db_upgrade(g),
         Command::Report(a) => report(g, a),
+        Command::Bundle {
+            experiment,
+            out,
+            with_data,
+        } => bundle(g, experiment, out.as_deref(), *with_data),
+        Command::Reproduce {
+            bundle,
+            data_root,
+            allow_changed_data,
+            tolerance,
+            jobs,
+            workdir,
+            out,
+            max_size,
+        } => {
+            let mut opts = SweepOptions::new(g.cache.clone());
+            opts.device = g.device;
+            opts.progress = !g.quiet;
+            if let Some(j) = jobs {
+                anyhow::ensure!(*j >= 1, "--jobs must be at least 1");
+                opts.jobs = *j;
+            }
+            opts.allow_changed_data = *allow_changed_data;
+            if let Some(t) = tolerance {
+                anyhow::ensure!(
+                    t.is_finite() && *t >= 0.0,
+                    "--tolerance {t}: must be a finite number >= 0"
+                );
+            }
+            reproduce(
+                bundle,
+                data_root.as_deref(),
+                workdir.as_deref(),
+                out.as_deref(),
+                *max_size,
+                opts,
+                *tolerance,
+            )
+        }
         Command::Predict {
             trial,
             files,
@@ -645,6 +745,10 @@ fn data_check(g: &Global, spec: &Path) -> Result<u8> {
 }
 
 fn report(g: &Global, a: &ReportArgs) -> Result<u8> {
+    let bundle_path = Path::new(&a.experiment);
+    if mer::bundle::is_bundle(bundle_path) {
+        return report_bundle(a, bundle_path);
+    }
     let store = open_read_only(g)?;
     let name = experiment_name(&a.experiment)?;
     let dir = a
@@ -660,6 +764,156 @@ fn report(g: &Global, a: &ReportArgs) -> Result<u8> {
     );
     print_entry_points(&files);
     Ok(exit::OK)
+}
+
+/// `mer report E.mer.tar.zst`: the tables from the bundle's own rows,
+/// unpacked (checked) into a temporary folder that is removed after.
+fn report_bundle(a: &ReportArgs, bundle: &Path) -> Result<u8> {
+    let tmp = std::env::temp_dir().join(format!(
+        "mer-report-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos())
+    ));
+    let result = (|| -> Result<u8> {
+        let manifest = mer::bundle::extract(bundle, &tmp, mer::bundle::DEFAULT_MAX_SIZE)?;
+        let store = Store::open_read_only(&tmp.join("results.db"))?;
+        let name = manifest.experiment;
+        let dir = a
+            .out
+            .clone()
+            .unwrap_or_else(|| Path::new("reports").join(&name));
+        let files = mer_report::write_report_with(&store, &name, &dir, &a.options()?)?;
+        println!(
+            "report of `{name}` from {} ({} trials): {} files in {}",
+            bundle.display(),
+            files.trials,
+            files.files.len(),
+            files.dir.display()
+        );
+        print_entry_points(&files);
+        Ok(exit::OK)
+    })();
+    let _ = std::fs::remove_dir_all(&tmp);
+    result
+}
+
+fn bundle(g: &Global, experiment: &str, out: Option<&Path>, with_data: bool) -> Result<u8> {
+    let store = open_read_only(g)?;
+    let name = experiment_name(experiment)?;
+    let out = out.map_or_else(
+        || PathBuf::from(format!("{name}.mer.tar.zst")),
+        Path::to_path_buf,
+    );
+    if !g.quiet {
+        eprintln!("bundling `{name}`: reading its rows, models and data fingerprints");
+    }
+    let w = mer::bundle::write(&store, &name, &out, with_data, &g.cache)?;
+    let data_files: usize = w.manifest.datasets.iter().map(|d| d.files.len()).sum();
+    println!(
+        "bundle of `{name}`: {} trials, {} files ({} data files fingerprinted{}), {:.1} MB in {}",
+        w.manifest.trials,
+        w.manifest.files.len() + 1,
+        data_files,
+        if w.manifest.datasets.iter().all(|d| d.bundled) {
+            ", included"
+        } else if w.manifest.datasets.iter().any(|d| d.bundled) {
+            ", some included"
+        } else {
+            ", not included"
+        },
+        w.bytes as f64 / 1e6,
+        w.path.display()
+    );
+    Ok(exit::OK)
+}
+
+fn reproduce(
+    bundle: &Path,
+    data_root: Option<&Path>,
+    workdir: Option<&Path>,
+    out: Option<&Path>,
+    max_size: u64,
+    mut opts: SweepOptions,
+    tolerance: Option<f64>,
+) -> Result<u8> {
+    let workdir = workdir.map_or_else(
+        || {
+            let name = bundle
+                .file_name()
+                .map_or_else(|| "bundle".into(), |n| n.to_string_lossy().into_owned());
+            let stem = name
+                .strip_suffix(".mer.tar.zst")
+                .unwrap_or(&name)
+                .to_string();
+            PathBuf::from(format!("{stem}.reproduction"))
+        },
+        Path::to_path_buf,
+    );
+    let manifest = mer::bundle::unpack(bundle, &workdir, max_size)?;
+    println!(
+        "bundle of `{}`: {} trials, written by mer {} (git {})",
+        manifest.experiment,
+        manifest.trials,
+        manifest.mer_version,
+        &manifest.git_commit[..12.min(manifest.git_commit.len())]
+    );
+    let cache = workdir.join("cache");
+    let (checks, overrides) = mer::bundle::place_data(&manifest, &workdir, data_root, &cache)?;
+    let mut changed = 0;
+    for c in &checks {
+        if c.problems.is_empty() {
+            println!(
+                "dataset {} ({}): every file matches the bundle ({})",
+                c.index,
+                c.kind,
+                c.root.display()
+            );
+        } else {
+            changed += c.problems.len();
+            println!(
+                "dataset {} ({}): {} file(s) differ from the bundle under {}:",
+                c.index,
+                c.kind,
+                c.problems.len(),
+                c.root.display()
+            );
+            for p in &c.problems {
+                println!("  {p}");
+            }
+        }
+    }
+    if changed > 0 && !opts.allow_changed_data {
+        anyhow::bail!(
+            "{changed} data file(s) are missing or changed (listed above); refusing to re-run on              other data (pass --data-root DIR for your copy, or --allow-changed-data to re-run anyway)"
+        );
+    }
+    let store = Store::open(&workdir.join("results.db"))?;
+    install_interrupt_handler(store.path());
+    opts.cache_dir = cache;
+    opts.dataset_override = overrides;
+    let sel = run::Selection {
+        experiment: manifest.experiment.clone(),
+        sweep: None,
+        trials: Vec::new(),
+        status: None,
+    };
+    let repro = run::rerun_experiment(&store, &sel, &opts, tolerance)?;
+    let dir = out.map_or_else(
+        || Path::new("reports").join(&manifest.experiment),
+        Path::to_path_buf,
+    );
+    let files = repro
+        .write(&dir)
+        .with_context(|| format!("writing the reproduction report into {}", dir.display()))?;
+    println!("{}", repro.summary());
+    println!("reproduction report: {}", files[0].display());
+    Ok(if repro.reproduced() {
+        exit::OK
+    } else {
+        exit::RERUN_DIFFERS
+    })
 }
 
 fn predict(

@@ -234,6 +234,14 @@ fn a_changed_result_is_named_with_its_size_fold_and_epoch_and_a_tolerance_accept
     let md = std::fs::read_to_string(dir.join("reproduction.md")).unwrap();
     assert!(md.contains("does NOT reproduce"), "{md}");
     assert!(
+        md.contains("## Differences") && md.contains(&format!("| {svm} | test/fold1/accuracy | ")),
+        "{md}"
+    );
+    assert!(
+        md.contains(&format!("| {mlp} | train/fold0/epoch2/loss | ")),
+        "{md}"
+    );
+    assert!(
         md.contains("| rustc | rustc 1.0.0 |") && md.contains("Provenance differences"),
         "{md}"
     );

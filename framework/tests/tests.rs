@@ -2,6 +2,7 @@
 //! synthetic benchmark. One test binary (each module is one file beside this).
 
 mod bad_input;
+mod bundle;
 mod cli;
 mod common;
 mod neural_fusion;

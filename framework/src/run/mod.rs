@@ -108,6 +108,13 @@ pub struct SweepOptions {
     /// Where neural networks train; defaults to the CPU. Not part of a
     /// trial's identity; recorded in its provenance.
     pub device: ComputeDevice,
+    /// `mer rerun` / `mer reproduce`: the dataset to read instead of a
+    /// recorded one (keyed by the recorded config's JSON), for data copied
+    /// to another place.
+    pub dataset_override: BTreeMap<String, DatasetConfig>,
+    /// `mer reproduce --allow-changed-data`: re-run even where the data's
+    /// fingerprint differs from the recorded one.
+    pub allow_changed_data: bool,
 }
 
 impl SweepOptions {
@@ -122,6 +129,8 @@ impl SweepOptions {
             cache_dir,
             progress: true,
             device: ComputeDevice::Cpu,
+            dataset_override: BTreeMap::new(),
+            allow_changed_data: false,
         }
     }
 }

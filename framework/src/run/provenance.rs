@@ -51,10 +51,11 @@ pub fn provenance(
 /// blake3 of the `Cargo.lock` this binary was built with: every dependency's
 /// exact version, as one value a reproduction report can compare.
 pub fn lock_hash() -> String {
-    blake3::hash(include_bytes!("../../../Cargo.lock"))
-        .to_hex()
-        .to_string()
+    blake3::hash(CARGO_LOCK).to_hex().to_string()
 }
+
+/// The `Cargo.lock` this binary was built with (bundles carry it).
+pub const CARGO_LOCK: &[u8] = include_bytes!("../../../Cargo.lock");
 
 /// The architecture and the SIMD features this CPU offers, detected at run
 /// time (`x86_64: avx,avx2,fma,sse4.2`): a different set can change which

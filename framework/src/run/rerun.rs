@@ -218,14 +218,19 @@ fn rerun_trials(
     let configs = origins
         .iter()
         .map(|o| {
-            serde_json::from_str::<TrialConfig>(&o.config_json).map_err(|source| {
+            let mut c = serde_json::from_str::<TrialConfig>(&o.config_json).map_err(|source| {
                 RunError::StoredConfig {
                     trial: o.id,
                     source,
                 }
-            })
+            })?;
+            let recorded = serde_json::to_string(&c.dataset).expect("serialises");
+            if let Some(d) = opts.dataset_override.get(&recorded) {
+                c.dataset = d.clone();
+            }
+            Ok(c)
         })
-        .collect::<Result<Vec<_>, _>>()?;
+        .collect::<Result<Vec<_>, RunError>>()?;
     let ctx = LoadContext {
         cache_dir: opts.cache_dir.clone(),
     };
@@ -234,6 +239,9 @@ fn rerun_trials(
     for (origin, config) in origins.iter().zip(&configs) {
         let id = serde_json::to_string(&config.dataset).expect("dataset configs serialise");
         let ds = &datasets[&id];
+        if opts.allow_changed_data {
+            continue;
+        }
         if ds.fingerprint != origin.dataset_fingerprint {
             return Err(RunError::DatasetChanged {
                 trial: origin.id,

@@ -545,23 +545,28 @@ impl DatasetConfig {
     /// (the CLI passes the current directory), `~` expanded. Sub-paths that
     /// the importers resolve against `root` are left alone.
     pub fn resolve_paths(&mut self, base: &Path) {
-        let r = |p: &mut PathBuf| *p = resolve_path(p, base);
+        for p in self.paths_mut() {
+            *p = resolve_path(p, base);
+        }
+    }
+
+    /// Every path the config names (the others are relative to these).
+    pub(crate) fn paths_mut(&mut self) -> Vec<&mut PathBuf> {
         match self {
-            DatasetConfig::Synthetic(_) => {}
-            DatasetConfig::Manifest(c) => r(&mut c.path),
-            DatasetConfig::Deam(c) => r(&mut c.root),
-            DatasetConfig::Pmemo(c) => r(&mut c.root),
-            DatasetConfig::FourQ(c) => r(&mut c.root),
-            DatasetConfig::Merge(c) => r(&mut c.root),
-            DatasetConfig::Emotify(c) => r(&mut c.root),
-            DatasetConfig::MtgJamendo(c) => r(&mut c.root),
+            DatasetConfig::Synthetic(_) => vec![],
+            DatasetConfig::Manifest(c) => vec![&mut c.path],
+            DatasetConfig::Deam(c) => vec![&mut c.root],
+            DatasetConfig::Pmemo(c) => vec![&mut c.root],
+            DatasetConfig::FourQ(c) => vec![&mut c.root],
+            DatasetConfig::Merge(c) => vec![&mut c.root],
+            DatasetConfig::Emotify(c) => vec![&mut c.root],
+            DatasetConfig::MtgJamendo(c) => vec![&mut c.root],
             DatasetConfig::Gtzan(c) => {
-                r(&mut c.root);
-                if let Some(l) = &mut c.lyrics {
-                    r(l);
-                }
+                let mut v = vec![&mut c.root];
+                v.extend(c.lyrics.as_mut());
+                v
             }
-            DatasetConfig::Deezer(c) => r(&mut c.root),
+            DatasetConfig::Deezer(c) => vec![&mut c.root],
         }
     }
 

@@ -23,6 +23,7 @@
 
 pub mod config;
 pub(crate) mod csvutil;
+pub mod files;
 pub mod fingerprint;
 pub mod importers;
 pub mod labels;

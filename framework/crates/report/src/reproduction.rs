@@ -17,6 +17,9 @@ use crate::model::{self, Group};
 use crate::rerun::{RerunReport, Verdict};
 use crate::tables::{result_columns, results_table};
 
+/// Differing metrics listed per trial in the report.
+const MAX_LISTED: usize = 40;
+
 /// How one provenance field reads.
 type Field = fn(&Provenance) -> String;
 
@@ -413,6 +416,66 @@ impl Reproduction {
             .collect()
     }
 
+    /// Every differing metric of every trial that does not reproduce (at
+    /// most [`MAX_LISTED`] per trial), with both values and the difference.
+    fn differences_section(&self) -> Option<Section> {
+        let fmt = |v: Option<f64>| v.map_or_else(|| "missing".to_string(), |x| format!("{x}"));
+        let mut rows = Vec::new();
+        let mut cut = Vec::new();
+        for r in self
+            .trials
+            .iter()
+            .filter(|r| r.verdict() == Verdict::Differs)
+        {
+            let diffs = r.differing_metrics();
+            if diffs.len() > MAX_LISTED {
+                cut.push(format!(
+                    "trial {}: {} more differing metrics are in the database (mer show {})",
+                    r.origin.id,
+                    diffs.len() - MAX_LISTED,
+                    r.rerun_id
+                ));
+            }
+            for m in diffs.into_iter().take(MAX_LISTED) {
+                let d = m.difference();
+                rows.push(Row {
+                    stub: vec![
+                        r.origin.id.to_string(),
+                        m.label(),
+                        fmt(m.recorded),
+                        fmt(m.rerun),
+                        if d.is_finite() {
+                            format!("{d:.3e}")
+                        } else {
+                            "—".into()
+                        },
+                    ],
+                    cells: Vec::new(),
+                });
+            }
+        }
+        if rows.is_empty() {
+            return None;
+        }
+        Some(Section {
+            id: "differences".into(),
+            title: "Differences".into(),
+            intro: vec!["Each metric that does not reproduce, recorded and re-run.".into()],
+            tables: vec![Table {
+                id: "reproduction-differences".into(),
+                title: "Differing metrics".into(),
+                stub: ["trial", "metric", "recorded", "re-run", "|difference|"]
+                    .map(String::from)
+                    .to_vec(),
+                columns: Vec::new(),
+                spans: Vec::new(),
+                rows,
+                legend: cut,
+            }],
+            figures: Vec::new(),
+        })
+    }
+
     fn sections(&self) -> Vec<Section> {
         let mut sections = vec![Section {
             id: "trials".into(),
@@ -421,6 +484,7 @@ impl Reproduction {
             tables: vec![self.trial_table()],
             figures: Vec::new(),
         }];
+        sections.extend(self.differences_section());
         sections.extend(self.paper_sections());
         sections.push(self.provenance_section());
         sections

@@ -497,6 +497,13 @@ impl std::fmt::Debug for Store {
     }
 }
 
+/// `<db>.lock`, the file migrations lock.
+fn lock_path(db: &Path) -> PathBuf {
+    let mut p = db.as_os_str().to_owned();
+    p.push(".lock");
+    PathBuf::from(p)
+}
+
 /// The store's own runtime: one worker thread.
 fn runtime() -> Result<tokio::runtime::Runtime, StoreError> {
     tokio::runtime::Builder::new_multi_thread()
@@ -695,11 +702,7 @@ impl Store {
     /// Applies pending migrations under an exclusive lock on `<db>.lock`, so
     /// processes that open a fresh database together do not race.
     fn migrate(&self) -> Result<(), StoreError> {
-        let lock_path = {
-            let mut p = self.path.as_os_str().to_owned();
-            p.push(".lock");
-            PathBuf::from(p)
-        };
+        let lock_path = lock_path(&self.path);
         let lock = File::options()
             .create(true)
             .truncate(false)
@@ -904,6 +907,114 @@ impl Store {
                 .map_err(self.q("list sweep trials"))?;
             rows.iter().map(|r| self.trial_from_row(r)).collect()
         })
+    }
+
+    /// Writes `experiment`'s rows (the experiment, its sweeps, datasets,
+    /// splits, trials and everything they own) into a new database at
+    /// `dest` (which must not exist) with the same ids, so artifact folders
+    /// keyed by trial id stay valid. The new file is self-contained (no WAL
+    /// beside it) and enforces the same contract: its triggers are dropped
+    /// while the finished rows are copied and put back after. Returns the
+    /// number of trials written.
+    pub fn export_experiment(&self, experiment: &str, dest: &Path) -> Result<usize, StoreError> {
+        let exp = self.experiment(experiment)?;
+        if dest.exists() {
+            return Err(StoreError::Open {
+                path: dest.to_path_buf(),
+                source: sqlx::Error::Protocol("the export target already exists".into()),
+            });
+        }
+        let out = Store::open(dest)?;
+        let src = self.path.to_string_lossy().into_owned();
+        let n = out.rt.block_on(async {
+            let what = "export experiment";
+            let mut conn = out.pool.acquire().await.map_err(out.q(what))?;
+            sqlx::query("ATTACH DATABASE ? AS src")
+                .bind(&src)
+                .execute(&mut *conn)
+                .await
+                .map_err(out.q(what))?;
+            let triggers: Vec<(String, String)> = sqlx::query_as(
+                "SELECT name, sql FROM main.sqlite_master WHERE type = 'trigger' ORDER BY name",
+            )
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(out.q(what))?;
+            let mut tx = sqlx::Connection::begin(&mut *conn)
+                .await
+                .map_err(out.q(what))?;
+            for (name, _) in &triggers {
+                sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP TRIGGER main.\"{name}\"")))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(out.q(what))?;
+            }
+            const COPIES: [&str; 10] = [
+                "INSERT INTO main.experiments SELECT * FROM src.experiments WHERE id = ?1",
+                "INSERT INTO main.datasets SELECT * FROM src.datasets
+                 WHERE id IN (SELECT dataset_id FROM src.trials WHERE experiment_id = ?1)",
+                "INSERT INTO main.sweeps SELECT * FROM src.sweeps WHERE experiment_id = ?1",
+                "INSERT INTO main.splits SELECT * FROM src.splits
+                 WHERE hash IN (SELECT split_hash FROM src.trials WHERE experiment_id = ?1)",
+                "INSERT INTO main.trials SELECT * FROM src.trials WHERE experiment_id = ?1",
+                "INSERT INTO main.provenance SELECT * FROM src.provenance
+                 WHERE trial_id IN (SELECT id FROM src.trials WHERE experiment_id = ?1)",
+                "INSERT INTO main.trial_metrics SELECT * FROM src.trial_metrics
+                 WHERE trial_id IN (SELECT id FROM src.trials WHERE experiment_id = ?1)",
+                "INSERT INTO main.predictions SELECT * FROM src.predictions
+                 WHERE trial_id IN (SELECT id FROM src.trials WHERE experiment_id = ?1)",
+                "INSERT INTO main.skipped_tracks SELECT * FROM src.skipped_tracks
+                 WHERE trial_id IN (SELECT id FROM src.trials WHERE experiment_id = ?1)",
+                "INSERT INTO main.artifacts SELECT * FROM src.artifacts
+                 WHERE trial_id IN (SELECT id FROM src.trials WHERE experiment_id = ?1)",
+            ];
+            for sql in COPIES {
+                sqlx::query(sql)
+                    .bind(exp.id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(out.q(what))?;
+            }
+            for (_, sql) in &triggers {
+                sqlx::raw_sql(sqlx::AssertSqlSafe(sql.clone()))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(out.q(what))?;
+            }
+            let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM main.trials")
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(out.q(what))?;
+            tx.commit().await.map_err(out.q(what))?;
+            sqlx::query("DETACH DATABASE src")
+                .execute(&mut *conn)
+                .await
+                .map_err(out.q(what))?;
+            Ok::<_, StoreError>(n as usize)
+        })?;
+        drop(out);
+        // One self-contained file: the WAL folded in and switched off, by
+        // the only connection left.
+        self.rt.block_on(async {
+            use sqlx::Connection as _;
+            let what = "export experiment: leave WAL mode";
+            let q = |source| StoreError::Query {
+                path: dest.to_path_buf(),
+                what,
+                source,
+            };
+            let opts = SqliteConnectOptions::new().filename(dest);
+            let mut conn = sqlx::SqliteConnection::connect_with(&opts)
+                .await
+                .map_err(q)?;
+            sqlx::raw_sql("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode = DELETE")
+                .execute(&mut conn)
+                .await
+                .map_err(q)?;
+            conn.close().await.map_err(q)
+        })?;
+        let _ = std::fs::remove_file(lock_path(dest));
+        Ok(n)
     }
 
     /// Experiments with their trial counts, by name.

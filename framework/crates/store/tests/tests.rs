@@ -2,5 +2,6 @@
 //! module is one file beside this one).
 
 mod contract;
+mod export;
 mod read_only;
 mod upgrade;
