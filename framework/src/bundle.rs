@@ -158,8 +158,10 @@ fn write_staged(
         let dir = artifacts.join(t.id.to_string());
         if dir.is_dir() {
             for f in walk_files(&dir)? {
-                let rel = f.strip_prefix(&artifacts).expect("under the root");
-                members.insert(format!("results.artifacts/{}", slashes(rel)?), f.clone());
+                let rel = mer_data::files::relative(&f, &artifacts).ok_or_else(|| {
+                    BundleError::Other(format!("{}: not a plain UTF-8 path", f.display()))
+                })?;
+                members.insert(format!("results.artifacts/{rel}"), f.clone());
             }
         }
     }
@@ -371,39 +373,11 @@ fn extract_into(bundle: &Path, dest: &Path, max_size: u64) -> Result<Manifest, B
         )));
     }
     std::fs::create_dir_all(dest).map_err(io(dest, "cannot create"))?;
-    let file = std::fs::File::open(bundle).map_err(io(bundle, "cannot open"))?;
-    let dec = zstd::stream::Decoder::new(file)
-        .map_err(|e| damaged(format!("not zstd-compressed ({e})")))?;
-    let mut archive = tar::Archive::new(dec);
+    let mut archive = open_archive(bundle)?;
     let mut entries = archive
         .entries()
         .map_err(|e| damaged(format!("cannot read the archive ({e})")))?;
-
-    // The manifest first.
-    let mut first = match entries.next() {
-        Some(e) => e.map_err(|e| damaged(format!("cannot read the first member ({e})")))?,
-        None => return Err(damaged("the archive is empty".into())),
-    };
-    let name = entry_name(&first).map_err(&damaged)?;
-    if name != MANIFEST || first.header().entry_type() != tar::EntryType::Regular {
-        return Err(refused(format!(
-            "not a mer bundle: the first member is `{name}`, not {MANIFEST}"
-        )));
-    }
-    if first.size() > MAX_MANIFEST {
-        return Err(refused(format!(
-            "{MANIFEST} declares {} bytes, more than the {MAX_MANIFEST} a manifest may have",
-            first.size()
-        )));
-    }
-    let mut json = Vec::new();
-    (&mut first)
-        .take(MAX_MANIFEST)
-        .read_to_end(&mut json)
-        .map_err(|e| damaged(format!("cannot read {MANIFEST} ({e})")))?;
-    drop(first);
-    let manifest: Manifest = serde_json::from_slice(&json)
-        .map_err(|e| damaged(format!("{MANIFEST} is not a bundle manifest ({e})")))?;
+    let (manifest, json) = manifest_member(bundle, &mut entries)?;
     if manifest.format != FORMAT {
         return Err(refused(format!(
             "format `{}`; this mer reads {FORMAT}",
@@ -552,19 +526,6 @@ fn hash_file(path: &Path) -> Result<(u64, String), BundleError> {
     Ok((n, h.finalize().to_hex().to_string()))
 }
 
-fn slashes(rel: &Path) -> Result<String, BundleError> {
-    let parts: Option<Vec<&str>> = rel
-        .components()
-        .map(|c| match c {
-            Component::Normal(s) => s.to_str(),
-            _ => None,
-        })
-        .collect();
-    parts
-        .map(|p| p.join("/"))
-        .ok_or_else(|| BundleError::Other(format!("{}: not a plain UTF-8 path", rel.display())))
-}
-
 fn walk_files(dir: &Path) -> Result<Vec<PathBuf>, BundleError> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
@@ -636,33 +597,63 @@ fn reader_readme(
 
 /// Reads only a bundle's manifest (its first member).
 pub fn read_manifest(bundle: &Path) -> Result<Manifest, BundleError> {
+    let mut archive = open_archive(bundle)?;
+    let mut entries = archive.entries().map_err(|e| BundleError::Damaged {
+        bundle: bundle.to_path_buf(),
+        why: format!("cannot read the archive ({e})"),
+    })?;
+    Ok(manifest_member(bundle, &mut entries)?.0)
+}
+
+type Archive = tar::Archive<zstd::stream::Decoder<'static, std::io::BufReader<std::fs::File>>>;
+
+fn open_archive(bundle: &Path) -> Result<Archive, BundleError> {
+    let file = std::fs::File::open(bundle).map_err(io(bundle, "cannot open"))?;
+    let dec = zstd::stream::Decoder::new(file).map_err(|e| BundleError::Damaged {
+        bundle: bundle.to_path_buf(),
+        why: format!("not zstd-compressed ({e})"),
+    })?;
+    Ok(tar::Archive::new(dec))
+}
+
+/// The first member, which must be the manifest (at most 64 MiB): parsed,
+/// and its bytes.
+fn manifest_member<R: Read>(
+    bundle: &Path,
+    entries: &mut tar::Entries<'_, R>,
+) -> Result<(Manifest, Vec<u8>), BundleError> {
     let damaged = |why: String| BundleError::Damaged {
         bundle: bundle.to_path_buf(),
         why,
     };
-    let file = std::fs::File::open(bundle).map_err(io(bundle, "cannot open"))?;
-    let dec = zstd::stream::Decoder::new(file)
-        .map_err(|e| damaged(format!("not zstd-compressed ({e})")))?;
-    let mut archive = tar::Archive::new(dec);
-    let mut entries = archive
-        .entries()
-        .map_err(|e| damaged(format!("cannot read the archive ({e})")))?;
+    let refused = |why: String| BundleError::Refused {
+        bundle: bundle.to_path_buf(),
+        why,
+    };
     let mut first = match entries.next() {
         Some(e) => e.map_err(|e| damaged(format!("cannot read the first member ({e})")))?,
         None => return Err(damaged("the archive is empty".into())),
     };
-    if entry_name(&first).map_err(&damaged)? != MANIFEST {
-        return Err(BundleError::Refused {
-            bundle: bundle.to_path_buf(),
-            why: format!("not a mer bundle: its first member is not {MANIFEST}"),
-        });
+    let name = entry_name(&first).map_err(&damaged)?;
+    if name != MANIFEST || first.header().entry_type() != tar::EntryType::Regular {
+        return Err(refused(format!(
+            "not a mer bundle: the first member is `{name}`, not {MANIFEST}"
+        )));
+    }
+    if first.size() > MAX_MANIFEST {
+        return Err(refused(format!(
+            "{MANIFEST} declares {} bytes, more than the {MAX_MANIFEST} a manifest may have",
+            first.size()
+        )));
     }
     let mut json = Vec::new();
     (&mut first)
         .take(MAX_MANIFEST)
         .read_to_end(&mut json)
         .map_err(|e| damaged(format!("cannot read {MANIFEST} ({e})")))?;
-    serde_json::from_slice(&json).map_err(|e| damaged(format!("{MANIFEST}: {e}")))
+    let manifest = serde_json::from_slice(&json)
+        .map_err(|e| damaged(format!("{MANIFEST} is not a bundle manifest ({e})")))?;
+    Ok((manifest, json))
 }
 
 /// Whether `path` looks like a bundle (a zstd frame), not a spec or a name.

@@ -211,6 +211,38 @@ enum Command {
     /// experiment may also be a replication bundle (`E.mer.tar.zst`): its
     /// tables are regenerated from the rows it holds, re-running nothing.
     Report(ReportArgs),
+    /// Claim and run the trials waiting in the database until none is left.
+    ///
+    /// Trials wait there after `mer sweep SPEC --enqueue`, or when a sweep
+    /// stopped. Start as many workers as you like, on this host or others
+    /// that share the database: each trial is claimed by exactly one; a
+    /// worker that stops (crash, kill -9, a scheduler's time limit) is found
+    /// by the others (on its host at once, elsewhere once its heartbeat is
+    /// older than --stale-after) and its trial runs again, up to
+    /// --max-attempts in all. The datasets and feature cache (--cache) must
+    /// be readable by every worker. Exit status 3 when a trial failed.
+    Worker {
+        /// Only this experiment's trials.
+        #[arg(long)]
+        experiment: Option<String>,
+        /// Stop after this many trials.
+        #[arg(long)]
+        max_trials: Option<usize>,
+        /// With nothing to run, wait this many seconds for new trials
+        /// before exiting.
+        #[arg(long, default_value_t = 0)]
+        idle_exit: u64,
+        /// Trials run in parallel by this worker (default: the number of CPUs).
+        #[arg(long, short)]
+        jobs: Option<usize>,
+        /// Seconds without a heartbeat after which another worker's trial
+        /// counts as stopped.
+        #[arg(long, default_value_t = 120)]
+        stale_after: u64,
+        /// Attempts a trial gets when its workers stop, before it fails.
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(i64).range(1..))]
+        max_attempts: i64,
+    },
     /// Write a replication bundle: one file another lab can check and re-run.
     ///
     /// It holds the experiment's specs, its rows (trials, metrics,
@@ -398,8 +430,18 @@ struct SweepArgs {
     #[arg(long, default_value_t = 120)]
     stale_after: u64,
     /// Write the experiment's report when the sweep ends.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "enqueue")]
     report: bool,
+    /// Register the spec's trials (idempotently) and run none of them:
+    /// `mer worker`s claim and run them, here or on other hosts sharing the
+    /// database.
+    #[arg(long)]
+    enqueue: bool,
+    /// A trial whose process stopped (crash, kill -9) runs again up to this
+    /// many attempts in all, then fails with every attempt's error (default:
+    /// no limit; `mer worker` defaults to 3).
+    #[arg(long, value_parser = clap::value_parser!(i64).range(1..))]
+    max_attempts: Option<i64>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -500,19 +542,7 @@ fn dispatch(cli: Cli) -> Result<u8> {
             jobs,
             out,
         } => {
-            if let Some(t) = tolerance {
-                anyhow::ensure!(
-                    t.is_finite() && *t >= 0.0,
-                    "--tolerance {t}: must be a finite number >= 0"
-                );
-            }
-            let mut opts = SweepOptions::new(g.cache.clone());
-            opts.device = g.device;
-            opts.progress = !g.quiet;
-            if let Some(j) = jobs {
-                anyhow::ensure!(*j >= 1, "--jobs must be at least 1");
-                opts.jobs = *j;
-            }
+            let opts = rerun_options(g, *jobs, *tolerance)?;
             match (trial, experiment) {
                 (Some(trial), _) => rerun(g, trial, &opts, *tolerance),
                 (None, Some(experiment)) => {
@@ -559,6 +589,24 @@ fn dispatch(cli: Cli) -> Result<u8> {
         Command::Data(DataCommand::Check { spec }) => data_check(g, spec),
         Command::Db(DbCommand::Upgrade) => db_upgrade(g),
         Command::Report(a) => report(g, a),
+        Command::Worker {
+            experiment,
+            max_trials,
+            idle_exit,
+            jobs,
+            stale_after,
+            max_attempts,
+        } => {
+            let mut opts = rerun_options(g, *jobs, None)?;
+            opts.stale_after = std::time::Duration::from_secs(*stale_after);
+            opts.max_attempts = *max_attempts;
+            let w = run::WorkerOptions {
+                experiment: experiment.as_deref().map(experiment_name).transpose()?,
+                max_trials: *max_trials,
+                idle_exit: std::time::Duration::from_secs(*idle_exit),
+            };
+            worker(g, &opts, &w)
+        }
         Command::Bundle {
             experiment,
             out,
@@ -574,20 +622,8 @@ fn dispatch(cli: Cli) -> Result<u8> {
             out,
             max_size,
         } => {
-            let mut opts = SweepOptions::new(g.cache.clone());
-            opts.device = g.device;
-            opts.progress = !g.quiet;
-            if let Some(j) = jobs {
-                anyhow::ensure!(*j >= 1, "--jobs must be at least 1");
-                opts.jobs = *j;
-            }
+            let mut opts = rerun_options(g, *jobs, *tolerance)?;
             opts.allow_changed_data = *allow_changed_data;
-            if let Some(t) = tolerance {
-                anyhow::ensure!(
-                    t.is_finite() && *t >= 0.0,
-                    "--tolerance {t}: must be a finite number >= 0"
-                );
-            }
             reproduce(
                 bundle,
                 data_root.as_deref(),
@@ -653,6 +689,7 @@ fn show(g: &Global, trial: &str, format: ShowFormat) -> Result<u8> {
         predictions: store.predictions(t.id)?,
         skipped: store.skipped_tracks(t.id)?,
         artifacts: store.artifacts(t.id)?,
+        attempts: store.attempts(t.id)?,
         trial: t,
     };
     match format {
@@ -684,8 +721,33 @@ fn rerun_experiment(
     let store = open_existing(g)?;
     install_interrupt_handler(&g.db);
     let repro = run::rerun_experiment(&store, sel, opts, tolerance)?;
+    write_reproduction(&repro, out)
+}
+
+/// The options `mer rerun` and `mer reproduce` share.
+fn rerun_options(g: &Global, jobs: Option<usize>, tolerance: Option<f64>) -> Result<SweepOptions> {
+    if let Some(t) = tolerance {
+        anyhow::ensure!(
+            t.is_finite() && t >= 0.0,
+            "--tolerance {t}: must be a finite number >= 0"
+        );
+    }
+    let mut opts = SweepOptions::new(g.cache.clone());
+    opts.device = g.device;
+    opts.progress = !g.quiet;
+    if let Some(j) = jobs {
+        anyhow::ensure!(j >= 1, "--jobs must be at least 1");
+        opts.jobs = j;
+    }
+    Ok(opts)
+}
+
+/// Writes a reproduction report (to `out`, or reports/<experiment>),
+/// prints its summary and each trial that did not reproduce, and says which
+/// exit status it means.
+fn write_reproduction(repro: &mer_report::Reproduction, out: Option<&Path>) -> Result<u8> {
     let dir = out.map_or_else(
-        || Path::new("reports").join(&sel.experiment),
+        || Path::new("reports").join(&repro.experiment),
         Path::to_path_buf,
     );
     let files = repro
@@ -799,6 +861,21 @@ fn report_bundle(a: &ReportArgs, bundle: &Path) -> Result<u8> {
     result
 }
 
+fn worker(g: &Global, opts: &SweepOptions, w: &run::WorkerOptions) -> Result<u8> {
+    let store = open_existing(g)?;
+    install_interrupt_handler(&g.db);
+    if let Some(e) = &w.experiment {
+        store.experiment(e)?;
+    }
+    let s = run::work(&store, opts, w)?;
+    println!("{s}");
+    Ok(if s.failures.is_empty() {
+        exit::OK
+    } else {
+        exit::TRIALS_FAILED
+    })
+}
+
 fn bundle(g: &Global, experiment: &str, out: Option<&Path>, with_data: bool) -> Result<u8> {
     let store = open_read_only(g)?;
     let name = experiment_name(experiment)?;
@@ -900,20 +977,7 @@ fn reproduce(
         status: None,
     };
     let repro = run::rerun_experiment(&store, &sel, &opts, tolerance)?;
-    let dir = out.map_or_else(
-        || Path::new("reports").join(&manifest.experiment),
-        Path::to_path_buf,
-    );
-    let files = repro
-        .write(&dir)
-        .with_context(|| format!("writing the reproduction report into {}", dir.display()))?;
-    println!("{}", repro.summary());
-    println!("reproduction report: {}", files[0].display());
-    Ok(if repro.reproduced() {
-        exit::OK
-    } else {
-        exit::RERUN_DIFFERS
-    })
+    write_reproduction(&repro, out)
 }
 
 fn predict(
@@ -1027,6 +1091,10 @@ fn sweep(g: &Global, a: &SweepArgs) -> Result<u8> {
     opts.retry_failed = a.retry_failed;
     opts.stale_after = std::time::Duration::from_secs(a.stale_after);
     opts.progress = !g.quiet;
+    opts.enqueue = a.enqueue;
+    if let Some(m) = a.max_attempts {
+        opts.max_attempts = m;
+    }
     let s = match run::sweep(&plan, &store, &opts) {
         Ok(s) => s,
         Err(e) => {

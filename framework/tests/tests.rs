@@ -8,3 +8,4 @@ mod common;
 mod neural_fusion;
 mod reproduce;
 mod synthetic_structure;
+mod worker;

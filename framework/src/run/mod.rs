@@ -21,10 +21,12 @@ mod prepare;
 mod preprocess;
 pub mod progress;
 pub mod provenance;
+pub mod queue;
 mod rerun;
 pub mod trial;
 pub mod worker;
 
+pub use queue::{WorkerOptions, WorkerSummary, work};
 pub use rerun::{Selection, rerun, rerun_experiment};
 
 pub use artifacts::artifacts_root;
@@ -115,6 +117,13 @@ pub struct SweepOptions {
     /// `mer reproduce --allow-changed-data`: re-run even where the data's
     /// fingerprint differs from the recorded one.
     pub allow_changed_data: bool,
+    /// A trial whose worker stopped (crashed, killed, lost) runs again up to
+    /// this many attempts in all, then fails with every attempt's error.
+    /// Unlimited for a sweep (its user restarts it); `mer worker` defaults
+    /// to 3, so a trial that kills every worker cannot loop forever.
+    pub max_attempts: i64,
+    /// `mer sweep --enqueue`: register the trials and run none.
+    pub enqueue: bool,
 }
 
 impl SweepOptions {
@@ -131,6 +140,8 @@ impl SweepOptions {
             device: ComputeDevice::Cpu,
             dataset_override: BTreeMap::new(),
             allow_changed_data: false,
+            max_attempts: i64::MAX,
+            enqueue: false,
         }
     }
 }
@@ -151,12 +162,21 @@ pub struct SweepSummary {
     /// `(trial id, summary, error)` of trials that failed in this sweep.
     pub failures: Vec<(i64, String, String)>,
     pub interrupted_recovered: usize,
+    /// `--enqueue`: trials registered and left for workers.
+    pub enqueued: usize,
     pub elapsed: Duration,
 }
 
 impl std::fmt::Display for SweepSummary {
     /// What `mer sweep` prints when it ends: the counts, then each failure.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.enqueued > 0 {
+            return write!(
+                f,
+                "sweep {} of `{}`: {} planned, {} already done, {} queued for `mer worker`",
+                self.sweep_id, self.experiment, self.planned, self.already_done, self.enqueued
+            );
+        }
         write!(
             f,
             "sweep {} of `{}`: {} planned, {} completed now, {} already done, {} failed now",
@@ -264,7 +284,8 @@ pub fn sweep(plan: &Plan, store: &Store, opts: &SweepOptions) -> Result<SweepSum
             rows.extend(mine.into_iter().zip(registered));
         }
 
-        let recovered = store.recover_stale(opts.stale_after, &worker::is_dead)?;
+        let recovered =
+            store.recover_stale(opts.stale_after, &worker::is_dead, opts.max_attempts)?;
         if !recovered.is_empty() {
             progress.log(&format!(
                 "{} trial(s) of stopped sweeps marked interrupted; re-running them",
@@ -327,6 +348,14 @@ pub fn sweep(plan: &Plan, store: &Store, opts: &SweepOptions) -> Result<SweepSum
         for w in &plan.warnings {
             progress.log(&format!("warning: {w}"));
         }
+        if opts.enqueue {
+            // Registered and left pending: `mer worker`s (here or on other
+            // hosts sharing the database) claim and run them.
+            summary.enqueued = work.len();
+            store.finish_sweep(sweep_id, SweepStatus::Completed)?;
+            summary.elapsed = started.elapsed();
+            return Ok(summary);
+        }
 
         // Ensembles read their members' results: they run last.
         work.sort_by_key(|w| w.config.architecture == mer_model::Architecture::Ensemble);
@@ -370,7 +399,7 @@ fn neural_threads(jobs: usize) -> usize {
     (cores / jobs.max(1)).max(1)
 }
 
-struct WorkOutcome {
+pub(crate) struct WorkOutcome {
     completed: usize,
     taken_elsewhere: usize,
     failures: Vec<(i64, String, String)>,

@@ -266,7 +266,7 @@ fn rerun_trials(
     // or new.
     let existing: BTreeMap<String, TrialRow> = match sweep {
         Some(s) => {
-            store.recover_stale(opts.stale_after, &worker::is_dead)?;
+            store.recover_stale(opts.stale_after, &worker::is_dead, opts.max_attempts)?;
             store
                 .sweep_trials(s)?
                 .into_iter()

@@ -143,8 +143,9 @@ pub fn from_slashes(rel: &str) -> PathBuf {
     rel.split('/').collect()
 }
 
-/// `path` relative to `root`, `/`-separated, if it is under it.
-fn relative(path: &Path, root: &Path) -> Option<String> {
+/// `path` relative to `root`, `/`-separated, if it is under it (and every
+/// component is plain UTF-8).
+pub fn relative(path: &Path, root: &Path) -> Option<String> {
     let rel = path.strip_prefix(root).ok()?;
     let parts: Option<Vec<&str>> = rel
         .components()

@@ -10,7 +10,9 @@ use super::csv_out::CsvOut;
 use super::{mean_std, params_text};
 use crate::rerun::{RerunReport, Verdict};
 use mer_spec::{Plan, TrialKey};
-use mer_store::{ArtifactRow, MetricRow, PredictionRow, Provenance, SkippedTrack, Split, TrialRow};
+use mer_store::{
+    ArtifactRow, AttemptRow, MetricRow, PredictionRow, Provenance, SkippedTrack, Split, TrialRow,
+};
 
 /// Output formats of listings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -221,6 +223,8 @@ pub struct TrialDetail {
     pub predictions: Vec<PredictionRow>,
     pub skipped: Vec<SkippedTrack>,
     pub artifacts: Vec<ArtifactRow>,
+    /// Every finished attempt (more than one when a worker stopped).
+    pub attempts: Vec<AttemptRow>,
 }
 
 /// Per fold of a neural trial: epochs run, final train loss, and the best
@@ -275,6 +279,33 @@ pub fn show_trial(d: &TrialDetail) -> String {
     write_final_metrics(&mut s, d);
     write_confusion(&mut s, d);
     write_skipped(&mut s, d);
+    // One attempt that ended as the trial did says nothing new.
+    if d.attempts.len() > 1
+        || d.attempts
+            .iter()
+            .any(|a| a.outcome != d.trial.status.as_str())
+    {
+        let _ = writeln!(
+            s,
+            "
+attempts"
+        );
+        for a in &d.attempts {
+            let _ = writeln!(
+                s,
+                "  {} {} on {} ({} .. {}){}",
+                a.attempt,
+                a.outcome,
+                a.worker.as_deref().unwrap_or("?"),
+                a.started_at.as_deref().unwrap_or("?"),
+                a.ended_at,
+                a.error
+                    .as_deref()
+                    .map(|e| format!(": {e}"))
+                    .unwrap_or_default()
+            );
+        }
+    }
     let training = training_summary(&d.metrics);
     if !training.is_empty() {
         let _ = writeln!(

@@ -17,6 +17,20 @@ use crate::model::{self, Group};
 use crate::rerun::{RerunReport, Verdict};
 use crate::tables::{result_columns, results_table};
 
+/// The CSV columns naming a recorded trial (and its re-run, if any).
+fn identity(t: &TrialRow, rerun: Option<i64>) -> [String; 8] {
+    [
+        t.id.to_string(),
+        rerun.map_or(String::new(), |r| r.to_string()),
+        t.key.clone(),
+        t.modality.clone(),
+        t.architecture.clone(),
+        t.labels.clone(),
+        t.task.clone(),
+        t.seed.to_string(),
+    ]
+}
+
 /// Differing metrics listed per trial in the report.
 const MAX_LISTED: usize = 40;
 
@@ -140,52 +154,30 @@ impl Reproduction {
             let t = &r.origin;
             let largest = r.largest_difference();
             let first = r.first_difference();
-            out.record([
-                t.id.to_string(),
-                r.rerun_id.to_string(),
-                t.key.clone(),
-                t.modality.clone(),
-                t.architecture.clone(),
-                t.labels.clone(),
-                t.task.clone(),
-                t.seed.to_string(),
-                r.verdict().as_str().to_string(),
-                r.metrics.len().to_string(),
-                r.differing_metrics().len().to_string(),
-                largest.map_or("0".into(), |(_, d)| format!("{d:e}")),
-                largest.map_or(String::new(), |(m, _)| m.label()),
-                r.compared_predictions.to_string(),
-                r.changed_predictions.to_string(),
-                r.differing_predictions.to_string(),
-                first.map_or(String::new(), |(f, _)| f.to_string()),
-                first
-                    .and_then(|(_, e)| e)
-                    .map_or(String::new(), |e| e.to_string()),
-                r.rerun_error.clone().unwrap_or_default(),
-            ]);
+            out.record(
+                identity(t, Some(r.rerun_id)).into_iter().chain([
+                    r.verdict().as_str().to_string(),
+                    r.metrics.len().to_string(),
+                    r.differing_metrics().len().to_string(),
+                    largest.map_or("0".into(), |(_, d)| format!("{d:e}")),
+                    largest.map_or(String::new(), |(m, _)| m.label()),
+                    r.compared_predictions.to_string(),
+                    r.changed_predictions.to_string(),
+                    r.differing_predictions.to_string(),
+                    first.map_or(String::new(), |(f, _)| f.to_string()),
+                    first
+                        .and_then(|(_, e)| e)
+                        .map_or(String::new(), |e| e.to_string()),
+                    r.rerun_error.clone().unwrap_or_default(),
+                ]),
+            );
         }
         for (t, why) in &self.not_rerun {
-            out.record([
-                t.id.to_string(),
-                String::new(),
-                t.key.clone(),
-                t.modality.clone(),
-                t.architecture.clone(),
-                t.labels.clone(),
-                t.task.clone(),
-                t.seed.to_string(),
-                "not re-run".into(),
-                String::new(),
-                String::new(),
-                String::new(),
-                String::new(),
-                String::new(),
-                String::new(),
-                String::new(),
-                String::new(),
-                String::new(),
-                why.clone(),
-            ]);
+            let mut row: Vec<String> = identity(t, None).into();
+            row.push("not re-run".into());
+            row.extend(std::iter::repeat_n(String::new(), 9));
+            row.push(why.clone());
+            out.record(row);
         }
         out.finish()
     }

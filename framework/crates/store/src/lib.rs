@@ -441,6 +441,18 @@ pub struct TrialFilter {
     pub include_reruns: bool,
 }
 
+/// One finished attempt at a trial.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct AttemptRow {
+    pub attempt: i64,
+    pub worker: Option<String>,
+    pub started_at: Option<String>,
+    pub ended_at: String,
+    /// `completed`, `failed` or `interrupted`.
+    pub outcome: String,
+    pub error: Option<String>,
+}
+
 /// A metric of a trial, joined with the trial's identity: what reports read.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ExperimentMetric {
@@ -949,7 +961,7 @@ impl Store {
                     .await
                     .map_err(out.q(what))?;
             }
-            const COPIES: [&str; 10] = [
+            const COPIES: [&str; 11] = [
                 "INSERT INTO main.experiments SELECT * FROM src.experiments WHERE id = ?1",
                 "INSERT INTO main.datasets SELECT * FROM src.datasets
                  WHERE id IN (SELECT dataset_id FROM src.trials WHERE experiment_id = ?1)",
@@ -966,6 +978,8 @@ impl Store {
                 "INSERT INTO main.skipped_tracks SELECT * FROM src.skipped_tracks
                  WHERE trial_id IN (SELECT id FROM src.trials WHERE experiment_id = ?1)",
                 "INSERT INTO main.artifacts SELECT * FROM src.artifacts
+                 WHERE trial_id IN (SELECT id FROM src.trials WHERE experiment_id = ?1)",
+                "INSERT INTO main.trial_attempts SELECT * FROM src.trial_attempts
                  WHERE trial_id IN (SELECT id FROM src.trials WHERE experiment_id = ?1)",
             ];
             for sql in COPIES {
@@ -1158,6 +1172,7 @@ impl Store {
         &self,
         stale_after: Duration,
         is_dead: &dyn Fn(&str) -> bool,
+        max_attempts: i64,
     ) -> Result<Vec<i64>, StoreError> {
         let running = self.trials_with_status(TrialStatus::Running)?;
         let now = SystemTime::now();
@@ -1185,11 +1200,91 @@ impl Store {
                 .await
                 .map_err(self.q("recover stale trials"))
             })?;
-            if changed.rows_affected() == 1 {
+            if changed.rows_affected() != 1 {
+                continue;
+            }
+            if t.attempts >= max_attempts {
+                self.give_up(t.id, max_attempts)?;
+            } else {
                 marked.push(t.id);
             }
         }
         Ok(marked)
+    }
+
+    /// An interrupted trial that has used up its attempts: failed, with
+    /// every attempt's error (they stay in `trial_attempts` too).
+    fn give_up(&self, trial_id: i64, max_attempts: i64) -> Result<(), StoreError> {
+        let attempts = self.attempts(trial_id)?;
+        let mut error = format!(
+            "gave up after {} attempt(s) (max_attempts = {max_attempts}):",
+            attempts.len()
+        );
+        for a in &attempts {
+            error.push_str(&format!(
+                " attempt {} on {}: {};",
+                a.attempt,
+                a.worker.as_deref().unwrap_or("?"),
+                a.error.as_deref().unwrap_or(a.outcome.as_str())
+            ));
+        }
+        let error = error.trim_end_matches(';').to_string();
+        self.rt.block_on(async {
+            sqlx::query(
+                "UPDATE trials SET status = 'failed', error = ?, finished_at = ?
+                 WHERE id = ? AND status = 'interrupted'",
+            )
+            .bind(&error)
+            .bind(now_rfc3339())
+            .bind(trial_id)
+            .execute(&self.pool)
+            .await
+            .map_err(self.q("give up on a trial"))?;
+            Ok(())
+        })
+    }
+
+    /// Every finished attempt at a trial, in order.
+    pub fn attempts(&self, trial_id: i64) -> Result<Vec<AttemptRow>, StoreError> {
+        self.rt.block_on(async {
+            sqlx::query_as(
+                "SELECT attempt, worker, started_at, ended_at, outcome, error
+                 FROM trial_attempts WHERE trial_id = ? ORDER BY attempt",
+            )
+            .bind(trial_id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(self.q("read attempts"))
+        })
+    }
+
+    /// Trials waiting for a worker (`pending`, or `interrupted` and so to be
+    /// run again), of one experiment or all, by id.
+    pub fn runnable_trials(&self, experiment: Option<&str>) -> Result<Vec<TrialRow>, StoreError> {
+        let mut out = Vec::new();
+        for status in [TrialStatus::Pending, TrialStatus::Interrupted] {
+            out.extend(self.trials(&TrialFilter {
+                experiment: experiment.map(str::to_string),
+                status: Some(status),
+                include_reruns: true,
+            })?);
+        }
+        out.sort_by_key(|t| t.id);
+        Ok(out)
+    }
+
+    /// The spec a sweep ran: `(path, text, blake3)`.
+    pub fn sweep_spec(
+        &self,
+        sweep_id: i64,
+    ) -> Result<Option<(String, String, String)>, StoreError> {
+        self.rt.block_on(async {
+            sqlx::query_as("SELECT spec_path, spec_text, spec_hash FROM sweeps WHERE id = ?")
+                .bind(sweep_id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(self.q("read sweep"))
+        })
     }
 
     fn trials_with_status(&self, status: TrialStatus) -> Result<Vec<TrialRow>, StoreError> {

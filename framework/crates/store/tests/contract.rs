@@ -261,13 +261,13 @@ fn stale_and_dead_workers_are_interrupted_and_their_partial_rows_dropped() {
             )
             .unwrap();
         let marked = store
-            .recover_stale(Duration::from_secs(3600), &|w| w == "dead")
+            .recover_stale(Duration::from_secs(3600), &|w| w == "dead", 3)
             .unwrap();
         assert_eq!(marked, vec![rows[0].id], "{name}");
         std::thread::sleep(Duration::from_millis(20));
         store.heartbeat("alive").unwrap();
         let marked = store
-            .recover_stale(Duration::from_millis(10), &|_| false)
+            .recover_stale(Duration::from_millis(10), &|_| false, 3)
             .unwrap();
         assert_eq!(
             marked,
@@ -438,4 +438,74 @@ fn concurrent_writers_wait_instead_of_failing() {
         .unwrap();
     assert_eq!(done.len(), 40);
     assert_eq!(store.integrity_check().unwrap(), "ok");
+}
+
+/// A trial whose workers keep stopping runs again up to `max_attempts`
+/// times, then fails with every attempt's error; each attempt is kept.
+#[test]
+fn a_trial_whose_workers_keep_stopping_fails_after_max_attempts_with_every_error() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, store) in backends(dir.path()) {
+        let (_, _, rows) = setup(&store, &["a", "b"]);
+        let (a, b) = (rows[0].id, rows[1].id);
+        for attempt in 1..=3 {
+            let w = format!("w{attempt}");
+            assert!(store.claim(a, &w).unwrap(), "{name}: attempt {attempt}");
+            let marked = store
+                .recover_stale(Duration::from_secs(3600), &|x| x == w, 3)
+                .unwrap();
+            if attempt < 3 {
+                assert_eq!(marked, vec![a], "{name}");
+                assert_eq!(store.trial(a).unwrap().status, TrialStatus::Interrupted);
+            } else {
+                assert!(marked.is_empty(), "{name}: given up, not queued again");
+            }
+        }
+        let t = store.trial(a).unwrap();
+        assert_eq!(t.status, TrialStatus::Failed, "{name}");
+        assert_eq!(t.attempts, 3);
+        let error = t.error.unwrap();
+        assert!(
+            error.starts_with("gave up after 3 attempt(s) (max_attempts = 3)"),
+            "{error}"
+        );
+        for w in ["w1", "w2", "w3"] {
+            assert!(
+                error.contains(&format!("on {w}: interrupted: worker {w} stopped")),
+                "{error}"
+            );
+        }
+        let attempts = store.attempts(a).unwrap();
+        assert_eq!(
+            attempts
+                .iter()
+                .map(|x| (x.attempt, x.outcome.as_str(), x.worker.as_deref()))
+                .collect::<Vec<_>>(),
+            [
+                (1, "interrupted", Some("w1")),
+                (2, "interrupted", Some("w2")),
+                (3, "interrupted", Some("w3"))
+            ],
+            "{name}"
+        );
+        assert!(
+            !store.claim(a, "w4").unwrap(),
+            "{name}: a failed trial is not claimed"
+        );
+
+        // A trial that completes keeps its one attempt too.
+        store.claim(b, "w").unwrap();
+        store.complete_trial(b, "w", &result_with(0.5)).unwrap();
+        let attempts = store.attempts(b).unwrap();
+        assert_eq!(attempts.len(), 1);
+        assert_eq!(
+            (attempts[0].outcome.as_str(), attempts[0].error.as_deref()),
+            ("completed", None)
+        );
+        assert_eq!(
+            store.runnable_trials(None).unwrap().len(),
+            0,
+            "{name}: nothing left to run"
+        );
+    }
 }
