@@ -8,7 +8,8 @@
 //! A zstd-compressed tar of plain files only. The first member is
 //! `bundle.json` ([`Manifest`]): every other member's path, size and blake3,
 //! and each dataset's files. Then `README.md`, `Cargo.lock`, `results.db`,
-//! `specs/*.toml`, `results.artifacts/<trial>/...` and `data/<i>/...`.
+//! `specs/*.toml`, `results.artifacts/<trial>/...`, `inputs/...` (lexicon
+//! and embedding files the trials read) and `data/<i>/...`.
 //!
 //! # Opening one safely ([`extract`])
 //! The manifest is read first (at most 64 MiB); every path in it must be
@@ -58,6 +59,16 @@ pub struct Manifest {
     /// Every other member of the archive.
     pub files: Vec<DataFile>,
     pub datasets: Vec<BundledDataset>,
+    /// Lexicon and embedding files the trials read, always bundled.
+    #[serde(default)]
+    pub inputs: Vec<BundledInput>,
+}
+
+/// A lexicon or embeddings file: where the trials read it, and its member.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BundledInput {
+    pub recorded: String,
+    pub member: String,
 }
 
 /// One dataset the experiment ran on.
@@ -250,6 +261,44 @@ fn write_staged(
             files: files.files,
         });
     }
+    // Lexicon and embedding files: small next to the data, and part of
+    // every trial key, so always included.
+    let mut inputs: Vec<BundledInput> = Vec::new();
+    for t in &rows {
+        let mut cfg: mer_spec::TrialConfig = serde_json::from_str(&t.config_json)
+            .map_err(|e| BundleError::Other(format!("trial {}: stored config: {e}", t.id)))?;
+        let Some(text) = &mut cfg.features.text else {
+            continue;
+        };
+        for p in text.paths_mut() {
+            let recorded = p.display().to_string();
+            if inputs.iter().any(|i| i.recorded == recorded) {
+                continue;
+            }
+            let name: String = p
+                .file_name()
+                .map_or_else(|| "input".into(), |n| n.to_string_lossy().into_owned())
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || ".-_".contains(c) {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect();
+            let member = format!("inputs/{}-{name}", inputs.len());
+            if !p.is_file() {
+                return Err(BundleError::Other(format!(
+                    "{}: a file trial {} read is missing; a bundle carries every input",
+                    p.display(),
+                    t.id
+                )));
+            }
+            members.insert(member.clone(), p.clone());
+            inputs.push(BundledInput { recorded, member });
+        }
+    }
     let readme = staging.join("README.md");
     write_file(
         &readme,
@@ -277,6 +326,7 @@ fn write_staged(
         trials,
         files,
         datasets,
+        inputs,
     };
     let partial = sibling(out, ".partial");
     let file = std::fs::File::create(&partial).map_err(io(&partial, "cannot create"))?;
@@ -559,6 +609,7 @@ fn reader_readme(
          - `results.artifacts/<trial>/`: each trial's fitted models and network weights (what `mer predict` reads).\n\
          - `specs/`: the experiment specs the trials were run from ({}).\n\
          - `Cargo.lock`: the exact versions of every dependency of the mer that ran it.\n\
+         - `inputs/`: the lexicon and embedding files the trials read, if any.\n\
          - `bundle.json`: every file's size and blake3, and each dataset's files with theirs.\n",
         provenance::CRATE_VERSION,
         provenance::GIT_COMMIT,
@@ -685,6 +736,21 @@ pub fn unpack(bundle: &Path, workdir: &Path, max_size: u64) -> Result<Manifest, 
         )));
     }
     extract(bundle, workdir, max_size)
+}
+
+/// Where each lexicon or embeddings file of an unpacked bundle is now,
+/// keyed by the path the trials recorded.
+pub fn placed_inputs(manifest: &Manifest, workdir: &Path) -> BTreeMap<PathBuf, PathBuf> {
+    manifest
+        .inputs
+        .iter()
+        .map(|i| {
+            (
+                PathBuf::from(&i.recorded),
+                workdir.join(from_slashes(&i.member)),
+            )
+        })
+        .collect()
 }
 
 /// One dataset of a bundle as found on this machine.

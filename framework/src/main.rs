@@ -970,6 +970,7 @@ fn reproduce(
     install_interrupt_handler(store.path());
     opts.cache_dir = cache;
     opts.dataset_override = overrides;
+    opts.file_override = mer::bundle::placed_inputs(&manifest, &workdir);
     let sel = run::Selection {
         experiment: manifest.experiment.clone(),
         sweep: None,

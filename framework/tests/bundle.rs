@@ -541,3 +541,43 @@ fn first_file(dir: &Path) -> PathBuf {
     files.sort();
     files.remove(0)
 }
+
+/// A lexicon the trials read travels in the bundle (it is part of their
+/// keys): reproduced elsewhere without the original file.
+#[test]
+fn a_lexicon_travels_in_the_bundle() {
+    let s = Scratch::new();
+    s.write(
+        "lex.csv",
+        "word,valence,arousal\nlove,0.8,0.6\nfind,0.1,0.2\nwindow,-0.3,0.4\nhome,0.5,-0.2\ntime,0.0,0.1\n",
+    );
+    let spec = SPEC
+        .replace("[\"audio\", \"fusion\"]", "[\"text\"]")
+        .replace("[\"svm\", \"residual_mlp\"]", "[\"svm\"]")
+        .replace(
+            "[train]",
+            "[features.text]\nrepresentation = \"lexicon\"\n[features.text.lexicon]\npath = \"lex.csv\"\n\n[train]",
+        );
+    let spec = s.write("paper.toml", &spec);
+    let o = s.run(&["sweep", spec.to_str().unwrap(), "--quiet"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = s.run(&["bundle", "paper", "--quiet"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let bundle = s.path().join("paper.mer.tar.zst");
+    let members = read_members(&bundle);
+    let lex = members
+        .iter()
+        .find(|m| m.path.starts_with("inputs/") && m.path.ends_with("lex.csv"))
+        .expect("the lexicon is bundled");
+    assert_eq!(lex.bytes, std::fs::read(s.path().join("lex.csv")).unwrap());
+
+    let t = elsewhere(&bundle);
+    assert!(!t.path().join("lex.csv").exists());
+    let o = t.run(&["reproduce", "paper.mer.tar.zst", "--quiet"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("2 trial(s) re-run: 2 identical"),
+        "{}",
+        text(&o)
+    );
+}

@@ -117,6 +117,9 @@ pub struct SweepOptions {
     /// `mer reproduce --allow-changed-data`: re-run even where the data's
     /// fingerprint differs from the recorded one.
     pub allow_changed_data: bool,
+    /// `mer reproduce`: lexicon and embedding files read from another place
+    /// (recorded path -> path here).
+    pub file_override: BTreeMap<PathBuf, PathBuf>,
     /// A trial whose worker stopped (crashed, killed, lost) runs again up to
     /// this many attempts in all, then fails with every attempt's error.
     /// Unlimited for a sweep (its user restarts it); `mer worker` defaults
@@ -140,6 +143,7 @@ impl SweepOptions {
             device: ComputeDevice::Cpu,
             dataset_override: BTreeMap::new(),
             allow_changed_data: false,
+            file_override: BTreeMap::new(),
             max_attempts: i64::MAX,
             enqueue: false,
         }

@@ -228,6 +228,13 @@ fn rerun_trials(
             if let Some(d) = opts.dataset_override.get(&recorded) {
                 c.dataset = d.clone();
             }
+            if let Some(t) = &mut c.features.text {
+                for p in t.paths_mut() {
+                    if let Some(here) = opts.file_override.get(p.as_path()) {
+                        *p = here.clone();
+                    }
+                }
+            }
             Ok(c)
         })
         .collect::<Result<Vec<_>, RunError>>()?;

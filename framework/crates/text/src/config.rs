@@ -340,6 +340,20 @@ impl TokenIdsConfig {
 }
 
 impl TextFeatureConfig {
+    /// The files this config reads (lexicon, embeddings and their id list),
+    /// to move them with a bundle.
+    pub fn paths_mut(&mut self) -> Vec<&mut PathBuf> {
+        let mut out = Vec::new();
+        if let Some(l) = &mut self.lexicon {
+            out.push(&mut l.path);
+        }
+        if let Some(e) = &mut self.embeddings {
+            out.push(&mut e.path);
+            out.extend(e.ids.as_mut());
+        }
+        out
+    }
+
     /// Checks the selected representation's settings; keys named from this
     /// table (`tfidf.max_df`).
     pub fn validate(&self) -> Result<(), ConfigError> {
