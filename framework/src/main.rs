@@ -243,6 +243,17 @@ enum Command {
         #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(i64).range(1..))]
         max_attempts: i64,
     },
+    /// Queue a spec's trials and submit workers to a cluster scheduler.
+    #[command(subcommand)]
+    Submit(SubmitCommand),
+    /// An experiment's progress: trials per status, workers alive, ETA.
+    Status {
+        /// Experiment name, or a spec file naming it.
+        experiment: String,
+        /// Seconds without a heartbeat after which a worker counts as gone.
+        #[arg(long, default_value_t = 120)]
+        stale_after: u64,
+    },
     /// Write a replication bundle: one file another lab can check and re-run.
     ///
     /// It holds the experiment's specs, its rows (trials, metrics,
@@ -444,6 +455,50 @@ struct SweepArgs {
     max_attempts: Option<i64>,
 }
 
+#[derive(Subcommand)]
+enum SubmitCommand {
+    /// Queue the spec's trials in the database (as `mer sweep --enqueue`)
+    /// and submit a Slurm job array of `mer worker`s to run them.
+    ///
+    /// Writes an sbatch script (one array task per worker, `--array=0-(N-1)%K`),
+    /// submits it with `sbatch --parsable` and prints the job id. The
+    /// database, the cache (--cache) and the datasets must be reachable from
+    /// every node (SQLite: the nodes must share one local disk, i.e. one
+    /// node; several nodes need the PostgreSQL backend, not built yet).
+    /// Workers that are cancelled, preempted or time-limited (SIGTERM) mark
+    /// their trial interrupted and the others pick it up.
+    Slurm {
+        /// The experiment spec (TOML).
+        spec: PathBuf,
+        /// Array tasks, one worker each.
+        #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..))]
+        workers: u32,
+        /// At most this many workers at once.
+        #[arg(long)]
+        max_running: Option<u32>,
+        #[arg(long)]
+        partition: Option<String>,
+        /// Time limit per worker, e.g. `04:00:00`.
+        #[arg(long)]
+        time: Option<String>,
+        /// CPUs per worker (its --jobs).
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+        cpus_per_task: u32,
+        /// Generic resources per worker, e.g. `gpu:1`.
+        #[arg(long)]
+        gres: Option<String>,
+        /// Seconds a worker waits for more trials before it exits.
+        #[arg(long, default_value_t = 30)]
+        idle_exit: u64,
+        /// Where the script and the workers' logs go.
+        #[arg(long, default_value = "slurm-logs")]
+        log_dir: PathBuf,
+        /// Print the script; queue and submit nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum OutFormat {
     Table,
@@ -607,6 +662,46 @@ fn dispatch(cli: Cli) -> Result<u8> {
             };
             worker(g, &opts, &w)
         }
+        Command::Submit(SubmitCommand::Slurm {
+            spec,
+            workers,
+            max_running,
+            partition,
+            time,
+            cpus_per_task,
+            gres,
+            idle_exit,
+            log_dir,
+            dry_run,
+        }) => {
+            let plan = spec::load_plan(spec)?;
+            let abs = |p: &Path| -> Result<PathBuf> {
+                Ok(if p.is_absolute() {
+                    p.to_path_buf()
+                } else {
+                    std::env::current_dir()?.join(p)
+                })
+            };
+            let job = mer::submit::SlurmJob {
+                experiment: plan.experiment.name.clone(),
+                workers: *workers as usize,
+                max_running: max_running.map(|k| k as usize),
+                partition: partition.clone(),
+                time: time.clone(),
+                cpus_per_task: *cpus_per_task as usize,
+                gres: gres.clone(),
+                idle_exit: *idle_exit,
+                mer: std::env::current_exe()?,
+                db: abs(&g.db)?,
+                cache: abs(&g.cache)?,
+                log_dir: abs(log_dir)?,
+            };
+            submit_slurm(g, &plan, &job, *dry_run)
+        }
+        Command::Status {
+            experiment,
+            stale_after,
+        } => status(g, experiment, *stale_after),
         Command::Bundle {
             experiment,
             out,
@@ -859,6 +954,59 @@ fn report_bundle(a: &ReportArgs, bundle: &Path) -> Result<u8> {
     })();
     let _ = std::fs::remove_dir_all(&tmp);
     result
+}
+
+fn submit_slurm(
+    g: &Global,
+    plan: &spec::Plan,
+    job: &mer::submit::SlurmJob,
+    dry_run: bool,
+) -> Result<u8> {
+    let script = mer::submit::sbatch_script(job);
+    if dry_run {
+        print!("{script}");
+        return Ok(exit::OK);
+    }
+    let store = open_store(g)?;
+    let mut opts = SweepOptions::new(g.cache.clone());
+    opts.enqueue = true;
+    opts.progress = !g.quiet;
+    let queued = run::sweep(plan, &store, &opts)?;
+    println!("{queued}");
+    std::fs::create_dir_all(&job.log_dir)
+        .with_context(|| format!("creating {}", job.log_dir.display()))?;
+    let path = job.log_dir.join(format!(
+        "mer-{}.sbatch",
+        plan.experiment.name.replace('/', "_")
+    ));
+    std::fs::write(&path, &script).with_context(|| format!("writing {}", path.display()))?;
+    let id = mer::submit::sbatch(&path).map_err(anyhow::Error::msg)?;
+    println!(
+        "submitted Slurm job {id}: {} worker(s) running {} (script {}, logs in {})
+         watch: mer status {} (or squeue -j {id}); cancel: scancel {id}",
+        job.workers,
+        plan.experiment.name,
+        path.display(),
+        job.log_dir.display(),
+        plan.experiment.name
+    );
+    Ok(exit::OK)
+}
+
+fn status(g: &Global, experiment: &str, stale_after: u64) -> Result<u8> {
+    let store = open_read_only(g)?;
+    let name = experiment_name(experiment)?;
+    store.experiment(&name)?;
+    let trials = store.trials(&mer_store::TrialFilter {
+        experiment: Some(name.clone()),
+        status: None,
+        include_reruns: true,
+    })?;
+    print!(
+        "{}",
+        listing::status_listing(&name, &trials, std::time::Duration::from_secs(stale_after))
+    );
+    Ok(exit::OK)
 }
 
 fn worker(g: &Global, opts: &SweepOptions, w: &run::WorkerOptions) -> Result<u8> {
@@ -1150,8 +1298,9 @@ fn discard_if_empty(store: Store, db: &Path) {
     }
 }
 
-/// On Ctrl-C, mark this process's running trials interrupted (the next
-/// sweep re-runs them) and exit 130.
+/// On Ctrl-C, SIGTERM (a scheduler's cancel, preemption or time limit) or
+/// SIGHUP, mark this process's running trials interrupted (the next sweep or
+/// any worker runs them again at once) and exit 130.
 fn install_interrupt_handler(db: &Path) {
     let db = db.to_path_buf();
     let _ = ctrlc::set_handler(move || {

@@ -7,5 +7,6 @@ mod cli;
 mod common;
 mod neural_fusion;
 mod reproduce;
+mod slurm;
 mod synthetic_structure;
 mod worker;

@@ -615,3 +615,78 @@ pub fn rerun_listing(r: &RerunReport) -> String {
     );
     s
 }
+
+/// `mer status`: an experiment's trials per status, the workers whose
+/// heartbeat is fresher than `stale_after`, and an ETA from the mean
+/// duration of its completed trials.
+pub fn status_listing(
+    experiment: &str,
+    trials: &[TrialRow],
+    stale_after: std::time::Duration,
+) -> String {
+    use mer_store::TrialStatus;
+    let mut s = format!("experiment `{experiment}`: {} trial(s)\n", trials.len());
+    let count = |st: TrialStatus| trials.iter().filter(|t| t.status == st).count();
+    for st in TrialStatus::ALL {
+        let _ = writeln!(s, "  {:<12} {}", st.as_str(), count(st));
+    }
+    let now = std::time::SystemTime::now();
+    let mut alive: Vec<&str> = trials
+        .iter()
+        .filter(|t| t.status == TrialStatus::Running)
+        .filter(|t| {
+            t.heartbeat_at
+                .as_deref()
+                .and_then(mer_store::parse_time)
+                .is_some_and(|hb| now.duration_since(hb).unwrap_or_default() <= stale_after)
+        })
+        .filter_map(|t| t.worker.as_deref())
+        .collect();
+    alive.sort_unstable();
+    alive.dedup();
+    let _ = writeln!(s, "workers alive: {}", alive.len());
+    for w in &alive {
+        let _ = writeln!(s, "  {w}");
+    }
+    let durations: Vec<f64> = trials
+        .iter()
+        .filter(|t| t.status == TrialStatus::Completed)
+        .filter_map(|t| t.duration_s)
+        .collect();
+    let left =
+        count(TrialStatus::Pending) + count(TrialStatus::Interrupted) + count(TrialStatus::Running);
+    if left == 0 {
+        let _ = writeln!(s, "nothing left to run");
+    } else if durations.is_empty() || alive.is_empty() {
+        let _ = writeln!(
+            s,
+            "{left} trial(s) left; no ETA yet ({})",
+            if alive.is_empty() {
+                "no worker is running"
+            } else {
+                "no trial has completed"
+            }
+        );
+    } else {
+        let mean = durations.iter().sum::<f64>() / durations.len() as f64;
+        let eta = mean * left as f64 / alive.len() as f64;
+        let _ = writeln!(
+            s,
+            "{left} trial(s) left; ETA {} ({:.1} s per trial over {} completed, {} worker(s))",
+            humantime_secs(eta),
+            mean,
+            durations.len(),
+            alive.len()
+        );
+    }
+    s
+}
+
+fn humantime_secs(secs: f64) -> String {
+    let s = secs.round() as u64;
+    match s {
+        0..60 => format!("{s} s"),
+        60..3600 => format!("{} min {} s", s / 60, s % 60),
+        _ => format!("{} h {} min", s / 3600, (s % 3600) / 60),
+    }
+}

@@ -1612,7 +1612,7 @@ impl Store {
             let what = "interrupt trials";
             let mut tx = self.begin_immediate(what).await?;
             let r = sqlx::query(
-                "UPDATE trials SET status = 'interrupted', error = 'interrupted by the user'
+                "UPDATE trials SET status = 'interrupted', error = 'interrupted by a signal (Ctrl-C, or SIGTERM from a scheduler)'
                  WHERE worker = ? AND status = 'running'",
             )
             .bind(worker)

@@ -1,0 +1,148 @@
+//! `mer submit slurm`: a sweep's trials queued in the database and a Slurm
+//! job array of `mer worker`s to run them. The scheduler starts, cancels,
+//! preempts and time-limits the workers; the database's claims keep every
+//! trial to one run (a worker sent SIGTERM marks its trial interrupted, and
+//! another worker picks it up).
+
+use std::path::{Path, PathBuf};
+
+/// What to ask Slurm for.
+#[derive(Debug, Clone)]
+pub struct SlurmJob {
+    pub experiment: String,
+    /// Array tasks, one `mer worker` each.
+    pub workers: usize,
+    /// At most this many tasks at once (`%K`).
+    pub max_running: Option<usize>,
+    pub partition: Option<String>,
+    /// `--time`, e.g. `04:00:00`.
+    pub time: Option<String>,
+    pub cpus_per_task: usize,
+    /// `--gres`, e.g. `gpu:1`.
+    pub gres: Option<String>,
+    /// Seconds a worker waits for more trials before it exits.
+    pub idle_exit: u64,
+    /// The `mer` binary the tasks run (absolute).
+    pub mer: PathBuf,
+    /// The database and cache every task uses (absolute).
+    pub db: PathBuf,
+    pub cache: PathBuf,
+    /// Where the tasks' logs go (absolute).
+    pub log_dir: PathBuf,
+}
+
+/// The sbatch script of a job: one array task per worker, each `exec`ing
+/// `mer worker` (so the scheduler's signals reach it directly).
+pub fn sbatch_script(j: &SlurmJob) -> String {
+    let mut s = String::from("#!/bin/bash\n");
+    let mut opt = |o: String| s.push_str(&format!("#SBATCH {o}\n"));
+    opt(format!("--job-name=mer-{}", shell_word_safe(&j.experiment)));
+    opt(format!(
+        "--array=0-{}{}",
+        j.workers.saturating_sub(1),
+        j.max_running.map(|k| format!("%{k}")).unwrap_or_default()
+    ));
+    opt(format!("--cpus-per-task={}", j.cpus_per_task));
+    opt("--ntasks=1".into());
+    if let Some(p) = &j.partition {
+        opt(format!("--partition={p}"));
+    }
+    if let Some(t) = &j.time {
+        opt(format!("--time={t}"));
+    }
+    if let Some(g) = &j.gres {
+        opt(format!("--gres={g}"));
+    }
+    opt(format!(
+        "--output={}",
+        j.log_dir.join("slurm-%A_%a.out").display()
+    ));
+    s.push_str(
+        "# Written by `mer submit slurm`. Each array task is one `mer worker`: it\n\
+         # claims waiting trials until none is left; on SIGTERM (scancel,\n\
+         # preemption, time limit) it marks its trial interrupted for the others.\n",
+    );
+    s.push_str(&format!(
+        "exec {} --db {} --cache {} --quiet worker --experiment {} --jobs {} --idle-exit {}\n",
+        quote(&j.mer),
+        quote(&j.db),
+        quote(&j.cache),
+        quote(Path::new(&j.experiment)),
+        j.cpus_per_task,
+        j.idle_exit
+    ));
+    s
+}
+
+/// Submits a script with `sbatch --parsable`; returns the job id.
+pub fn sbatch(script: &Path) -> Result<String, String> {
+    let out = std::process::Command::new("sbatch")
+        .arg("--parsable")
+        .arg(script)
+        .output()
+        .map_err(|e| format!("cannot run sbatch ({e}); is Slurm installed and on PATH?"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "sbatch refused {}: {}",
+            script.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    let id = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    // `--parsable` prints `id` or `id;cluster`.
+    Ok(id.split(';').next().unwrap_or_default().to_string())
+}
+
+/// A path as one single-quoted shell word.
+fn quote(p: &Path) -> String {
+    format!("'{}'", p.display().to_string().replace('\'', "'\\''"))
+}
+
+fn shell_word_safe(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_script_is_an_array_of_workers_with_quoted_paths() {
+        let j = SlurmJob {
+            experiment: "quick start".into(),
+            workers: 4,
+            max_running: Some(2),
+            partition: Some("gpu".into()),
+            time: Some("01:00:00".into()),
+            cpus_per_task: 8,
+            gres: Some("gpu:1".into()),
+            idle_exit: 30,
+            mer: "/opt/mer/bin/mer".into(),
+            db: "/shared/it's.db".into(),
+            cache: "/shared/cache".into(),
+            log_dir: "/shared/logs".into(),
+        };
+        let s = sbatch_script(&j);
+        for line in [
+            "#SBATCH --job-name=mer-quick_start\n",
+            "#SBATCH --array=0-3%2\n",
+            "#SBATCH --cpus-per-task=8\n",
+            "#SBATCH --partition=gpu\n",
+            "#SBATCH --time=01:00:00\n",
+            "#SBATCH --gres=gpu:1\n",
+            "#SBATCH --output=/shared/logs/slurm-%A_%a.out\n",
+            "exec '/opt/mer/bin/mer' --db '/shared/it'\\''s.db' --cache '/shared/cache' --quiet worker --experiment 'quick start' --jobs 8 --idle-exit 30\n",
+        ] {
+            assert!(s.contains(line), "{line} not in:\n{s}");
+        }
+        assert!(s.starts_with("#!/bin/bash\n"));
+    }
+}
