@@ -171,10 +171,15 @@ fn write_cache(path: &Path, cache: &Cache) -> std::io::Result<()> {
         }
         text.push_str(&format!("{hash}\t{size}\t{mtime}\t{ps}\n"));
     }
-    // Unique per process and call: threads of one process may write at once.
+    // Unique per process and call (threads of one process may write at
+    // once), and per moment: processes of two hosts sharing the cache over a
+    // network filesystem may have the same pid.
     static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let tmp = path.with_extension(format!("tmp{}-{n}", std::process::id()));
+    let nanos = std::time::SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let tmp = path.with_extension(format!("tmp{}-{n}-{nanos}", std::process::id()));
     std::fs::write(&tmp, text)?;
     std::fs::rename(&tmp, path)
 }
