@@ -906,6 +906,11 @@ fn report(g: &Global, a: &ReportArgs) -> Result<u8> {
     if mer::bundle::is_bundle(bundle_path) {
         return report_bundle(a, bundle_path);
     }
+    anyhow::ensure!(
+        !a.experiment.ends_with(".mer.tar.zst"),
+        "{}: no such bundle",
+        a.experiment
+    );
     let store = open_read_only(g)?;
     let name = experiment_name(&a.experiment)?;
     let dir = a

@@ -213,6 +213,28 @@ fn cases() -> Vec<Case> {
             1,
             &["notes.wav", "not a recognised audio file"],
         ),
+        // Bundles: a missing one, and a file that is not one.
+        case(
+            "missing bundle",
+            vec![],
+            &["report", "gone.mer.tar.zst"],
+            1,
+            &["gone.mer.tar.zst: no such bundle"],
+        ),
+        case(
+            "spec passed as a bundle",
+            vec![("x.toml", s(""))],
+            &["reproduce", "x.toml"],
+            1,
+            &["x.toml: damaged bundle", "cannot read the first member"],
+        ),
+        case(
+            "bundle of random bytes",
+            vec![("r.mer.tar.zst", vec![0x28, 0xb5, 0x2f, 0xfd, 1, 2, 3, 4, 5])],
+            &["report", "r.mer.tar.zst"],
+            1,
+            &["r.mer.tar.zst: damaged bundle"],
+        ),
         // Manifests and lyrics: exit 1, naming the CSV (and line) or the file.
         case(
             "unclosed quote",

@@ -650,7 +650,8 @@ impl Store {
                 && *m.checksum != *checksum
             {
                 return Err(foreign(format!(
-                    "another application's migration {version}"
+                    "a migration {version} that differs from this mer's: another \
+                     application's, or one of an unreleased development build of mer"
                 )));
             }
         }
