@@ -913,13 +913,18 @@ fn report(g: &Global, a: &ReportArgs) -> Result<u8> {
     );
     let store = open_read_only(g)?;
     let name = experiment_name(&a.experiment)?;
+    write_report(a, &store, &name, "")
+}
+
+/// Writes `name`'s report (to --out, or reports/<name>) and says where.
+fn write_report(a: &ReportArgs, store: &Store, name: &str, from: &str) -> Result<u8> {
     let dir = a
         .out
         .clone()
-        .unwrap_or_else(|| Path::new("reports").join(&name));
-    let files = mer_report::write_report_with(&store, &name, &dir, &a.options()?)?;
+        .unwrap_or_else(|| Path::new("reports").join(name));
+    let files = mer_report::write_report_with(store, name, &dir, &a.options()?)?;
     println!(
-        "report of `{name}` ({} trials): {} files in {}",
+        "report of `{name}`{from} ({} trials): {} files in {}",
         files.trials,
         files.files.len(),
         files.dir.display()
@@ -941,21 +946,12 @@ fn report_bundle(a: &ReportArgs, bundle: &Path) -> Result<u8> {
     let result = (|| -> Result<u8> {
         let manifest = mer::bundle::extract(bundle, &tmp, mer::bundle::DEFAULT_MAX_SIZE)?;
         let store = Store::open_read_only(&tmp.join("results.db"))?;
-        let name = manifest.experiment;
-        let dir = a
-            .out
-            .clone()
-            .unwrap_or_else(|| Path::new("reports").join(&name));
-        let files = mer_report::write_report_with(&store, &name, &dir, &a.options()?)?;
-        println!(
-            "report of `{name}` from {} ({} trials): {} files in {}",
-            bundle.display(),
-            files.trials,
-            files.files.len(),
-            files.dir.display()
-        );
-        print_entry_points(&files);
-        Ok(exit::OK)
+        write_report(
+            a,
+            &store,
+            &manifest.experiment,
+            &format!(" from {}", bundle.display()),
+        )
     })();
     let _ = std::fs::remove_dir_all(&tmp);
     result

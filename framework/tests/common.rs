@@ -94,3 +94,13 @@ pub fn sweep_spec(text: &str, name: &str, dir: &std::path::Path) -> mer_store::S
     assert!(summary.failures.is_empty(), "{:?}", summary.failures);
     store
 }
+
+/// How many trials a `mer worker` says it completed (`worker ...: N
+/// trial(s) completed, ...`).
+pub fn completed_by_worker(out: &str) -> usize {
+    out.split(" trial(s) completed")
+        .next()
+        .and_then(|h| h.rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no worker summary in: {out}"))
+}

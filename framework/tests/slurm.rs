@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use mer_store::{TrialFilter, TrialStatus};
 
-use super::common::{Scratch, text};
+use super::common::{Scratch, completed_by_worker, text};
 
 /// A throwaway Slurm cluster of this host.
 struct Cluster {
@@ -211,13 +211,7 @@ fn slurm_an_array_of_two_workers_runs_every_trial_once() {
         let log = s.path().join(format!("slurm-logs/slurm-{id}_{task}.out"));
         let log =
             std::fs::read_to_string(&log).unwrap_or_else(|e| panic!("{}: {e}", log.display()));
-        let n: usize = log
-            .split(" trial(s) completed")
-            .next()
-            .and_then(|h| h.rsplit(' ').next())
-            .and_then(|n| n.parse().ok())
-            .unwrap_or_else(|| panic!("{log}"));
-        done += n;
+        done += completed_by_worker(&log);
     }
     assert_eq!(done, 12, "each trial ran exactly once across the array");
     // `mer status` sees the finished experiment.

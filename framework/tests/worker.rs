@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use mer_store::{TrialFilter, TrialStatus};
 
-use super::common::{Scratch, text};
+use super::common::{Scratch, completed_by_worker, text};
 
 const SPEC: &str = r#"
 [experiment]
@@ -63,14 +63,7 @@ fn enqueued_trials_are_shared_by_workers_and_each_runs_once() {
     for w in workers {
         let o = w.wait_with_output().unwrap();
         assert!(o.status.success(), "{}", text(&o));
-        let out = String::from_utf8_lossy(&o.stdout).to_string();
-        let n: usize = out
-            .split(" trial(s) completed")
-            .next()
-            .and_then(|h| h.rsplit(' ').next())
-            .and_then(|n| n.parse().ok())
-            .unwrap_or_else(|| panic!("{out}"));
-        done += n;
+        done += completed_by_worker(&String::from_utf8_lossy(&o.stdout));
     }
     assert_eq!(done, 12, "every trial ran once, across the workers");
     let all = store.trials(&TrialFilter::default()).unwrap();

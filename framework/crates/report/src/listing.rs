@@ -690,3 +690,47 @@ fn humantime_secs(secs: f64) -> String {
         _ => format!("{} h {} min", s / 3600, (s % 3600) / 60),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mer_store::{TrialStatus, now_rfc3339};
+
+    #[test]
+    fn status_counts_live_workers_and_gives_an_eta_from_completed_trials() {
+        let t = |id, status, worker: Option<&str>, hb: Option<String>, d: Option<f64>| TrialRow {
+            id,
+            status,
+            worker: worker.map(str::to_string),
+            heartbeat_at: hb,
+            duration_s: d,
+            ..crate::rerun::test_trial()
+        };
+        let fresh = Some(now_rfc3339());
+        let old = Some("2020-01-01T00:00:00.000Z".to_string());
+        let trials = [
+            t(1, TrialStatus::Completed, Some("a"), None, Some(10.0)),
+            t(2, TrialStatus::Completed, Some("b"), None, Some(20.0)),
+            t(3, TrialStatus::Running, Some("a"), fresh.clone(), None),
+            t(4, TrialStatus::Running, Some("b"), fresh, None),
+            t(5, TrialStatus::Running, Some("gone"), old, None),
+            t(6, TrialStatus::Pending, None, None, None),
+        ];
+        let s = status_listing("e", &trials, std::time::Duration::from_secs(60));
+        assert!(
+            s.contains("completed    2") && s.contains("running      3"),
+            "{s}"
+        );
+        assert!(s.contains("pending      1"), "{s}");
+        assert!(s.contains("workers alive: 2\n  a\n  b\n"), "{s}");
+        // 4 left (3 running, 1 pending) x 15 s mean / 2 workers = 30 s.
+        assert!(
+            s.contains(
+                "4 trial(s) left; ETA 30 s (15.0 s per trial over 2 completed, 2 worker(s))"
+            ),
+            "{s}"
+        );
+        let done = status_listing("e", &trials[..2], std::time::Duration::from_secs(60));
+        assert!(done.contains("nothing left to run"), "{done}");
+    }
+}

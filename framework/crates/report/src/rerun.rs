@@ -249,11 +249,17 @@ pub fn same(a: Option<f64>, b: Option<f64>) -> bool {
     }
 }
 
+/// A completed trial row for tests.
+#[cfg(test)]
+pub(crate) fn test_trial() -> TrialRow {
+    tests::trial()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn trial() -> TrialRow {
+    pub(super) fn trial() -> TrialRow {
         TrialRow {
             id: 1,
             key: "k".into(),
