@@ -40,7 +40,8 @@ struct Cli {
 
 #[derive(Args)]
 struct Global {
-    /// Results database (SQLite); created on first use.
+    /// Results database: a SQLite file (or `sqlite:///path` URL), created on
+    /// first use.
     #[arg(long, global = true, env = "MER_DB", default_value = "results.db")]
     db: PathBuf,
     /// Cache for generated datasets and extracted features.
@@ -575,7 +576,54 @@ fn db_upgrade(g: &Global) -> Result<u8> {
     Ok(exit::OK)
 }
 
-fn dispatch(cli: Cli) -> Result<u8> {
+/// `--db` as a path: a SQLite path, or a `sqlite:` URL
+/// (`sqlite:///abs/results.db`, `sqlite://rel.db`, `sqlite:rel.db`). A
+/// PostgreSQL URL is refused with its password hidden: that backend is not
+/// built yet.
+fn database_path(db: &Path) -> Result<PathBuf> {
+    let Some(text) = db.to_str() else {
+        return Ok(db.to_path_buf());
+    };
+    for scheme in ["postgres://", "postgresql://"] {
+        if text.starts_with(scheme) {
+            anyhow::bail!(
+                "--db {}: this mer stores results in SQLite only (the PostgreSQL backend is                  not built yet); pass a SQLite path, e.g. --db results.db",
+                redact_url(text)
+            );
+        }
+    }
+    if let Some(rest) = text.strip_prefix("sqlite:") {
+        let path = rest.strip_prefix("//").unwrap_or(rest);
+        anyhow::ensure!(
+            !path.is_empty() && !path.contains('?'),
+            "--db {text}: a sqlite URL names a file (sqlite:///abs/results.db or sqlite://results.db), without options"
+        );
+        return Ok(PathBuf::from(path));
+    }
+    anyhow::ensure!(
+        !text.contains("://"),
+        "--db {}: not a SQLite path or sqlite:// URL",
+        redact_url(text)
+    );
+    Ok(db.to_path_buf())
+}
+
+/// A URL with its password (`user:PASSWORD@`) replaced by `***`.
+fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    match rest.split_once('@') {
+        Some((user, host)) if user.contains(':') => {
+            let name = user.split(':').next().unwrap_or_default();
+            format!("{scheme}://{name}:***@{host}")
+        }
+        _ => url.to_string(),
+    }
+}
+
+fn dispatch(mut cli: Cli) -> Result<u8> {
+    cli.global.db = database_path(&cli.global.db)?;
     let g = &cli.global;
     match &cli.command {
         Command::Sweep(a) => sweep(g, a),
@@ -1311,4 +1359,29 @@ fn install_interrupt_handler(db: &Path) {
         }
         std::process::exit(i32::from(exit::INTERRUPTED));
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn db_accepts_paths_and_sqlite_urls_and_hides_a_postgres_password() {
+        let p = |s: &str| database_path(Path::new(s));
+        assert_eq!(p("results.db").unwrap(), PathBuf::from("results.db"));
+        assert_eq!(p("sqlite:///abs/r.db").unwrap(), PathBuf::from("/abs/r.db"));
+        assert_eq!(p("sqlite://rel/r.db").unwrap(), PathBuf::from("rel/r.db"));
+        assert_eq!(p("sqlite:r.db").unwrap(), PathBuf::from("r.db"));
+        assert!(p("sqlite://r.db?mode=ro").is_err());
+        let e = p("postgres://mer:s3cret@db.example:5432/results")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("postgres://mer:***@db.example:5432/results"),
+            "{e}"
+        );
+        assert!(!e.contains("s3cret"), "{e}");
+        let e = p("mysql://root:pw@h/x").unwrap_err().to_string();
+        assert!(!e.contains("pw@") && e.contains("root:***@h"), "{e}");
+    }
 }
