@@ -222,14 +222,19 @@ fn write_staged(
     let ctx = LoadContext {
         cache_dir: cache_dir.to_path_buf(),
     };
-    let mut configs: BTreeMap<String, (DatasetConfig, String)> = BTreeMap::new();
+    // Each trial's stored config, read once.
+    let mut trial_configs = Vec::with_capacity(rows.len());
     for t in &rows {
         let cfg: mer_spec::TrialConfig = serde_json::from_str(&t.config_json)
             .map_err(|e| BundleError::Other(format!("trial {}: stored config: {e}", t.id)))?;
+        trial_configs.push(cfg);
+    }
+    let mut configs: BTreeMap<String, (DatasetConfig, String)> = BTreeMap::new();
+    for (t, cfg) in rows.iter().zip(&trial_configs) {
         let key = serde_json::to_string(&cfg.dataset).expect("serialises");
         configs
             .entry(key)
-            .or_insert((cfg.dataset, t.dataset_fingerprint.clone()));
+            .or_insert_with(|| (cfg.dataset.clone(), t.dataset_fingerprint.clone()));
     }
     let mut datasets = Vec::new();
     for (i, (cfg, fingerprint)) in configs.into_values().enumerate() {
@@ -264,9 +269,7 @@ fn write_staged(
     // Lexicon and embedding files: small next to the data, and part of
     // every trial key, so always included.
     let mut inputs: Vec<BundledInput> = Vec::new();
-    for t in &rows {
-        let mut cfg: mer_spec::TrialConfig = serde_json::from_str(&t.config_json)
-            .map_err(|e| BundleError::Other(format!("trial {}: stored config: {e}", t.id)))?;
+    for (t, cfg) in rows.iter().zip(&mut trial_configs) {
         let Some(text) = &mut cfg.features.text else {
             continue;
         };
