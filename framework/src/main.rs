@@ -11,7 +11,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use mer::run::{self, SweepOptions};
 use mer_report::listing::{self, Format};
 use mer_spec::{self as spec, SpecError};
-use mer_store::{Store, TrialFilter, TrialStatus};
+use mer_store::{Location, Store, TrialFilter, TrialStatus};
 
 /// Exit codes (also listed in `mer --help`).
 mod exit {
@@ -41,9 +41,21 @@ struct Cli {
 #[derive(Args)]
 struct Global {
     /// Results database: a SQLite file (or `sqlite:///path` URL), created on
-    /// first use.
+    /// first use; or a PostgreSQL URL for a cluster,
+    /// `postgres://USER@HOST:5432/DB?sslmode=verify-full&sslrootcert=ca.pem`
+    /// (the database must exist; mer creates its tables). Keep a password
+    /// out of the command line: PGPASSWORD or ~/.pgpass are read.
     #[arg(long, global = true, env = "MER_DB", default_value = "results.db")]
-    db: PathBuf,
+    db: String,
+    /// The parsed `--db`.
+    #[arg(skip = Location::Sqlite(PathBuf::from("results.db")))]
+    at: Location,
+    /// Directory for trial artifacts (fitted models, network weights) that
+    /// `mer predict` and `mer rerun` read later. Default: beside a SQLite
+    /// file (`results.artifacts/`). Required with PostgreSQL: a directory
+    /// every worker and reader shares.
+    #[arg(long, global = true, env = "MER_ARTIFACTS")]
+    artifacts: Option<PathBuf>,
     /// Cache for generated datasets and extracted features.
     #[arg(long, global = true, env = "MER_CACHE", default_value = ".mer-cache")]
     cache: PathBuf,
@@ -398,6 +410,30 @@ enum DbCommand {
     /// recorded result kept). `mer runs`, `show`, `report` and `predict`
     /// only read, and ask for this when a database is older than they read.
     Upgrade,
+    /// Copy experiments between databases of any kind: a cluster's
+    /// PostgreSQL to a laptop's SQLite file for writing the paper, and back.
+    /// Finished trials (completed, failed) move with everything they own,
+    /// keeping their ids where the target has them free; queued and running
+    /// trials stay behind. Safe to repeat: trials already there are not
+    /// copied again. Artifact folders (fitted models, weights) are copied
+    /// too when both sides have a directory for them.
+    Copy {
+        /// Source database (path or URL, like --db).
+        #[arg(long)]
+        from: String,
+        /// Target database (created if it is a new SQLite file).
+        #[arg(long)]
+        to: String,
+        /// Only these experiments (repeatable); default: all.
+        #[arg(long)]
+        experiment: Vec<String>,
+        /// The source's artifacts directory (default: beside a SQLite file).
+        #[arg(long)]
+        from_artifacts: Option<PathBuf>,
+        /// The target's artifacts directory (default: beside a SQLite file).
+        #[arg(long)]
+        to_artifacts: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -554,16 +590,30 @@ fn main() -> ExitCode {
 }
 
 fn open_store(g: &Global) -> Result<Store> {
-    Store::open(&g.db).with_context(|| format!("opening the results database {}", g.db.display()))
+    require_artifacts(g)?;
+    Store::open_at(&g.at).with_context(|| format!("opening the results database {}", g.at))
 }
 
 fn open_existing(g: &Global) -> Result<Store> {
-    Ok(Store::open_existing(&g.db)?)
+    require_artifacts(g)?;
+    Ok(Store::open_existing_at(&g.at)?)
 }
 
 /// For the commands that only read: nothing created, migrated or locked.
 fn open_read_only(g: &Global) -> Result<Store> {
-    Ok(Store::open_read_only(&g.db)?)
+    Ok(Store::open_read_only_at(&g.at)?)
+}
+
+/// A PostgreSQL store has no file for artifacts to sit beside.
+fn require_artifacts(g: &Global) -> Result<()> {
+    anyhow::ensure!(
+        !matches!(g.at, Location::Postgres(_)) || g.artifacts.is_some(),
+        "--db {}: with a PostgreSQL store, trial artifacts (fitted models, network \
+         weights) go to a directory every worker and reader shares: pass --artifacts DIR \
+         or set MER_ARTIFACTS",
+        g.at
+    );
+    Ok(())
 }
 
 fn db_upgrade(g: &Global) -> Result<u8> {
@@ -576,54 +626,119 @@ fn db_upgrade(g: &Global) -> Result<u8> {
     Ok(exit::OK)
 }
 
-/// `--db` as a path: a SQLite path, or a `sqlite:` URL
-/// (`sqlite:///abs/results.db`, `sqlite://rel.db`, `sqlite:rel.db`). A
-/// PostgreSQL URL is refused with its password hidden: that backend is not
-/// built yet.
-fn database_path(db: &Path) -> Result<PathBuf> {
-    let Some(text) = db.to_str() else {
-        return Ok(db.to_path_buf());
+fn db_copy(
+    from: &str,
+    to: &str,
+    experiments: &[String],
+    from_artifacts: Option<&Path>,
+    to_artifacts: Option<&Path>,
+) -> Result<u8> {
+    let parse =
+        |flag: &str, text: &str| Location::parse(text).map_err(|e| anyhow::anyhow!("--{flag} {e}"));
+    let (from_at, to_at) = (parse("from", from)?, parse("to", to)?);
+    anyhow::ensure!(
+        from_at != to_at,
+        "--from and --to are the same database ({from_at})"
+    );
+    let src = Store::open_read_only_at(&from_at)?;
+    let dst = Store::open_at(&to_at)?;
+    let names: Vec<String> = if experiments.is_empty() {
+        src.experiments()?.into_iter().map(|e| e.name).collect()
+    } else {
+        experiments.to_vec()
     };
-    for scheme in ["postgres://", "postgresql://"] {
-        if text.starts_with(scheme) {
-            anyhow::bail!(
-                "--db {}: this mer stores results in SQLite only (the PostgreSQL backend is                  not built yet); pass a SQLite path, e.g. --db results.db",
-                redact_url(text)
+    let root = |store: &Store, explicit: Option<&Path>| -> Option<PathBuf> {
+        explicit
+            .map(Path::to_path_buf)
+            .or_else(|| match store.location() {
+                Location::Sqlite(_) => Some(run::artifacts_root(store)),
+                Location::Postgres(_) => None,
+            })
+    };
+    let (src_root, dst_root) = (root(&src, from_artifacts), root(&dst, to_artifacts));
+    for name in &names {
+        let s = src
+            .copy_experiment(name, &dst)
+            .with_context(|| format!("copying experiment {name}"))?;
+        let mut folders = 0;
+        if let (Some(a), Some(b)) = (&src_root, &dst_root) {
+            folders = copy_artifact_folders(&src, name, &s, a, b)?;
+        }
+        println!(
+            "{name}: {} trial(s) copied, {} already in {to_at}, {} not finished (left behind){}",
+            s.trials_copied,
+            s.trials_present,
+            s.trials_unfinished,
+            if folders > 0 {
+                format!(", {folders} artifact folder(s) copied")
+            } else {
+                String::new()
+            }
+        );
+        for (old, new) in &s.renumbered {
+            println!("  trial {old} is trial {new} in {to_at} (its id was taken there)");
+        }
+        for (key, id) in &s.conflicts {
+            println!(
+                "  NOT copied: trial {id} ({key}): {to_at} has another row for this trial key"
             );
         }
     }
-    if let Some(rest) = text.strip_prefix("sqlite:") {
-        let path = rest.strip_prefix("//").unwrap_or(rest);
-        anyhow::ensure!(
-            !path.is_empty() && !path.contains('?'),
-            "--db {text}: a sqlite URL names a file (sqlite:///abs/results.db or sqlite://results.db), without options"
+    if src_root.is_some() != dst_root.is_some() {
+        println!(
+            "note: artifact folders not copied: pass --from-artifacts / --to-artifacts for the \
+             PostgreSQL side"
         );
-        return Ok(PathBuf::from(path));
     }
-    anyhow::ensure!(
-        !text.contains("://"),
-        "--db {}: not a SQLite path or sqlite:// URL",
-        redact_url(text)
-    );
-    Ok(db.to_path_buf())
+    Ok(exit::OK)
 }
 
-/// A URL with its password (`user:PASSWORD@`) replaced by `***`.
-fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
-    };
-    match rest.split_once('@') {
-        Some((user, host)) if user.contains(':') => {
-            let name = user.split(':').next().unwrap_or_default();
-            format!("{scheme}://{name}:***@{host}")
+/// Copies each finished trial's artifact folder `<a>/<id>` to `<b>/<id'>`
+/// (its id in the target), unless the target has it already. Returns the
+/// number of folders copied.
+fn copy_artifact_folders(
+    src: &Store,
+    experiment: &str,
+    s: &mer_store::CopySummary,
+    a: &Path,
+    b: &Path,
+) -> Result<usize> {
+    let renumbered: std::collections::HashMap<i64, i64> = s.renumbered.iter().copied().collect();
+    let mut n = 0;
+    for t in src.trials(&TrialFilter {
+        experiment: Some(experiment.to_string()),
+        status: None,
+        include_reruns: true,
+    })? {
+        let from = a.join(t.id.to_string());
+        let id = renumbered.get(&t.id).copied().unwrap_or(t.id);
+        let to = b.join(id.to_string());
+        if !t.status.is_finished() || !from.is_dir() || to.exists() {
+            continue;
         }
-        _ => url.to_string(),
+        let tmp = b.join(format!(".{id}.copying"));
+        let _ = std::fs::remove_dir_all(&tmp);
+        std::fs::create_dir_all(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+        for entry in
+            std::fs::read_dir(&from).with_context(|| format!("reading {}", from.display()))?
+        {
+            let entry = entry?;
+            if entry.file_type()?.is_file() {
+                std::fs::copy(entry.path(), tmp.join(entry.file_name()))
+                    .with_context(|| format!("copying {}", entry.path().display()))?;
+            }
+        }
+        std::fs::rename(&tmp, &to).with_context(|| format!("creating {}", to.display()))?;
+        n += 1;
     }
+    Ok(n)
 }
 
 fn dispatch(mut cli: Cli) -> Result<u8> {
-    cli.global.db = database_path(&cli.global.db)?;
+    cli.global.at = Location::parse(&cli.global.db).map_err(|e| anyhow::anyhow!("--db {e}"))?;
+    if let Some(dir) = &cli.global.artifacts {
+        run::set_artifacts_root(dir.clone());
+    }
     let g = &cli.global;
     match &cli.command {
         Command::Sweep(a) => sweep(g, a),
@@ -691,6 +806,19 @@ fn dispatch(mut cli: Cli) -> Result<u8> {
         }
         Command::Data(DataCommand::Check { spec }) => data_check(g, spec),
         Command::Db(DbCommand::Upgrade) => db_upgrade(g),
+        Command::Db(DbCommand::Copy {
+            from,
+            to,
+            experiment,
+            from_artifacts,
+            to_artifacts,
+        }) => db_copy(
+            from,
+            to,
+            experiment,
+            from_artifacts.as_deref(),
+            to_artifacts.as_deref(),
+        ),
         Command::Report(a) => report(g, a),
         Command::Worker {
             experiment,
@@ -740,7 +868,11 @@ fn dispatch(mut cli: Cli) -> Result<u8> {
                 gres: gres.clone(),
                 idle_exit: *idle_exit,
                 mer: std::env::current_exe()?,
-                db: abs(&g.db)?,
+                db: match &g.at {
+                    Location::Sqlite(p) => abs(p)?.display().to_string(),
+                    Location::Postgres(url) => mer_store::split_password(url).0,
+                },
+                artifacts: g.artifacts.as_deref().map(abs).transpose()?,
                 cache: abs(&g.cache)?,
                 log_dir: abs(log_dir)?,
             };
@@ -844,7 +976,7 @@ fn show(g: &Global, trial: &str, format: ShowFormat) -> Result<u8> {
 
 fn rerun(g: &Global, trial: &str, opts: &SweepOptions, tolerance: Option<f64>) -> Result<u8> {
     let store = open_existing(g)?;
-    install_interrupt_handler(&g.db);
+    install_interrupt_handler(&g.at);
     let report = run::rerun(&store, trial, opts, tolerance)?;
     print!("{}", listing::rerun_listing(&report));
     Ok(if report.reproduces() {
@@ -862,7 +994,7 @@ fn rerun_experiment(
     out: Option<&Path>,
 ) -> Result<u8> {
     let store = open_existing(g)?;
-    install_interrupt_handler(&g.db);
+    install_interrupt_handler(&g.at);
     let repro = run::rerun_experiment(&store, sel, opts, tolerance)?;
     write_reproduction(&repro, out)
 }
@@ -1029,7 +1161,11 @@ fn submit_slurm(
         plan.experiment.name.replace('/', "_")
     ));
     std::fs::write(&path, &script).with_context(|| format!("writing {}", path.display()))?;
-    let id = mer::submit::sbatch(&path).map_err(anyhow::Error::msg)?;
+    let password = match &g.at {
+        Location::Postgres(url) => mer_store::split_password(url).1,
+        Location::Sqlite(_) => None,
+    };
+    let id = mer::submit::sbatch(&path, password.as_deref()).map_err(anyhow::Error::msg)?;
     println!(
         "submitted Slurm job {id}: {} worker(s) running {} (script {}, logs in {})
          watch: mer status {} (or squeue -j {id}); cancel: scancel {id}",
@@ -1060,7 +1196,7 @@ fn status(g: &Global, experiment: &str, stale_after: u64) -> Result<u8> {
 
 fn worker(g: &Global, opts: &SweepOptions, w: &run::WorkerOptions) -> Result<u8> {
     let store = open_existing(g)?;
-    install_interrupt_handler(&g.db);
+    install_interrupt_handler(&g.at);
     if let Some(e) = &w.experiment {
         store.experiment(e)?;
     }
@@ -1074,6 +1210,7 @@ fn worker(g: &Global, opts: &SweepOptions, w: &run::WorkerOptions) -> Result<u8>
 }
 
 fn bundle(g: &Global, experiment: &str, out: Option<&Path>, with_data: bool) -> Result<u8> {
+    require_artifacts(g)?;
     let store = open_read_only(g)?;
     let name = experiment_name(experiment)?;
     let out = out.map_or_else(
@@ -1164,7 +1301,7 @@ fn reproduce(
         );
     }
     let store = Store::open(&workdir.join("results.db"))?;
-    install_interrupt_handler(store.path());
+    install_interrupt_handler(store.location());
     opts.cache_dir = cache;
     opts.dataset_override = overrides;
     opts.file_override = mer::bundle::placed_inputs(&manifest, &workdir);
@@ -1186,6 +1323,7 @@ fn predict(
     fold: Option<usize>,
     format: FeatFormat,
 ) -> Result<u8> {
+    require_artifacts(g)?;
     let store = open_read_only(g)?;
     if !files.is_empty() && !lyrics.is_empty() && lyrics.len() != files.len() {
         anyhow::bail!(
@@ -1276,9 +1414,9 @@ fn experiment_name(arg: &str) -> Result<String> {
 
 fn sweep(g: &Global, a: &SweepArgs) -> Result<u8> {
     let plan = spec::load_plan(&a.spec)?;
-    let created = !g.db.exists();
+    let created = matches!(&g.at, Location::Sqlite(p) if !p.exists());
     let store = open_store(g)?;
-    install_interrupt_handler(&g.db);
+    install_interrupt_handler(&g.at);
     let mut opts = SweepOptions::new(g.cache.clone());
     opts.device = g.device;
     if let Some(j) = a.jobs {
@@ -1297,7 +1435,7 @@ fn sweep(g: &Global, a: &SweepArgs) -> Result<u8> {
         Ok(s) => s,
         Err(e) => {
             if created {
-                discard_if_empty(store, &g.db);
+                discard_if_empty(store);
             }
             return Err(e.into());
         }
@@ -1330,7 +1468,10 @@ fn sweep(g: &Global, a: &SweepArgs) -> Result<u8> {
 /// A database this sweep created and that holds no trial (it failed before
 /// registering any: a dataset that does not load) is removed, with its side
 /// files, so a failed first sweep leaves nothing behind.
-fn discard_if_empty(store: Store, db: &Path) {
+fn discard_if_empty(store: Store) {
+    let Location::Sqlite(db) = store.location().clone() else {
+        return;
+    };
     let empty = store
         .trials(&TrialFilter {
             include_reruns: true,
@@ -1350,38 +1491,13 @@ fn discard_if_empty(store: Store, db: &Path) {
 /// On Ctrl-C, SIGTERM (a scheduler's cancel, preemption or time limit) or
 /// SIGHUP, mark this process's running trials interrupted (the next sweep or
 /// any worker runs them again at once) and exit 130.
-fn install_interrupt_handler(db: &Path) {
-    let db = db.to_path_buf();
+fn install_interrupt_handler(db: &Location) {
+    let db = db.clone();
     let _ = ctrlc::set_handler(move || {
         eprintln!("\ninterrupted: marking running trials as interrupted");
-        if let Ok(store) = Store::open_existing(&db) {
+        if let Ok(store) = Store::open_existing_at(&db) {
             let _ = run::interrupt(&store);
         }
         std::process::exit(i32::from(exit::INTERRUPTED));
     });
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn db_accepts_paths_and_sqlite_urls_and_hides_a_postgres_password() {
-        let p = |s: &str| database_path(Path::new(s));
-        assert_eq!(p("results.db").unwrap(), PathBuf::from("results.db"));
-        assert_eq!(p("sqlite:///abs/r.db").unwrap(), PathBuf::from("/abs/r.db"));
-        assert_eq!(p("sqlite://rel/r.db").unwrap(), PathBuf::from("rel/r.db"));
-        assert_eq!(p("sqlite:r.db").unwrap(), PathBuf::from("r.db"));
-        assert!(p("sqlite://r.db?mode=ro").is_err());
-        let e = p("postgres://mer:s3cret@db.example:5432/results")
-            .unwrap_err()
-            .to_string();
-        assert!(
-            e.contains("postgres://mer:***@db.example:5432/results"),
-            "{e}"
-        );
-        assert!(!e.contains("s3cret"), "{e}");
-        let e = p("mysql://root:pw@h/x").unwrap_err().to_string();
-        assert!(!e.contains("pw@") && e.contains("root:***@h"), "{e}");
-    }
 }

@@ -24,8 +24,15 @@ pub struct SlurmJob {
     pub idle_exit: u64,
     /// The `mer` binary the tasks run (absolute).
     pub mer: PathBuf,
-    /// The database and cache every task uses (absolute).
-    pub db: PathBuf,
+    /// The database every task uses: an absolute SQLite path, or a
+    /// PostgreSQL URL *without* its password (tasks read it from
+    /// PGPASSWORD, which sbatch passes on from the submitting process, or
+    /// from ~/.pgpass).
+    pub db: String,
+    /// The artifacts directory every task uses (absolute; required with
+    /// PostgreSQL, else beside the SQLite file).
+    pub artifacts: Option<PathBuf>,
+    /// The cache every task uses (absolute).
     pub cache: PathBuf,
     /// Where the tasks' logs go (absolute).
     pub log_dir: PathBuf,
@@ -62,10 +69,15 @@ pub fn sbatch_script(j: &SlurmJob) -> String {
          # claims waiting trials until none is left; on SIGTERM (scancel,\n\
          # preemption, time limit) it marks its trial interrupted for the others.\n",
     );
+    let artifacts = j
+        .artifacts
+        .as_ref()
+        .map(|a| format!(" --artifacts {}", quote(a)))
+        .unwrap_or_default();
     s.push_str(&format!(
-        "exec {} --db {} --cache {} --quiet worker --experiment {} --jobs {} --idle-exit {}\n",
+        "exec {} --db {}{artifacts} --cache {} --quiet worker --experiment {} --jobs {} --idle-exit {}\n",
         quote(&j.mer),
-        quote(&j.db),
+        quote(Path::new(&j.db)),
         quote(&j.cache),
         quote(Path::new(&j.experiment)),
         j.cpus_per_task,
@@ -74,11 +86,16 @@ pub fn sbatch_script(j: &SlurmJob) -> String {
     s
 }
 
-/// Submits a script with `sbatch --parsable`; returns the job id.
-pub fn sbatch(script: &Path) -> Result<String, String> {
-    let out = std::process::Command::new("sbatch")
-        .arg("--parsable")
-        .arg(script)
+/// Submits a script with `sbatch --parsable`; returns the job id. A
+/// database password goes to the job as PGPASSWORD in the environment sbatch
+/// hands on (never into the script).
+pub fn sbatch(script: &Path, password: Option<&str>) -> Result<String, String> {
+    let mut cmd = std::process::Command::new("sbatch");
+    cmd.arg("--parsable").arg(script);
+    if let Some(pw) = password {
+        cmd.env("PGPASSWORD", pw);
+    }
+    let out = cmd
         .output()
         .map_err(|e| format!("cannot run sbatch ({e}); is Slurm installed and on PATH?"))?;
     if !out.status.success() {
@@ -127,6 +144,7 @@ mod tests {
             idle_exit: 30,
             mer: "/opt/mer/bin/mer".into(),
             db: "/shared/it's.db".into(),
+            artifacts: None,
             cache: "/shared/cache".into(),
             log_dir: "/shared/logs".into(),
         };

@@ -10,12 +10,33 @@ pub const MER: &str = env!("CARGO_BIN_EXE_mer");
 /// A scratch directory with its own database and cache.
 pub struct Scratch {
     dir: tempfile::TempDir,
+    /// A PostgreSQL database instead of `results.db`.
+    postgres: Option<String>,
 }
 
 impl Scratch {
     pub fn new() -> Scratch {
         Scratch {
             dir: tempfile::tempdir().unwrap(),
+            postgres: None,
+        }
+    }
+
+    /// A scratch whose commands use a fresh database on the PostgreSQL test
+    /// server (with a shared artifacts directory) when one is configured
+    /// (`MER_TEST_POSTGRES_URL`), else `results.db`.
+    pub fn with_postgres() -> Scratch {
+        Scratch {
+            dir: tempfile::tempdir().unwrap(),
+            postgres: mer_store::testing::fresh_postgres(),
+        }
+    }
+
+    /// Where this scratch's results are.
+    pub fn location(&self) -> mer_store::Location {
+        match &self.postgres {
+            Some(url) => mer_store::Location::Postgres(url.clone()),
+            None => mer_store::Location::Sqlite(self.db()),
         }
     }
 
@@ -39,6 +60,10 @@ impl Scratch {
             .env("MER_DB", self.db())
             .env("MER_CACHE", self.shared_cache())
             .args(args);
+        if let Some(url) = &self.postgres {
+            c.env("MER_DB", url)
+                .env("MER_ARTIFACTS", self.path().join("artifacts"));
+        }
         c
     }
 
@@ -54,7 +79,7 @@ impl Scratch {
     }
 
     pub fn store(&self) -> Store {
-        Store::open_existing(&self.db()).unwrap()
+        Store::open_existing_at(&self.location()).unwrap()
     }
 
     /// The dataset of a spec, as a sweep in this directory reads it.

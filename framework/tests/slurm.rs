@@ -4,6 +4,8 @@
 //!
 //! These tests need the packages `slurm-wlm` and `munge`; `.ci/run`
 //! installs them and runs them with `cargo test ... -- --ignored slurm`.
+//! The workers record into the PostgreSQL test server when
+//! `MER_TEST_POSTGRES_URL` names one (as in CI), else into `results.db`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -183,7 +185,7 @@ labels = "quadrants"
 #[ignore = "needs Slurm and munge (slurm-wlm, munge); .ci/run installs and runs it"]
 fn slurm_an_array_of_two_workers_runs_every_trial_once() {
     let c = Cluster::start();
-    let s = Scratch::new();
+    let s = Scratch::with_postgres();
     let spec = s.write("array.toml", SPEC);
     let id = submit(
         &s,
@@ -227,7 +229,7 @@ fn slurm_an_array_of_two_workers_runs_every_trial_once() {
 #[ignore = "needs Slurm and munge (slurm-wlm, munge); .ci/run installs and runs it"]
 fn slurm_a_cancelled_task_releases_its_trial_to_the_other_worker() {
     let c = Cluster::start();
-    let s = Scratch::new();
+    let s = Scratch::with_postgres();
     let spec = s.write(
         "long.toml",
         &SPEC

@@ -6,6 +6,7 @@ mod bundle;
 mod cli;
 mod common;
 mod neural_fusion;
+mod postgres;
 mod reproduce;
 mod slurm;
 mod synthetic_structure;

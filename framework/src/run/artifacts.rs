@@ -79,8 +79,22 @@ pub enum FoldModelKind {
     },
 }
 
-/// Where a store's artifacts live: `results.db` -> `results.artifacts/`.
+static ROOT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+
+/// Sets where artifacts live for this process (`--artifacts` /
+/// `MER_ARTIFACTS`); the first call wins.
+pub fn set_artifacts_root(dir: PathBuf) {
+    let _ = ROOT.set(dir);
+}
+
+/// Where a store's artifacts live: the directory set by
+/// [`set_artifacts_root`], else beside a SQLite file (`results.db` ->
+/// `results.artifacts/`). A PostgreSQL store has no file to sit beside:
+/// the command line requires `--artifacts` for it (a shared directory).
 pub fn artifacts_root(store: &Store) -> PathBuf {
+    if let Some(dir) = ROOT.get() {
+        return dir.clone();
+    }
     let p = store.path();
     let stem = p
         .file_stem()

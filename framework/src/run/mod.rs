@@ -29,7 +29,7 @@ pub mod worker;
 pub use queue::{WorkerOptions, WorkerSummary, work};
 pub use rerun::{Selection, rerun, rerun_experiment};
 
-pub use artifacts::artifacts_root;
+pub use artifacts::{artifacts_root, set_artifacts_root};
 pub use mer_model::neural::ComputeDevice;
 
 use std::collections::BTreeMap;

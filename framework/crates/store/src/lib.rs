@@ -33,16 +33,19 @@ use std::str::FromStr;
 use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
+use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
     SqliteSynchronous,
 };
-use sqlx::{Row, Sqlite, Transaction};
+use sqlx::{Postgres, Row, Sqlite, Transaction};
 
 /// How long a writer waits for another process's write lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../../migrations");
+/// The same schema in PostgreSQL's dialect, version for version.
+static PG_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../../migrations/postgres");
 
 /// Errors of the results store. Every variant names the database file.
 #[derive(Debug, thiserror::Error)]
@@ -497,15 +500,373 @@ fn decode_f64(value: Option<f64>, nonfinite: Option<&str>) -> Result<f64, String
 }
 
 /// The results store: a synchronous facade over an sqlx pool.
+/// Where a results store lives: a SQLite file, or a PostgreSQL database.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Location {
+    /// A SQLite file (created on first use).
+    Sqlite(PathBuf),
+    /// A PostgreSQL URL (`postgres://user:password@host:port/db?sslmode=...`),
+    /// kept whole for connecting and shown only redacted.
+    Postgres(String),
+}
+
+impl std::fmt::Debug for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{self}")
+    }
+}
+
+impl std::fmt::Display for Location {
+    /// The path, or the URL with its password replaced by `***`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Location::Sqlite(p) => write!(f, "{}", p.display()),
+            Location::Postgres(url) => f.write_str(&redact_url(url)),
+        }
+    }
+}
+
+impl Location {
+    /// Reads `--db` / `MER_DB`: a SQLite path, a `sqlite:` URL
+    /// (`sqlite:///abs/results.db`, `sqlite://rel.db`, `sqlite:rel.db`) or a
+    /// PostgreSQL URL (`postgres://` or `postgresql://`). Errors show the
+    /// text with any password hidden.
+    pub fn parse(text: &str) -> Result<Location, String> {
+        for scheme in ["postgres://", "postgresql://"] {
+            if text.starts_with(scheme) {
+                return sqlx::postgres::PgConnectOptions::from_str(text)
+                    .map(|_| Location::Postgres(text.to_string()))
+                    .map_err(|e| format!("{}: not a valid PostgreSQL URL: {e}", redact_url(text)));
+            }
+        }
+        if let Some(rest) = text.strip_prefix("sqlite:") {
+            let path = rest.strip_prefix("//").unwrap_or(rest);
+            if path.is_empty() || path.contains('?') {
+                return Err(format!(
+                    "{text}: a sqlite URL names a file (sqlite:///abs/results.db or \
+                     sqlite://results.db), without options"
+                ));
+            }
+            return Ok(Location::Sqlite(PathBuf::from(path)));
+        }
+        if text.contains("://") {
+            return Err(format!(
+                "{}: not a SQLite path, sqlite:// URL or postgres:// URL",
+                redact_url(text)
+            ));
+        }
+        Ok(Location::Sqlite(PathBuf::from(text)))
+    }
+
+    /// The path or redacted URL, as errors name the store.
+    fn shown(&self) -> PathBuf {
+        PathBuf::from(self.to_string())
+    }
+}
+
+/// A URL with its password (`user:PASSWORD@`, `password=...`) replaced by `***`.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let (authority_path, query) = match rest.split_once('?') {
+        Some((a, q)) => (a, Some(q)),
+        None => (rest, None),
+    };
+    let mut out = match authority_path.rsplit_once('@') {
+        Some((user, host)) if user.contains(':') => {
+            let name = user.split(':').next().unwrap_or_default();
+            format!("{scheme}://{name}:***@{host}")
+        }
+        _ => format!("{scheme}://{authority_path}"),
+    };
+    if let Some(query) = query {
+        let pairs: Vec<String> = query
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+                _ => pair.to_string(),
+            })
+            .collect();
+        out.push('?');
+        out.push_str(&pairs.join("&"));
+    }
+    out
+}
+
+/// A URL split into the URL without its password and the password, so a
+/// generated script can carry the first and the environment the second.
+pub fn split_password(url: &str) -> (String, Option<String>) {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return (url.to_string(), None);
+    };
+    let (authority_path, query) = match rest.split_once('?') {
+        Some((a, q)) => (a, Some(q)),
+        None => (rest, None),
+    };
+    let mut password = None;
+    let mut out = match authority_path.rsplit_once('@') {
+        Some((user, host)) if user.contains(':') => {
+            let (name, pw) = user.split_once(':').unwrap_or((user, ""));
+            password = Some(pw.to_string());
+            format!("{scheme}://{name}@{host}")
+        }
+        _ => format!("{scheme}://{authority_path}"),
+    };
+    if let Some(query) = query {
+        let kept: Vec<&str> = query
+            .split('&')
+            .filter(|pair| match pair.split_once('=') {
+                Some((k, v)) if k.eq_ignore_ascii_case("password") => {
+                    password = Some(v.to_string());
+                    false
+                }
+                _ => true,
+            })
+            .collect();
+        if !kept.is_empty() {
+            out.push('?');
+            out.push_str(&kept.join("&"));
+        }
+    }
+    (out, password)
+}
+
+/// The connection pool of one backend.
+enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs `$body` (a future) on the store's runtime with `$pool` bound to the
+/// backend's pool (`&SqlitePool` or `&PgPool`): the same SQL, compiled once
+/// per backend with that backend's native types.
+macro_rules! with_pool {
+    ($self:ident, $pool:ident, $body:expr) => {
+        match &$self.pool {
+            Pool::Sqlite($pool) => $self.rt.block_on($body),
+            Pool::Postgres($pool) => $self.rt.block_on($body),
+        }
+    };
+}
+
+/// Inserts metric rows inside a write transaction `$tx` of either backend
+/// (a macro: the statement is compiled once per backend).
+macro_rules! insert_metrics {
+    ($tx:expr, $trial_id:expr, $metrics:expr) => {
+        async {
+            for m in $metrics {
+                let (value, nonfinite) = $crate::encode_f64(m.value);
+                sqlx::query(
+                    "INSERT INTO trial_metrics (trial_id, split, fold, epoch, name, value, nonfinite)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind($trial_id)
+                .bind(m.split.as_str())
+                .bind(m.fold)
+                .bind(m.epoch)
+                .bind(&m.name)
+                .bind(value)
+                .bind(nonfinite)
+                .execute(&mut *$tx)
+                .await?;
+            }
+            Ok::<(), sqlx::Error>(())
+        }
+    };
+}
+
+/// Inserts (or, for a re-claimed trial, replaces) a trial's provenance
+/// inside a write transaction `$tx` of either backend.
+macro_rules! insert_provenance {
+    ($tx:expr, $trial_id:expr, $p:expr) => {
+        async {
+                sqlx::query(
+                    "INSERT INTO provenance (trial_id, spec_path, spec_text, spec_hash, config_json,
+                        seeds_json, dataset_fingerprint, extractors_json, git_commit, git_dirty,
+                        crate_version, rustc_version, host, os, threads, backend, recorded_at,
+                        lock_hash, cpu_features)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+                     ON CONFLICT(trial_id) DO UPDATE SET
+                        spec_path = excluded.spec_path, spec_text = excluded.spec_text,
+                        spec_hash = excluded.spec_hash, config_json = excluded.config_json,
+                        seeds_json = excluded.seeds_json,
+                        dataset_fingerprint = excluded.dataset_fingerprint,
+                        extractors_json = excluded.extractors_json, git_commit = excluded.git_commit,
+                        git_dirty = excluded.git_dirty, crate_version = excluded.crate_version,
+                        rustc_version = excluded.rustc_version, host = excluded.host,
+                        os = excluded.os, threads = excluded.threads, backend = excluded.backend,
+                        recorded_at = excluded.recorded_at, lock_hash = excluded.lock_hash,
+                        cpu_features = excluded.cpu_features",
+                )
+                .bind($trial_id)
+                .bind(&$p.spec_path)
+                .bind(&$p.spec_text)
+                .bind(&$p.spec_hash)
+                .bind(&$p.config_json)
+                .bind(serde_json::to_string(&$p.seeds).expect("seeds serialise"))
+                .bind(&$p.dataset_fingerprint)
+                .bind(serde_json::to_string(&$p.extractors).expect("strings serialise"))
+                .bind(&$p.git_commit)
+                .bind($p.git_dirty)
+                .bind(&$p.crate_version)
+                .bind(&$p.rustc_version)
+                .bind(&$p.host)
+                .bind(&$p.os)
+                .bind($p.threads)
+                .bind(&$p.backend)
+                .bind(&$p.recorded_at)
+                .bind(&$p.lock_hash)
+                .bind(&$p.cpu_features)
+                .execute(&mut *$tx)
+                .await?;
+            Ok::<(), sqlx::Error>(())
+        }
+    };
+}
+
+/// Inserts one prediction row inside a write transaction `$tx`.
+macro_rules! insert_prediction {
+    ($tx:expr, $trial_id:expr, $p:expr) => {
+        async {
+            let (y_pred, nonfinite) = $crate::encode_f64($p.y_pred);
+            sqlx::query(
+                "INSERT INTO predictions (trial_id, fold, track_id, target, y_true, y_pred,
+                    pred_nonfinite, scores_json, extra_json)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind($trial_id)
+            .bind($p.fold)
+            .bind(&$p.track_id)
+            .bind(&$p.target)
+            .bind($p.y_true)
+            .bind(y_pred)
+            .bind(nonfinite)
+            .bind($p.scores.as_ref().map(|s| $crate::scores_to_json(s)))
+            .bind($p.extra.as_ref().map(|e| e.to_string()))
+            .execute(&mut *$tx)
+            .await?;
+            Ok::<(), sqlx::Error>(())
+        }
+    };
+}
+
+/// Inserts one skipped-track row inside a write transaction `$tx`.
+macro_rules! insert_skipped {
+    ($tx:expr, $trial_id:expr, $s:expr) => {
+        async {
+            sqlx::query(
+                "INSERT INTO skipped_tracks (trial_id, track_id, stage, reason) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind($trial_id)
+            .bind(&$s.track_id)
+            .bind(&$s.stage)
+            .bind(&$s.reason)
+            .execute(&mut *$tx)
+            .await?;
+            Ok::<(), sqlx::Error>(())
+        }
+    };
+}
+
+/// Inserts one artifact row inside a write transaction `$tx`.
+macro_rules! insert_artifact {
+    ($tx:expr, $trial_id:expr, $a:expr, $created_at:expr) => {
+        async {
+            sqlx::query(
+                "INSERT INTO artifacts (trial_id, fold, kind, path, sha256, bytes, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind($trial_id)
+            .bind($a.fold)
+            .bind(&$a.kind)
+            .bind(&$a.path)
+            .bind(&$a.sha256)
+            .bind($a.bytes)
+            .bind($created_at)
+            .execute(&mut *$tx)
+            .await?;
+            Ok::<(), sqlx::Error>(())
+        }
+    };
+}
+
+/// What differs between the backends' pools, inside a `with_pool!` body.
+trait BackendPool {
+    type Db: sqlx::Database;
+    /// A transaction for a multi-statement write. SQLite: `BEGIN IMMEDIATE`
+    /// (writers queue for the one write lock). PostgreSQL: `BEGIN` (row
+    /// locks; statements that read before they write say `FOR UPDATE`).
+    async fn begin_write(&self) -> Result<Transaction<'static, Self::Db>, sqlx::Error>;
+    /// Picks the statement written for this backend's dialect.
+    fn pick(&self, sqlite: &'static str, postgres: &'static str) -> &'static str;
+}
+
+impl BackendPool for SqlitePool {
+    type Db = Sqlite;
+    async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
+        self.begin_with("BEGIN IMMEDIATE").await
+    }
+    fn pick(&self, sqlite: &'static str, _: &'static str) -> &'static str {
+        sqlite
+    }
+}
+
+impl BackendPool for PgPool {
+    type Db = Postgres;
+    async fn begin_write(&self) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+        self.begin().await
+    }
+    fn pick(&self, _: &'static str, postgres: &'static str) -> &'static str {
+        postgres
+    }
+}
+
+/// A value both backends decode natively.
+trait Column:
+    for<'r> sqlx::Decode<'r, Sqlite>
+    + sqlx::Type<Sqlite>
+    + for<'r> sqlx::Decode<'r, Postgres>
+    + sqlx::Type<Postgres>
+{
+}
+impl<T> Column for T where
+    T: for<'r> sqlx::Decode<'r, Sqlite>
+        + sqlx::Type<Sqlite>
+        + for<'r> sqlx::Decode<'r, Postgres>
+        + sqlx::Type<Postgres>
+{
+}
+
+/// A row of either backend, for the helpers that decode rows.
+trait RowExt {
+    fn col<T: Column>(&self, name: &str) -> Result<T, sqlx::Error>;
+}
+impl RowExt for SqliteRow {
+    fn col<T: Column>(&self, name: &str) -> Result<T, sqlx::Error> {
+        self.try_get(name)
+    }
+}
+impl RowExt for PgRow {
+    fn col<T: Column>(&self, name: &str) -> Result<T, sqlx::Error> {
+        self.try_get(name)
+    }
+}
+
+/// The store: a handle on a SQLite file or a PostgreSQL database, with its
+/// own small runtime so callers stay synchronous.
 pub struct Store {
     rt: tokio::runtime::Runtime,
-    pool: SqlitePool,
+    pool: Pool,
+    /// The file, or the redacted URL: what errors name.
     path: PathBuf,
+    location: Location,
 }
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store").field("path", &self.path).finish()
+        f.debug_struct("Store").field("at", &self.location).finish()
     }
 }
 
@@ -526,14 +887,26 @@ fn runtime() -> Result<tokio::runtime::Runtime, StoreError> {
         .map_err(StoreError::Runtime)
 }
 
+/// How a store is opened.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Create if missing, migrate.
+    Create,
+    /// Must exist; migrate.
+    Existing,
+    /// Must exist at this build's schema; nothing written.
+    ReadOnly,
+}
+
 impl Store {
-    /// Opens (creating if needed) the database at `path` and brings its schema
-    /// up to date.
+    /// Opens (creating if needed) the SQLite database at `path` and brings
+    /// its schema up to date.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         Self::open_with(path, true)
     }
 
-    /// Opens an existing database; a missing file is an error, not a new store.
+    /// Opens an existing SQLite database; a missing file is an error, not a
+    /// new store.
     pub fn open_existing(path: &Path) -> Result<Store, StoreError> {
         if !path.exists() {
             return Err(StoreError::Missing {
@@ -543,10 +916,91 @@ impl Store {
         Self::open_with(path, false)
     }
 
-    /// Opens an existing database for reading only: nothing is created,
-    /// migrated or switched to WAL, and no lock file is written. A database
-    /// that is not mer's, or whose schema is older or newer than this build's,
-    /// is refused untouched.
+    /// Opens the store at `location`, creating it (SQLite) or its tables
+    /// (PostgreSQL: the database itself must exist) if needed, and brings
+    /// its schema up to date.
+    pub fn open_at(location: &Location) -> Result<Store, StoreError> {
+        match location {
+            Location::Sqlite(p) => Self::open(p),
+            Location::Postgres(url) => Self::open_postgres(url, Mode::Create),
+        }
+    }
+
+    /// [`Store::open_existing`] for any location: a PostgreSQL database
+    /// without mer's tables is "missing" too.
+    pub fn open_existing_at(location: &Location) -> Result<Store, StoreError> {
+        match location {
+            Location::Sqlite(p) => Self::open_existing(p),
+            Location::Postgres(url) => Self::open_postgres(url, Mode::Existing),
+        }
+    }
+
+    /// [`Store::open_read_only`] for any location. On PostgreSQL the
+    /// session is read-only (`default_transaction_read_only`).
+    pub fn open_read_only_at(location: &Location) -> Result<Store, StoreError> {
+        match location {
+            Location::Sqlite(p) => Self::open_read_only(p),
+            Location::Postgres(url) => Self::open_postgres(url, Mode::ReadOnly),
+        }
+    }
+
+    /// Where this store is.
+    pub fn location(&self) -> &Location {
+        &self.location
+    }
+
+    /// True for a PostgreSQL store.
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.pool, Pool::Postgres(_))
+    }
+
+    fn open_postgres(url: &str, mode: Mode) -> Result<Store, StoreError> {
+        let location = Location::Postgres(url.to_string());
+        let path = location.shown();
+        let open_err = |source| StoreError::Open {
+            path: path.clone(),
+            source,
+        };
+        let mut options = sqlx::postgres::PgConnectOptions::from_str(url)
+            .map_err(open_err)?
+            .application_name("mer");
+        if mode == Mode::ReadOnly {
+            options = options.options([("default_transaction_read_only", "on")]);
+        }
+        let rt = runtime()?;
+        let pool = rt
+            .block_on(
+                PgPoolOptions::new()
+                    .max_connections(4)
+                    .acquire_timeout(BUSY_TIMEOUT)
+                    .connect_with(options),
+            )
+            .map_err(open_err)?;
+        let store = Store {
+            rt,
+            pool: Pool::Postgres(pool),
+            path,
+            location,
+        };
+        store.check_ours()?;
+        let tables = store.table_names()?;
+        if mode != Mode::Create && !tables.iter().any(|t| t == "trials") {
+            return Err(StoreError::Missing {
+                path: store.path.clone(),
+            });
+        }
+        if mode == Mode::ReadOnly {
+            store.check_version()?;
+        } else {
+            store.migrate()?;
+        }
+        Ok(store)
+    }
+
+    /// Opens an existing SQLite database for reading only: nothing is
+    /// created, migrated or switched to WAL, and no lock file is written. A
+    /// database that is not mer's, or whose schema is older or newer than
+    /// this build's, is refused untouched.
     pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
         if !path.is_file() {
             return Err(StoreError::Missing {
@@ -571,50 +1025,66 @@ impl Store {
                 path: path.clone(),
                 source,
             })?;
-        let store = Store { rt, pool, path };
+        let store = Store {
+            rt,
+            pool: Pool::Sqlite(pool),
+            location: Location::Sqlite(path.clone()),
+            path,
+        };
         if store.table_names()?.is_empty() {
             return Err(StoreError::Missing {
                 path: store.path.clone(),
             });
         }
         store.check_ours()?;
-        let found: i64 = store
-            .rt
-            .block_on(
-                sqlx::query_scalar(
-                    "SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations WHERE success",
-                )
-                .fetch_one(&store.pool),
+        store.check_version()?;
+        Ok(store)
+    }
+
+    /// Refuses a schema older or newer than this build's.
+    fn check_version(&self) -> Result<(), StoreError> {
+        let found: i64 = with_pool!(
+            self,
+            pool,
+            sqlx::query_scalar(
+                "SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations WHERE success",
             )
-            .map_err(store.q("reading the schema version"))?;
+            .fetch_one(pool)
+        )
+        .map_err(self.q("reading the schema version"))?;
         let latest = Self::schema_version();
         if found > latest {
             return Err(StoreError::NewerSchema {
-                path: store.path.clone(),
+                path: self.path.clone(),
                 version: found,
             });
         }
         if found < latest {
             return Err(StoreError::OldSchema {
-                path: store.path.clone(),
+                path: self.path.clone(),
                 found,
                 latest,
             });
         }
-        Ok(store)
+        Ok(())
     }
 
-    /// The names of the tables in the database.
+    /// The names of the tables in the database (PostgreSQL: in the
+    /// connection's schema).
     fn table_names(&self) -> Result<Vec<String>, StoreError> {
-        self.rt
-            .block_on(
-                sqlx::query_scalar(
-                    "SELECT name FROM sqlite_master WHERE type = 'table' \
-                     AND name NOT LIKE 'sqlite_%' ORDER BY name",
-                )
-                .fetch_all(&self.pool),
-            )
-            .map_err(self.q("listing the tables"))
+        with_pool!(
+            self,
+            pool,
+            sqlx::query_scalar(pool.pick(
+                "SELECT name FROM sqlite_master WHERE type = 'table' \
+                 AND name NOT LIKE 'sqlite_%' ORDER BY name",
+                "SELECT table_name::text FROM information_schema.tables \
+                 WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' \
+                 ORDER BY table_name",
+            ))
+            .fetch_all(pool)
+        )
+        .map_err(self.q("listing the tables"))
     }
 
     /// Refuses a database that holds tables and is not mer's: no migration
@@ -638,15 +1108,14 @@ impl Store {
                 if tables.len() > 5 { ", ..." } else { "" }
             )));
         }
-        let applied: Vec<(i64, Vec<u8>)> = self
-            .rt
-            .block_on(
-                sqlx::query_as("SELECT version, checksum FROM _sqlx_migrations")
-                    .fetch_all(&self.pool),
-            )
-            .map_err(self.q("reading the migrations"))?;
+        let applied: Vec<(i64, Vec<u8>)> = with_pool!(
+            self,
+            pool,
+            sqlx::query_as("SELECT version, checksum FROM _sqlx_migrations").fetch_all(pool)
+        )
+        .map_err(self.q("reading the migrations"))?;
         for (version, checksum) in applied {
-            if let Some(m) = MIGRATOR.iter().find(|m| m.version == version)
+            if let Some(m) = self.migrator().iter().find(|m| m.version == version)
                 && *m.checksum != *checksum
             {
                 return Err(foreign(format!(
@@ -656,6 +1125,13 @@ impl Store {
             }
         }
         Ok(())
+    }
+
+    fn migrator(&self) -> &'static sqlx::migrate::Migrator {
+        match self.pool {
+            Pool::Sqlite(_) => &MIGRATOR,
+            Pool::Postgres(_) => &PG_MIGRATOR,
+        }
     }
 
     fn open_with(path: &Path, create: bool) -> Result<Store, StoreError> {
@@ -707,30 +1183,42 @@ impl Store {
                 }
             }
         };
-        let store = Store { rt, pool, path };
+        let store = Store {
+            rt,
+            pool: Pool::Sqlite(pool),
+            location: Location::Sqlite(path.clone()),
+            path,
+        };
         store.migrate()?;
         Ok(store)
     }
 
-    /// Applies pending migrations under an exclusive lock on `<db>.lock`, so
-    /// processes that open a fresh database together do not race.
+    /// Applies pending migrations so that processes opening a fresh store
+    /// together do not race: SQLite under an exclusive lock on `<db>.lock`,
+    /// PostgreSQL under sqlx's advisory lock.
     fn migrate(&self) -> Result<(), StoreError> {
-        let lock_path = lock_path(&self.path);
-        let lock = File::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)
-            .map_err(|source| StoreError::Lock {
-                path: self.path.clone(),
-                source,
-            })?;
-        lock.lock().map_err(|source| StoreError::Lock {
-            path: self.path.clone(),
-            source,
-        })?;
-        let result = self.rt.block_on(MIGRATOR.run(&self.pool));
-        let _ = lock.unlock();
+        let result = match &self.pool {
+            Pool::Sqlite(pool) => {
+                let lock_path = lock_path(&self.path);
+                let lock = File::options()
+                    .create(true)
+                    .truncate(false)
+                    .write(true)
+                    .open(&lock_path)
+                    .map_err(|source| StoreError::Lock {
+                        path: self.path.clone(),
+                        source,
+                    })?;
+                lock.lock().map_err(|source| StoreError::Lock {
+                    path: self.path.clone(),
+                    source,
+                })?;
+                let result = self.rt.block_on(MIGRATOR.run(pool));
+                let _ = lock.unlock();
+                result
+            }
+            Pool::Postgres(pool) => self.rt.block_on(PG_MIGRATOR.run(pool)),
+        };
         match result {
             Ok(()) => Ok(()),
             Err(sqlx::migrate::MigrateError::VersionMissing(version)) => {
@@ -746,7 +1234,7 @@ impl Store {
         }
     }
 
-    /// The database file.
+    /// The database file (SQLite), or the redacted URL (PostgreSQL).
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -772,29 +1260,17 @@ impl Store {
         }
     }
 
-    async fn begin_immediate(
-        &self,
-        what: &'static str,
-    ) -> Result<Transaction<'static, Sqlite>, StoreError> {
-        self.pool
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(self.q(what))
-    }
-
-    /// `PRAGMA integrity_check`: `"ok"` for a healthy database.
+    /// `PRAGMA integrity_check` on SQLite: `"ok"` for a healthy database.
+    /// PostgreSQL checks its own pages (checksums, WAL); there the answer is
+    /// `"ok"` once the server answers a query.
     pub fn integrity_check(&self) -> Result<String, StoreError> {
-        self.rt.block_on(async {
-            let rows = sqlx::query("PRAGMA integrity_check")
-                .fetch_all(&self.pool)
-                .await
-                .map_err(self.q("integrity check"))?;
-            let lines: Vec<String> = rows
-                .iter()
-                .map(|r| r.try_get::<String, _>(0))
-                .collect::<Result<_, _>>()
-                .map_err(self.q("integrity check"))?;
-            Ok(lines.join("\n"))
+        with_pool!(self, pool, async {
+            let rows: Vec<String> =
+                sqlx::query_scalar(pool.pick("PRAGMA integrity_check", "SELECT 'ok'::text"))
+                    .fetch_all(pool)
+                    .await
+                    .map_err(self.q("integrity check"))?;
+            Ok(rows.join("\n"))
         })
     }
 
@@ -803,17 +1279,17 @@ impl Store {
     /// Returns the id of the experiment `name`, creating it if new. The
     /// description is updated to the latest spec's.
     pub fn ensure_experiment(&self, name: &str, description: &str) -> Result<i64, StoreError> {
-        self.rt.block_on(async {
+        with_pool!(self, pool, async {
             let what = "register experiment";
             let row = sqlx::query(
-                "INSERT INTO experiments (name, description, created_at) VALUES (?, ?, ?)
+                "INSERT INTO experiments (name, description, created_at) VALUES ($1, $2, $3)
                  ON CONFLICT(name) DO UPDATE SET description = excluded.description
                  RETURNING id",
             )
             .bind(name)
             .bind(description)
             .bind(now_rfc3339())
-            .fetch_one(&self.pool)
+            .fetch_one(pool)
             .await
             .map_err(self.q(what))?;
             row.try_get::<i64, _>(0).map_err(self.q(what))
@@ -822,11 +1298,11 @@ impl Store {
 
     /// Returns the id of the dataset with this fingerprint, recording it if new.
     pub fn ensure_dataset(&self, d: &NewDataset) -> Result<i64, StoreError> {
-        self.rt.block_on(async {
+        with_pool!(self, pool, async {
             let what = "register dataset";
             let row = sqlx::query(
                 "INSERT INTO datasets (fingerprint, name, kind, n_tracks, config_json, summary_json, created_at)
-                 VALUES (?, ?, ?, ?, ?, ?, ?)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)
                  ON CONFLICT(fingerprint) DO UPDATE SET fingerprint = excluded.fingerprint
                  RETURNING id",
             )
@@ -837,7 +1313,7 @@ impl Store {
             .bind(&d.config_json)
             .bind(&d.summary_json)
             .bind(now_rfc3339())
-            .fetch_one(&self.pool)
+            .fetch_one(pool)
             .await
             .map_err(self.q(what))?;
             row.try_get::<i64, _>(0).map_err(self.q(what))
@@ -846,11 +1322,11 @@ impl Store {
 
     /// Records the start of a sweep run.
     pub fn begin_sweep(&self, s: &NewSweep) -> Result<i64, StoreError> {
-        self.rt.block_on(async {
+        with_pool!(self, pool, async {
             let what = "record sweep";
             let row = sqlx::query(
                 "INSERT INTO sweeps (experiment_id, spec_path, spec_text, spec_hash, planned, worker, started_at, status)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, 'running') RETURNING id",
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, 'running') RETURNING id",
             )
             .bind(s.experiment_id)
             .bind(&s.spec_path)
@@ -859,7 +1335,7 @@ impl Store {
             .bind(s.planned)
             .bind(&s.worker)
             .bind(now_rfc3339())
-            .fetch_one(&self.pool)
+            .fetch_one(pool)
             .await
             .map_err(self.q(what))?;
             row.try_get::<i64, _>(0).map_err(self.q(what))
@@ -873,12 +1349,12 @@ impl Store {
             SweepStatus::Failed => "failed",
             SweepStatus::Interrupted => "interrupted",
         };
-        self.rt.block_on(async {
-            sqlx::query("UPDATE sweeps SET status = ?, finished_at = ? WHERE id = ?")
+        with_pool!(self, pool, async {
+            sqlx::query("UPDATE sweeps SET status = $1, finished_at = $2 WHERE id = $3")
                 .bind(status)
                 .bind(now_rfc3339())
                 .bind(sweep_id)
-                .execute(&self.pool)
+                .execute(pool)
                 .await
                 .map_err(self.q("finish sweep"))?;
             Ok(())
@@ -894,17 +1370,17 @@ impl Store {
         spec_path: &str,
         spec_hash: &str,
     ) -> Result<Option<i64>, StoreError> {
-        self.rt.block_on(async {
+        with_pool!(self, pool, async {
             sqlx::query_scalar(
                 "SELECT id FROM sweeps
-                 WHERE experiment_id = ? AND spec_path = ? AND spec_hash = ?
+                 WHERE experiment_id = $1 AND spec_path = $2 AND spec_hash = $3
                    AND status IN ('running', 'interrupted')
                  ORDER BY id DESC LIMIT 1",
             )
             .bind(experiment_id)
             .bind(spec_path)
             .bind(spec_hash)
-            .fetch_optional(&self.pool)
+            .fetch_optional(pool)
             .await
             .map_err(self.q("find unfinished sweep"))
         })
@@ -912,10 +1388,10 @@ impl Store {
 
     /// Every trial row a sweep created or registered, by id.
     pub fn sweep_trials(&self, sweep_id: i64) -> Result<Vec<TrialRow>, StoreError> {
-        self.rt.block_on(async {
+        with_pool!(self, pool, async {
             let rows = sqlx::query(TRIAL_SELECT_SWEEP)
                 .bind(sweep_id)
-                .fetch_all(&self.pool)
+                .fetch_all(pool)
                 .await
                 .map_err(self.q("list sweep trials"))?;
             rows.iter().map(|r| self.trial_from_row(r)).collect()
@@ -938,10 +1414,19 @@ impl Store {
             });
         }
         let out = Store::open(dest)?;
+        if self.is_postgres() {
+            let n = self.copy_experiment(experiment, &out)?.trials_copied;
+            drop(out);
+            leave_wal(dest)?;
+            return Ok(n);
+        }
+        let Pool::Sqlite(out_pool) = &out.pool else {
+            unreachable!("Store::open opens SQLite")
+        };
         let src = self.path.to_string_lossy().into_owned();
         let n = out.rt.block_on(async {
             let what = "export experiment";
-            let mut conn = out.pool.acquire().await.map_err(out.q(what))?;
+            let mut conn = out_pool.acquire().await.map_err(out.q(what))?;
             sqlx::query("ATTACH DATABASE ? AS src")
                 .bind(&src)
                 .execute(&mut *conn)
@@ -963,25 +1448,25 @@ impl Store {
                     .map_err(out.q(what))?;
             }
             const COPIES: [&str; 11] = [
-                "INSERT INTO main.experiments SELECT * FROM src.experiments WHERE id = ?1",
+                "INSERT INTO main.experiments SELECT * FROM src.experiments WHERE id = $1",
                 "INSERT INTO main.datasets SELECT * FROM src.datasets
-                 WHERE id IN (SELECT dataset_id FROM src.trials WHERE experiment_id = ?1)",
-                "INSERT INTO main.sweeps SELECT * FROM src.sweeps WHERE experiment_id = ?1",
+                 WHERE id IN (SELECT dataset_id FROM src.trials WHERE experiment_id = $1)",
+                "INSERT INTO main.sweeps SELECT * FROM src.sweeps WHERE experiment_id = $1",
                 "INSERT INTO main.splits SELECT * FROM src.splits
-                 WHERE hash IN (SELECT split_hash FROM src.trials WHERE experiment_id = ?1)",
-                "INSERT INTO main.trials SELECT * FROM src.trials WHERE experiment_id = ?1",
+                 WHERE hash IN (SELECT split_hash FROM src.trials WHERE experiment_id = $1)",
+                "INSERT INTO main.trials SELECT * FROM src.trials WHERE experiment_id = $1",
                 "INSERT INTO main.provenance SELECT * FROM src.provenance
-                 WHERE trial_id IN (SELECT id FROM src.trials WHERE experiment_id = ?1)",
+                 WHERE trial_id IN (SELECT id FROM src.trials WHERE experiment_id = $1)",
                 "INSERT INTO main.trial_metrics SELECT * FROM src.trial_metrics
-                 WHERE trial_id IN (SELECT id FROM src.trials WHERE experiment_id = ?1)",
+                 WHERE trial_id IN (SELECT id FROM src.trials WHERE experiment_id = $1)",
                 "INSERT INTO main.predictions SELECT * FROM src.predictions
-                 WHERE trial_id IN (SELECT id FROM src.trials WHERE experiment_id = ?1)",
+                 WHERE trial_id IN (SELECT id FROM src.trials WHERE experiment_id = $1)",
                 "INSERT INTO main.skipped_tracks SELECT * FROM src.skipped_tracks
-                 WHERE trial_id IN (SELECT id FROM src.trials WHERE experiment_id = ?1)",
+                 WHERE trial_id IN (SELECT id FROM src.trials WHERE experiment_id = $1)",
                 "INSERT INTO main.artifacts SELECT * FROM src.artifacts
-                 WHERE trial_id IN (SELECT id FROM src.trials WHERE experiment_id = ?1)",
+                 WHERE trial_id IN (SELECT id FROM src.trials WHERE experiment_id = $1)",
                 "INSERT INTO main.trial_attempts SELECT * FROM src.trial_attempts
-                 WHERE trial_id IN (SELECT id FROM src.trials WHERE experiment_id = ?1)",
+                 WHERE trial_id IN (SELECT id FROM src.trials WHERE experiment_id = $1)",
             ];
             for sql in COPIES {
                 sqlx::query(sql)
@@ -1008,43 +1493,23 @@ impl Store {
             Ok::<_, StoreError>(n as usize)
         })?;
         drop(out);
-        // One self-contained file: the WAL folded in and switched off, by
-        // the only connection left.
-        self.rt.block_on(async {
-            use sqlx::Connection as _;
-            let what = "export experiment: leave WAL mode";
-            let q = |source| StoreError::Query {
-                path: dest.to_path_buf(),
-                what,
-                source,
-            };
-            let opts = SqliteConnectOptions::new().filename(dest);
-            let mut conn = sqlx::SqliteConnection::connect_with(&opts)
-                .await
-                .map_err(q)?;
-            sqlx::raw_sql("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode = DELETE")
-                .execute(&mut conn)
-                .await
-                .map_err(q)?;
-            conn.close().await.map_err(q)
-        })?;
-        let _ = std::fs::remove_file(lock_path(dest));
+        leave_wal(dest)?;
         Ok(n)
     }
 
     /// Experiments with their trial counts, by name.
     pub fn experiments(&self) -> Result<Vec<ExperimentRow>, StoreError> {
-        self.rt.block_on(async {
+        with_pool!(self, pool, async {
             sqlx::query_as(
                 "SELECT e.id, e.name, e.description, e.created_at,
                         COUNT(t.id) AS trials,
-                        COALESCE(SUM(t.status = 'completed'), 0) AS completed,
-                        COALESCE(SUM(t.status = 'failed'), 0) AS failed
+                        COUNT(CASE WHEN t.status = 'completed' THEN 1 END) AS completed,
+                        COUNT(CASE WHEN t.status = 'failed' THEN 1 END) AS failed
                  FROM experiments e LEFT JOIN trials t
                    ON t.experiment_id = e.id AND t.reason != 'rerun'
                  GROUP BY e.id ORDER BY e.name",
             )
-            .fetch_all(&self.pool)
+            .fetch_all(pool)
             .await
             .map_err(self.q("list experiments"))
         })
@@ -1090,9 +1555,9 @@ impl Store {
         dataset_id: i64,
         trials: &[NewTrial],
     ) -> Result<Vec<TrialRow>, StoreError> {
-        let ids = self.rt.block_on(async {
+        let ids = with_pool!(self, pool, async {
             let what = "register trials";
-            let mut tx = self.begin_immediate(what).await?;
+            let mut tx = pool.begin_write().await.map_err(self.q(what))?;
             let now = now_rfc3339();
             let mut ids = Vec::with_capacity(trials.len());
             for t in trials {
@@ -1100,7 +1565,7 @@ impl Store {
                     "INSERT INTO trials (key, experiment_id, sweep_id, dataset_id, reason,
                         modality, architecture, labels, task, seed, params_json, config_json,
                         status, created_at)
-                     VALUES (?, ?, ?, ?, 'sweep', ?, ?, ?, ?, ?, ?, ?, 'pending', ?)
+                     VALUES ($1, $2, $3, $4, 'sweep', $5, $6, $7, $8, $9, $10, $11, 'pending', $12)
                      ON CONFLICT(key) WHERE origin_trial_id IS NULL DO NOTHING",
                 )
                 .bind(&t.key)
@@ -1119,7 +1584,7 @@ impl Store {
                 .await
                 .map_err(self.q(what))?;
                 let id: i64 = sqlx::query_scalar(
-                    "SELECT id FROM trials WHERE key = ? AND origin_trial_id IS NULL",
+                    "SELECT id FROM trials WHERE key = $1 AND origin_trial_id IS NULL",
                 )
                 .bind(&t.key)
                 .fetch_one(&mut *tx)
@@ -1142,15 +1607,15 @@ impl Store {
         sweep_id: Option<i64>,
     ) -> Result<TrialRow, StoreError> {
         let primary = origin.origin_trial_id.unwrap_or(origin.id);
-        let id = self.rt.block_on(async {
+        let id = with_pool!(self, pool, async {
             let what = "register re-run";
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO trials (key, experiment_id, sweep_id, dataset_id, origin_trial_id, reason,
                     modality, architecture, labels, task, seed, params_json, config_json,
                     status, created_at)
-                 SELECT key, experiment_id, ?, dataset_id, ?, ?, modality, architecture, labels,
-                        task, seed, params_json, config_json, 'pending', ?
-                 FROM trials WHERE id = ?
+                 SELECT key, experiment_id, $1, dataset_id, $2, $3, modality, architecture, labels,
+                        task, seed, params_json, config_json, 'pending', $4
+                 FROM trials WHERE id = $5
                  RETURNING id",
             )
             .bind(sweep_id)
@@ -1158,7 +1623,7 @@ impl Store {
             .bind(reason.as_str())
             .bind(now_rfc3339())
             .bind(origin.id)
-            .fetch_one(&self.pool)
+            .fetch_one(pool)
             .await
             .map_err(self.q(what))?;
             Ok::<_, StoreError>(id)
@@ -1189,19 +1654,20 @@ impl Store {
             if !(stale || is_dead(&worker)) {
                 continue;
             }
-            let changed = self.rt.block_on(async {
+            let changed = with_pool!(self, pool, async {
                 sqlx::query(
                     "UPDATE trials SET status = 'interrupted',
                         error = 'interrupted: worker ' || COALESCE(worker, '?') || ' stopped'
-                     WHERE id = ? AND status = 'running' AND worker IS ?",
+                     WHERE id = $1 AND status = 'running' AND worker IS NOT DISTINCT FROM $2",
                 )
                 .bind(t.id)
                 .bind(&t.worker)
-                .execute(&self.pool)
+                .execute(pool)
                 .await
+                .map(|r| r.rows_affected())
                 .map_err(self.q("recover stale trials"))
             })?;
-            if changed.rows_affected() != 1 {
+            if changed != 1 {
                 continue;
             }
             if t.attempts >= max_attempts {
@@ -1230,15 +1696,15 @@ impl Store {
             ));
         }
         let error = error.trim_end_matches(';').to_string();
-        self.rt.block_on(async {
+        with_pool!(self, pool, async {
             sqlx::query(
-                "UPDATE trials SET status = 'failed', error = ?, finished_at = ?
-                 WHERE id = ? AND status = 'interrupted'",
+                "UPDATE trials SET status = 'failed', error = $1, finished_at = $2
+                 WHERE id = $3 AND status = 'interrupted'",
             )
             .bind(&error)
             .bind(now_rfc3339())
             .bind(trial_id)
-            .execute(&self.pool)
+            .execute(pool)
             .await
             .map_err(self.q("give up on a trial"))?;
             Ok(())
@@ -1247,13 +1713,13 @@ impl Store {
 
     /// Every finished attempt at a trial, in order.
     pub fn attempts(&self, trial_id: i64) -> Result<Vec<AttemptRow>, StoreError> {
-        self.rt.block_on(async {
+        with_pool!(self, pool, async {
             sqlx::query_as(
                 "SELECT attempt, worker, started_at, ended_at, outcome, error
-                 FROM trial_attempts WHERE trial_id = ? ORDER BY attempt",
+                 FROM trial_attempts WHERE trial_id = $1 ORDER BY attempt",
             )
             .bind(trial_id)
-            .fetch_all(&self.pool)
+            .fetch_all(pool)
             .await
             .map_err(self.q("read attempts"))
         })
@@ -1279,10 +1745,10 @@ impl Store {
         &self,
         sweep_id: i64,
     ) -> Result<Option<(String, String, String)>, StoreError> {
-        self.rt.block_on(async {
-            sqlx::query_as("SELECT spec_path, spec_text, spec_hash FROM sweeps WHERE id = ?")
+        with_pool!(self, pool, async {
+            sqlx::query_as("SELECT spec_path, spec_text, spec_hash FROM sweeps WHERE id = $1")
                 .bind(sweep_id)
-                .fetch_optional(&self.pool)
+                .fetch_optional(pool)
                 .await
                 .map_err(self.q("read sweep"))
         })
@@ -1300,15 +1766,23 @@ impl Store {
     /// Returns false when another worker has it or it is finished. Rows of an
     /// earlier, interrupted attempt are removed.
     pub fn claim(&self, trial_id: i64, worker: &str) -> Result<bool, StoreError> {
-        self.rt.block_on(async {
+        with_pool!(self, pool, async {
             let what = "claim trial";
-            let mut tx = self.begin_immediate(what).await?;
+            let mut tx = pool.begin_write().await.map_err(self.q(what))?;
             let now = now_rfc3339();
-            let claimed = sqlx::query(
-                "UPDATE trials SET status = 'running', worker = ?, heartbeat_at = ?,
-                    started_at = ?, attempts = attempts + 1, error = NULL
-                 WHERE id = ? AND status IN ('pending', 'interrupted')",
-            )
+            // PostgreSQL: the row is locked with SKIP LOCKED, so a worker
+            // never waits behind another one claiming the same trial; it
+            // moves on. SQLite: BEGIN IMMEDIATE already serialises claims.
+            let claimed = sqlx::query(pool.pick(
+                "UPDATE trials SET status = 'running', worker = $1, heartbeat_at = $2,
+                    started_at = $3, attempts = attempts + 1, error = NULL
+                 WHERE id = $4 AND status IN ('pending', 'interrupted')",
+                "UPDATE trials SET status = 'running', worker = $1, heartbeat_at = $2,
+                    started_at = $3, attempts = attempts + 1, error = NULL
+                 WHERE id = (SELECT id FROM trials
+                             WHERE id = $4 AND status IN ('pending', 'interrupted')
+                             FOR UPDATE SKIP LOCKED)",
+            ))
             .bind(worker)
             .bind(&now)
             .bind(&now)
@@ -1320,10 +1794,10 @@ impl Store {
                 == 1;
             if claimed {
                 for sql in [
-                    "DELETE FROM trial_metrics WHERE trial_id = ?",
-                    "DELETE FROM predictions WHERE trial_id = ?",
-                    "DELETE FROM skipped_tracks WHERE trial_id = ?",
-                    "DELETE FROM artifacts WHERE trial_id = ?",
+                    "DELETE FROM trial_metrics WHERE trial_id = $1",
+                    "DELETE FROM predictions WHERE trial_id = $1",
+                    "DELETE FROM skipped_tracks WHERE trial_id = $1",
+                    "DELETE FROM artifacts WHERE trial_id = $1",
                 ] {
                     sqlx::query(sql)
                         .bind(trial_id)
@@ -1340,58 +1814,23 @@ impl Store {
     /// Records the provenance of a claimed trial (replacing an earlier
     /// attempt's).
     pub fn record_provenance(&self, trial_id: i64, p: &Provenance) -> Result<(), StoreError> {
-        self.rt.block_on(async {
-            sqlx::query(
-                "INSERT INTO provenance (trial_id, spec_path, spec_text, spec_hash, config_json,
-                    seeds_json, dataset_fingerprint, extractors_json, git_commit, git_dirty,
-                    crate_version, rustc_version, host, os, threads, backend, recorded_at,
-                    lock_hash, cpu_features)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                 ON CONFLICT(trial_id) DO UPDATE SET
-                    spec_path = excluded.spec_path, spec_text = excluded.spec_text,
-                    spec_hash = excluded.spec_hash, config_json = excluded.config_json,
-                    seeds_json = excluded.seeds_json,
-                    dataset_fingerprint = excluded.dataset_fingerprint,
-                    extractors_json = excluded.extractors_json, git_commit = excluded.git_commit,
-                    git_dirty = excluded.git_dirty, crate_version = excluded.crate_version,
-                    rustc_version = excluded.rustc_version, host = excluded.host,
-                    os = excluded.os, threads = excluded.threads, backend = excluded.backend,
-                    recorded_at = excluded.recorded_at, lock_hash = excluded.lock_hash,
-                    cpu_features = excluded.cpu_features",
-            )
-            .bind(trial_id)
-            .bind(&p.spec_path)
-            .bind(&p.spec_text)
-            .bind(&p.spec_hash)
-            .bind(&p.config_json)
-            .bind(serde_json::to_string(&p.seeds).expect("seeds serialise"))
-            .bind(&p.dataset_fingerprint)
-            .bind(serde_json::to_string(&p.extractors).expect("strings serialise"))
-            .bind(&p.git_commit)
-            .bind(p.git_dirty)
-            .bind(&p.crate_version)
-            .bind(&p.rustc_version)
-            .bind(&p.host)
-            .bind(&p.os)
-            .bind(p.threads)
-            .bind(&p.backend)
-            .bind(&p.recorded_at)
-            .bind(&p.lock_hash)
-            .bind(&p.cpu_features)
-            .execute(&self.pool)
-            .await
-            .map_err(self.q("record provenance"))?;
-            Ok(())
+        with_pool!(self, pool, async {
+            let what = "record provenance";
+            let mut tx = pool.begin_write().await.map_err(self.q(what))?;
+            insert_provenance!(tx, trial_id, p)
+                .await
+                .map_err(self.q(what))?;
+            tx.commit().await.map_err(self.q(what))
         })
     }
 
     /// Reads a trial's provenance.
     pub fn provenance(&self, trial_id: i64) -> Result<Option<Provenance>, StoreError> {
-        self.rt.block_on(async {
+        with_pool!(self, pool, async {
             let what = "read provenance";
-            let row = sqlx::query("SELECT * FROM provenance WHERE trial_id = ?")
+            let row = sqlx::query("SELECT * FROM provenance WHERE trial_id = $1")
                 .bind(trial_id)
-                .fetch_optional(&self.pool)
+                .fetch_optional(pool)
                 .await
                 .map_err(self.q(what))?;
             let Some(r) = row else { return Ok(None) };
@@ -1432,13 +1871,13 @@ impl Store {
 
     /// Refreshes the heartbeat of every trial `worker` is running.
     pub fn heartbeat(&self, worker: &str) -> Result<(), StoreError> {
-        self.rt.block_on(async {
+        with_pool!(self, pool, async {
             sqlx::query(
-                "UPDATE trials SET heartbeat_at = ? WHERE worker = ? AND status = 'running'",
+                "UPDATE trials SET heartbeat_at = $1 WHERE worker = $2 AND status = 'running'",
             )
             .bind(now_rfc3339())
             .bind(worker)
-            .execute(&self.pool)
+            .execute(pool)
             .await
             .map_err(self.q("heartbeat"))?;
             Ok(())
@@ -1451,10 +1890,10 @@ impl Store {
         trial_id: i64,
         metrics: &[MetricRow],
     ) -> Result<(), StoreError> {
-        self.rt.block_on(async {
+        with_pool!(self, pool, async {
             let what = "record epoch metrics";
-            let mut tx = self.begin_immediate(what).await?;
-            insert_metrics(&mut tx, trial_id, metrics)
+            let mut tx = pool.begin_write().await.map_err(self.q(what))?;
+            insert_metrics!(tx, trial_id, metrics)
                 .await
                 .map_err(self.q(what))?;
             tx.commit().await.map_err(self.q(what))
@@ -1470,15 +1909,20 @@ impl Store {
         worker: &str,
         result: &TrialResult,
     ) -> Result<(), StoreError> {
-        self.rt.block_on(async {
+        with_pool!(self, pool, async {
             let what = "record trial result";
-            let mut tx = self.begin_immediate(what).await?;
-            let holder: Option<(String, Option<String>)> =
-                sqlx::query_as("SELECT status, worker FROM trials WHERE id = ?")
-                    .bind(trial_id)
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(self.q(what))?;
+            let mut tx = pool.begin_write().await.map_err(self.q(what))?;
+            // PostgreSQL: FOR UPDATE holds the row until commit, so no
+            // reaper can interrupt the trial between this check and the
+            // final UPDATE.
+            let holder: Option<(String, Option<String>)> = sqlx::query_as(pool.pick(
+                "SELECT status, worker FROM trials WHERE id = $1",
+                "SELECT status, worker FROM trials WHERE id = $1 FOR UPDATE",
+            ))
+            .bind(trial_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(self.q(what))?;
             if holder != Some(("running".to_string(), Some(worker.to_string()))) {
                 return Err(StoreError::LostClaim {
                     path: self.path.clone(),
@@ -1488,7 +1932,7 @@ impl Store {
             }
             if let Some((hash, manifest)) = &result.split {
                 sqlx::query(
-                    "INSERT INTO splits (hash, manifest_json, created_at) VALUES (?, ?, ?)
+                    "INSERT INTO splits (hash, manifest_json, created_at) VALUES ($1, $2, $3)
                      ON CONFLICT(hash) DO NOTHING",
                 )
                 .bind(hash)
@@ -1498,62 +1942,29 @@ impl Store {
                 .await
                 .map_err(self.q(what))?;
             }
-            insert_metrics(&mut tx, trial_id, &result.metrics)
+            insert_metrics!(tx, trial_id, &result.metrics)
                 .await
                 .map_err(self.q(what))?;
             for p in &result.predictions {
-                let (y_pred, nonfinite) = encode_f64(p.y_pred);
-                sqlx::query(
-                    "INSERT INTO predictions (trial_id, fold, track_id, target, y_true, y_pred,
-                        pred_nonfinite, scores_json, extra_json)
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                )
-                .bind(trial_id)
-                .bind(p.fold)
-                .bind(&p.track_id)
-                .bind(&p.target)
-                .bind(p.y_true)
-                .bind(y_pred)
-                .bind(nonfinite)
-                .bind(p.scores.as_ref().map(|s| scores_to_json(s)))
-                .bind(p.extra.as_ref().map(|e| e.to_string()))
-                .execute(&mut *tx)
-                .await
-                .map_err(self.q(what))?;
+                insert_prediction!(tx, trial_id, p)
+                    .await
+                    .map_err(self.q(what))?;
             }
             for s in &result.skipped {
-                sqlx::query(
-                    "INSERT INTO skipped_tracks (trial_id, track_id, stage, reason) VALUES (?, ?, ?, ?)
-                     ON CONFLICT DO NOTHING",
-                )
-                .bind(trial_id)
-                .bind(&s.track_id)
-                .bind(&s.stage)
-                .bind(&s.reason)
-                .execute(&mut *tx)
-                .await
-                .map_err(self.q(what))?;
+                insert_skipped!(tx, trial_id, s)
+                    .await
+                    .map_err(self.q(what))?;
             }
+            let now = now_rfc3339();
             for a in &result.artifacts {
-                sqlx::query(
-                    "INSERT INTO artifacts (trial_id, fold, kind, path, sha256, bytes, created_at)
-                     VALUES (?, ?, ?, ?, ?, ?, ?)",
-                )
-                .bind(trial_id)
-                .bind(a.fold)
-                .bind(&a.kind)
-                .bind(&a.path)
-                .bind(&a.sha256)
-                .bind(a.bytes)
-                .bind(now_rfc3339())
-                .execute(&mut *tx)
-                .await
-                .map_err(self.q(what))?;
+                insert_artifact!(tx, trial_id, a, &now)
+                    .await
+                    .map_err(self.q(what))?;
             }
             sqlx::query(
-                "UPDATE trials SET status = 'completed', finished_at = ?, duration_s = ?,
-                    classes_json = ?, split_hash = ?, heartbeat_at = ?
-                 WHERE id = ?",
+                "UPDATE trials SET status = 'completed', finished_at = $1, duration_s = $2,
+                    classes_json = $3, split_hash = $4, heartbeat_at = $5
+                 WHERE id = $6",
             )
             .bind(now_rfc3339())
             .bind(result.duration_s)
@@ -1582,17 +1993,17 @@ impl Store {
         error: &str,
         duration_s: f64,
     ) -> Result<(), StoreError> {
-        self.rt.block_on(async {
+        with_pool!(self, pool, async {
             let done = sqlx::query(
-                "UPDATE trials SET status = 'failed', error = ?, finished_at = ?, duration_s = ?
-                 WHERE id = ? AND status = 'running' AND worker = ?",
+                "UPDATE trials SET status = 'failed', error = $1, finished_at = $2, duration_s = $3
+                 WHERE id = $4 AND status = 'running' AND worker = $5",
             )
             .bind(error)
             .bind(now_rfc3339())
             .bind(duration_s)
             .bind(trial_id)
             .bind(worker)
-            .execute(&self.pool)
+            .execute(pool)
             .await
             .map_err(self.q("record trial failure"))?;
             if done.rows_affected() != 1 {
@@ -1609,20 +2020,20 @@ impl Store {
     /// Marks every trial and sweep `worker` is running as interrupted
     /// (Ctrl-C). Returns the number of trials marked.
     pub fn interrupt_worker(&self, worker: &str) -> Result<u64, StoreError> {
-        self.rt.block_on(async {
+        with_pool!(self, pool, async {
             let what = "interrupt trials";
-            let mut tx = self.begin_immediate(what).await?;
+            let mut tx = pool.begin_write().await.map_err(self.q(what))?;
             let r = sqlx::query(
                 "UPDATE trials SET status = 'interrupted', error = 'interrupted by a signal (Ctrl-C, or SIGTERM from a scheduler)'
-                 WHERE worker = ? AND status = 'running'",
+                 WHERE worker = $1 AND status = 'running'",
             )
             .bind(worker)
             .execute(&mut *tx)
             .await
             .map_err(self.q(what))?;
             sqlx::query(
-                "UPDATE sweeps SET status = 'interrupted', finished_at = ?
-                 WHERE worker = ? AND status = 'running'",
+                "UPDATE sweeps SET status = 'interrupted', finished_at = $1
+                 WHERE worker = $2 AND status = 'running'",
             )
             .bind(now_rfc3339())
             .bind(worker)
@@ -1638,9 +2049,9 @@ impl Store {
     /// prove the database refuses). Not for production paths.
     #[doc(hidden)]
     pub fn execute_raw_for_tests(&self, sql: &str) -> Result<u64, StoreError> {
-        self.rt.block_on(async {
+        with_pool!(self, pool, async {
             sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
-                .execute(&self.pool)
+                .execute(pool)
                 .await
                 .map(|r| r.rows_affected())
                 .map_err(self.q("raw statement"))
@@ -1651,11 +2062,11 @@ impl Store {
 
     /// One trial by id.
     pub fn trial(&self, id: i64) -> Result<TrialRow, StoreError> {
-        self.rt.block_on(async {
+        with_pool!(self, pool, async {
             let what = "read trial";
             let row = sqlx::query(TRIAL_SELECT_BY_ID)
                 .bind(id)
-                .fetch_optional(&self.pool)
+                .fetch_optional(pool)
                 .await
                 .map_err(self.q(what))?;
             match row {
@@ -1682,13 +2093,13 @@ impl Store {
                 query: query.to_string(),
             });
         }
-        let ids: Vec<i64> = self.rt.block_on(async {
+        let ids: Vec<i64> = with_pool!(self, pool, async {
             sqlx::query_scalar(
-                "SELECT id FROM trials WHERE substr(key, 1, length(?1)) = ?1
+                "SELECT id FROM trials WHERE substr(key, 1, length($1)) = $1
                  AND origin_trial_id IS NULL ORDER BY id",
             )
             .bind(&q)
-            .fetch_all(&self.pool)
+            .fetch_all(pool)
             .await
             .map_err(self.q("find trial"))
         })?;
@@ -1712,15 +2123,15 @@ impl Store {
 
     /// Every row of a trial key (its primary row and its re-runs), by id.
     pub fn trials_by_key(&self, key: &str) -> Result<Vec<TrialRow>, StoreError> {
-        self.rt.block_on(async {
+        with_pool!(self, pool, async {
             let rows = sqlx::query(
                 "SELECT t.*, e.name AS experiment, d.fingerprint AS fingerprint
                  FROM trials t JOIN experiments e ON e.id = t.experiment_id
                  JOIN datasets d ON d.id = t.dataset_id
-                 WHERE t.key = ? ORDER BY t.id",
+                 WHERE t.key = $1 ORDER BY t.id",
             )
             .bind(key)
-            .fetch_all(&self.pool)
+            .fetch_all(pool)
             .await
             .map_err(self.q("find trials by key"))?;
             rows.iter().map(|r| self.trial_from_row(r)).collect()
@@ -1732,12 +2143,12 @@ impl Store {
         if let Some(name) = &filter.experiment {
             self.experiment(name)?;
         }
-        self.rt.block_on(async {
+        with_pool!(self, pool, async {
             let rows = sqlx::query(TRIAL_SELECT_FILTERED)
                 .bind(filter.experiment.as_deref())
                 .bind(filter.status.map(|s| s.as_str()))
                 .bind(filter.include_reruns)
-                .fetch_all(&self.pool)
+                .fetch_all(pool)
                 .await
                 .map_err(self.q("list trials"))?;
             rows.iter().map(|r| self.trial_from_row(r)).collect()
@@ -1748,10 +2159,10 @@ impl Store {
     /// completed row that is not a `mer rerun` check.
     pub fn report_trials(&self, experiment: &str) -> Result<Vec<TrialRow>, StoreError> {
         self.experiment(experiment)?;
-        self.rt.block_on(async {
+        with_pool!(self, pool, async {
             let rows = sqlx::query(TRIAL_SELECT_REPORT)
                 .bind(experiment)
-                .fetch_all(&self.pool)
+                .fetch_all(pool)
                 .await
                 .map_err(self.q("read report trials"))?;
             rows.iter().map(|r| self.trial_from_row(r)).collect()
@@ -1760,16 +2171,16 @@ impl Store {
 
     /// Final (non-epoch) metrics of every trial `report_trials` returns.
     pub fn report_metrics(&self, experiment: &str) -> Result<Vec<ExperimentMetric>, StoreError> {
-        self.rt.block_on(async {
+        with_pool!(self, pool, async {
             let what = "read report metrics";
             let rows = sqlx::query(
                 "SELECT m.trial_id, m.split, m.fold, m.name, m.value, m.nonfinite
                  FROM trial_metrics m
-                 WHERE m.epoch IS NULL AND m.trial_id IN (SELECT id FROM report_trials_view WHERE experiment = ?)
+                 WHERE m.epoch IS NULL AND m.trial_id IN (SELECT id FROM report_trials_view WHERE experiment = $1)
                  ORDER BY m.trial_id, m.split, m.fold, m.name",
             )
             .bind(experiment)
-            .fetch_all(&self.pool)
+            .fetch_all(pool)
             .await
             .map_err(self.q(what))?;
             rows.iter()
@@ -1789,13 +2200,13 @@ impl Store {
 
     fn metric_value(
         &self,
-        r: &SqliteRow,
+        r: &impl RowExt,
         value: &str,
         nonfinite: &str,
         what: &'static str,
     ) -> Result<f64, StoreError> {
-        let v: Option<f64> = r.try_get(value).map_err(self.q(what))?;
-        let n: Option<String> = r.try_get(nonfinite).map_err(self.q(what))?;
+        let v: Option<f64> = r.col(value).map_err(self.q(what))?;
+        let n: Option<String> = r.col(nonfinite).map_err(self.q(what))?;
         decode_f64(v, n.as_deref()).map_err(|e| self.corrupt(what, e))
     }
 
@@ -1805,13 +2216,13 @@ impl Store {
         &self,
         names: &[&str],
     ) -> Result<Vec<(i64, String, Vec<f64>)>, StoreError> {
-        self.rt.block_on(async {
+        with_pool!(self, pool, async {
             let what = "read final metrics";
             let rows = sqlx::query(
                 "SELECT trial_id, name, value, nonfinite FROM trial_metrics
                  WHERE split = 'test' AND epoch IS NULL ORDER BY trial_id, name, fold",
             )
-            .fetch_all(&self.pool)
+            .fetch_all(pool)
             .await
             .map_err(self.q(what))?;
             let mut out: Vec<(i64, String, Vec<f64>)> = Vec::new();
@@ -1833,14 +2244,14 @@ impl Store {
 
     /// All metrics of a trial (final and per epoch).
     pub fn metrics(&self, trial_id: i64) -> Result<Vec<MetricRow>, StoreError> {
-        self.rt.block_on(async {
+        with_pool!(self, pool, async {
             let what = "read metrics";
             let rows = sqlx::query(
                 "SELECT split, fold, epoch, name, value, nonfinite FROM trial_metrics
-                 WHERE trial_id = ? ORDER BY split, fold, COALESCE(epoch, -1), name",
+                 WHERE trial_id = $1 ORDER BY split, fold, COALESCE(epoch, -1), name",
             )
             .bind(trial_id)
-            .fetch_all(&self.pool)
+            .fetch_all(pool)
             .await
             .map_err(self.q(what))?;
             rows.iter()
@@ -1860,14 +2271,14 @@ impl Store {
 
     /// All predictions of a trial, by fold, track and target.
     pub fn predictions(&self, trial_id: i64) -> Result<Vec<PredictionRow>, StoreError> {
-        self.rt.block_on(async {
+        with_pool!(self, pool, async {
             let what = "read predictions";
             let rows = sqlx::query(
                 "SELECT fold, track_id, target, y_true, y_pred, pred_nonfinite, scores_json, extra_json
-                 FROM predictions WHERE trial_id = ? ORDER BY fold, track_id, target",
+                 FROM predictions WHERE trial_id = $1 ORDER BY fold, track_id, target",
             )
             .bind(trial_id)
-            .fetch_all(&self.pool)
+            .fetch_all(pool)
             .await
             .map_err(self.q(what))?;
             rows.iter()
@@ -1896,13 +2307,13 @@ impl Store {
 
     /// Tracks a trial left out, and why.
     pub fn skipped_tracks(&self, trial_id: i64) -> Result<Vec<SkippedTrack>, StoreError> {
-        self.rt.block_on(async {
+        with_pool!(self, pool, async {
             sqlx::query_as(
-                "SELECT track_id, stage, reason FROM skipped_tracks WHERE trial_id = ?
+                "SELECT track_id, stage, reason FROM skipped_tracks WHERE trial_id = $1
                  ORDER BY stage, track_id",
             )
             .bind(trial_id)
-            .fetch_all(&self.pool)
+            .fetch_all(pool)
             .await
             .map_err(self.q("read skipped tracks"))
         })
@@ -1910,12 +2321,12 @@ impl Store {
 
     /// Artifacts of a trial.
     pub fn artifacts(&self, trial_id: i64) -> Result<Vec<ArtifactRow>, StoreError> {
-        self.rt.block_on(async {
+        with_pool!(self, pool, async {
             sqlx::query_as(
-                "SELECT fold, kind, path, sha256, bytes FROM artifacts WHERE trial_id = ? ORDER BY id",
+                "SELECT fold, kind, path, sha256, bytes FROM artifacts WHERE trial_id = $1 ORDER BY id",
             )
             .bind(trial_id)
-            .fetch_all(&self.pool)
+            .fetch_all(pool)
             .await
             .map_err(self.q("read artifacts"))
         })
@@ -1923,53 +2334,53 @@ impl Store {
 
     /// The split manifest stored under `hash`.
     pub fn split_manifest(&self, hash: &str) -> Result<Option<String>, StoreError> {
-        self.rt.block_on(async {
-            sqlx::query_scalar("SELECT manifest_json FROM splits WHERE hash = ?")
+        with_pool!(self, pool, async {
+            sqlx::query_scalar("SELECT manifest_json FROM splits WHERE hash = $1")
                 .bind(hash)
-                .fetch_optional(&self.pool)
+                .fetch_optional(pool)
                 .await
                 .map_err(self.q("read split manifest"))
         })
     }
 
-    fn trial_from_row(&self, r: &SqliteRow) -> Result<TrialRow, StoreError> {
+    fn trial_from_row(&self, r: &impl RowExt) -> Result<TrialRow, StoreError> {
         let what = "read trial";
         let get = || -> Result<TrialRow, sqlx::Error> {
-            let seed: i64 = r.try_get("seed")?;
+            let seed: i64 = r.col("seed")?;
             Ok(TrialRow {
-                id: r.try_get("id")?,
-                key: r.try_get("key")?,
-                experiment: r.try_get("experiment")?,
-                sweep_id: r.try_get("sweep_id")?,
-                dataset_fingerprint: r.try_get("fingerprint")?,
-                origin_trial_id: r.try_get("origin_trial_id")?,
+                id: r.col("id")?,
+                key: r.col("key")?,
+                experiment: r.col("experiment")?,
+                sweep_id: r.col("sweep_id")?,
+                dataset_fingerprint: r.col("fingerprint")?,
+                origin_trial_id: r.col("origin_trial_id")?,
                 reason: TrialReason::Sweep,
-                modality: r.try_get("modality")?,
-                architecture: r.try_get("architecture")?,
-                labels: r.try_get("labels")?,
-                task: r.try_get("task")?,
+                modality: r.col("modality")?,
+                architecture: r.col("architecture")?,
+                labels: r.col("labels")?,
+                task: r.col("task")?,
                 seed: seed as u64,
-                params_json: r.try_get("params_json")?,
-                config_json: r.try_get("config_json")?,
+                params_json: r.col("params_json")?,
+                config_json: r.col("config_json")?,
                 status: TrialStatus::Pending,
-                attempts: r.try_get("attempts")?,
-                worker: r.try_get("worker")?,
-                heartbeat_at: r.try_get("heartbeat_at")?,
-                created_at: r.try_get("created_at")?,
-                started_at: r.try_get("started_at")?,
-                finished_at: r.try_get("finished_at")?,
-                duration_s: r.try_get("duration_s")?,
-                error: r.try_get("error")?,
+                attempts: r.col("attempts")?,
+                worker: r.col("worker")?,
+                heartbeat_at: r.col("heartbeat_at")?,
+                created_at: r.col("created_at")?,
+                started_at: r.col("started_at")?,
+                finished_at: r.col("finished_at")?,
+                duration_s: r.col("duration_s")?,
+                error: r.col("error")?,
                 classes: None,
-                split_hash: r.try_get("split_hash")?,
+                split_hash: r.col("split_hash")?,
             })
         };
         let mut t = get().map_err(self.q(what))?;
-        let status: String = r.try_get("status").map_err(self.q(what))?;
+        let status: String = r.col("status").map_err(self.q(what))?;
         t.status = status.parse().map_err(|e: String| self.corrupt(what, e))?;
-        let reason: String = r.try_get("reason").map_err(self.q(what))?;
+        let reason: String = r.col("reason").map_err(self.q(what))?;
         t.reason = reason.parse().map_err(|e: String| self.corrupt(what, e))?;
-        let classes: Option<String> = r.try_get("classes_json").map_err(self.q(what))?;
+        let classes: Option<String> = r.col("classes_json").map_err(self.q(what))?;
         t.classes = classes
             .map(|c| serde_json::from_str(&c))
             .transpose()
@@ -1980,48 +2391,49 @@ impl Store {
 
 const TRIAL_SELECT_BY_ID: &str = "SELECT t.*, e.name AS experiment, d.fingerprint AS fingerprint
      FROM trials t JOIN experiments e ON e.id = t.experiment_id
-     JOIN datasets d ON d.id = t.dataset_id WHERE t.id = ?";
+     JOIN datasets d ON d.id = t.dataset_id WHERE t.id = $1";
 
 const TRIAL_SELECT_FILTERED: &str = "SELECT t.*, e.name AS experiment, d.fingerprint AS fingerprint
      FROM trials t JOIN experiments e ON e.id = t.experiment_id
      JOIN datasets d ON d.id = t.dataset_id
-     WHERE (?1 IS NULL OR e.name = ?1) AND (?2 IS NULL OR t.status = ?2)
-       AND (?3 OR t.reason != 'rerun')
+     WHERE ($1 IS NULL OR e.name = $1) AND ($2 IS NULL OR t.status = $2)
+       AND ($3 OR t.reason != 'rerun')
      ORDER BY t.id";
 
 const TRIAL_SELECT_SWEEP: &str = "SELECT t.*, e.name AS experiment, d.fingerprint AS fingerprint
      FROM trials t JOIN experiments e ON e.id = t.experiment_id
      JOIN datasets d ON d.id = t.dataset_id
-     WHERE t.sweep_id = ?
+     WHERE t.sweep_id = $1
      ORDER BY t.id";
 
 const TRIAL_SELECT_REPORT: &str = "SELECT t.*, e.name AS experiment, d.fingerprint AS fingerprint
      FROM trials t JOIN experiments e ON e.id = t.experiment_id
      JOIN datasets d ON d.id = t.dataset_id
-     WHERE t.id IN (SELECT id FROM report_trials_view WHERE experiment = ?)
+     WHERE t.id IN (SELECT id FROM report_trials_view WHERE experiment = $1)
      ORDER BY t.id";
 
-async fn insert_metrics(
-    tx: &mut Transaction<'static, Sqlite>,
-    trial_id: i64,
-    metrics: &[MetricRow],
-) -> Result<(), sqlx::Error> {
-    for m in metrics {
-        let (value, nonfinite) = encode_f64(m.value);
-        sqlx::query(
-            "INSERT INTO trial_metrics (trial_id, split, fold, epoch, name, value, nonfinite)
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(trial_id)
-        .bind(m.split.as_str())
-        .bind(m.fold)
-        .bind(m.epoch)
-        .bind(&m.name)
-        .bind(value)
-        .bind(nonfinite)
-        .execute(&mut **tx)
-        .await?;
-    }
+/// Makes the SQLite file at `dest` self-contained: its WAL folded in and
+/// switched off by the only connection left, its lock file removed.
+fn leave_wal(dest: &Path) -> Result<(), StoreError> {
+    use sqlx::Connection as _;
+    let what = "export experiment: leave WAL mode";
+    let q = |source| StoreError::Query {
+        path: dest.to_path_buf(),
+        what,
+        source,
+    };
+    runtime()?.block_on(async {
+        let opts = SqliteConnectOptions::new().filename(dest);
+        let mut conn = sqlx::SqliteConnection::connect_with(&opts)
+            .await
+            .map_err(q)?;
+        sqlx::raw_sql("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode = DELETE")
+            .execute(&mut conn)
+            .await
+            .map_err(q)?;
+        conn.close().await.map_err(q)
+    })?;
+    let _ = std::fs::remove_file(lock_path(dest));
     Ok(())
 }
 
@@ -2052,9 +2464,58 @@ fn scores_from_json(s: &str) -> Result<Vec<f64>, String> {
         .collect()
 }
 
+// After the macros it uses (macro_rules! scope is textual).
+mod copy;
+pub use copy::CopySummary;
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn db_accepts_paths_sqlite_and_postgres_urls_and_hides_a_password() {
+        let p = Location::parse;
+        let sqlite = |s: &str| Location::Sqlite(PathBuf::from(s));
+        assert_eq!(p("results.db").unwrap(), sqlite("results.db"));
+        assert_eq!(p("sqlite:///abs/r.db").unwrap(), sqlite("/abs/r.db"));
+        assert_eq!(p("sqlite://rel/r.db").unwrap(), sqlite("rel/r.db"));
+        assert_eq!(p("sqlite:r.db").unwrap(), sqlite("r.db"));
+        assert!(p("sqlite://r.db?mode=ro").is_err());
+        let url = "postgres://mer:s3cret@db.example:5432/results?sslmode=require";
+        let at = p(url).unwrap();
+        assert_eq!(at, Location::Postgres(url.to_string()));
+        assert_eq!(
+            at.to_string(),
+            "postgres://mer:***@db.example:5432/results?sslmode=require"
+        );
+        assert_eq!(format!("{at:?}"), at.to_string());
+        assert_eq!(
+            redact_url("postgresql://h/db?user=u&password=pw&sslmode=verify-full"),
+            "postgresql://h/db?user=u&password=***&sslmode=verify-full"
+        );
+        let e = p("postgres://mer:s3cret@db.example:notaport/results").unwrap_err();
+        assert!(
+            e.contains("mer:***@db.example") && !e.contains("s3cret"),
+            "{e}"
+        );
+        let e = p("mysql://root:pw@h/x").unwrap_err();
+        assert!(!e.contains("pw@") && e.contains("root:***@h"), "{e}");
+        assert_eq!(
+            split_password("postgres://mer:s3cret@h:5432/db?sslmode=require"),
+            (
+                "postgres://mer@h:5432/db?sslmode=require".to_string(),
+                Some("s3cret".to_string())
+            )
+        );
+        assert_eq!(
+            split_password("postgres://h/db?password=x"),
+            ("postgres://h/db".to_string(), Some("x".to_string()))
+        );
+        assert_eq!(
+            split_password("postgres://mer@h/db"),
+            ("postgres://mer@h/db".to_string(), None)
+        );
+    }
 
     #[test]
     fn nonfinite_values_round_trip_through_the_encoding() {
@@ -2076,5 +2537,55 @@ mod tests {
         assert_eq!(back[0], 0.25);
         assert!(back[1].is_nan());
         assert_eq!(back[2], f64::INFINITY);
+    }
+}
+
+/// For tests of every crate: fresh PostgreSQL databases on the test server
+/// named by `MER_TEST_POSTGRES_URL` (started by `tools/pg-test-server`).
+#[doc(hidden)]
+pub mod testing {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+
+    /// A new, empty database on the test server, as a URL; `None` when no
+    /// server is configured. With `MER_REQUIRE_POSTGRES=1` (CI) a missing
+    /// server is a panic, so the PostgreSQL half of a test never goes
+    /// silently unrun.
+    pub fn fresh_postgres() -> Option<String> {
+        let Ok(admin) = std::env::var("MER_TEST_POSTGRES_URL") else {
+            if std::env::var("MER_REQUIRE_POSTGRES").is_ok_and(|v| v == "1") {
+                panic!("MER_REQUIRE_POSTGRES=1 but MER_TEST_POSTGRES_URL is not set");
+            }
+            return None;
+        };
+        let name = format!(
+            "mer_test_{}_{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::SeqCst)
+        );
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        rt.block_on(async {
+            use sqlx::Connection as _;
+            let mut conn = sqlx::PgConnection::connect(&admin)
+                .await
+                .unwrap_or_else(|e| panic!("MER_TEST_POSTGRES_URL: cannot connect: {e}"));
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .execute(&mut conn)
+                .await
+                .expect("create a test database");
+        });
+        let (base, query) = match admin.split_once('?') {
+            Some((b, q)) => (b, Some(q)),
+            None => (admin.as_str(), None),
+        };
+        let (server, _) = base.rsplit_once('/').expect("a URL with a database name");
+        Some(match query {
+            Some(q) => format!("{server}/{name}?{q}"),
+            None => format!("{server}/{name}"),
+        })
     }
 }

@@ -1,18 +1,33 @@
-//! The store contract (see `framework/crates/store/src/mod.rs`), checked on every
-//! backend. Only SQLite exists today; a new backend adds itself to
-//! `backends()` and must pass the same tests.
+//! The store contract (see `framework/crates/store/src/lib.rs`), checked on
+//! every backend: SQLite always, PostgreSQL on the server that
+//! `MER_TEST_POSTGRES_URL` names (`.ci/run` starts one with
+//! `tools/pg-test-server` and sets `MER_REQUIRE_POSTGRES=1`, so there it
+//! cannot be skipped).
 
 use std::path::Path;
 use std::time::Duration;
 
 use mer_store::{
-    MetricRow, NewDataset, NewSweep, NewTrial, PredictionRow, SkippedTrack, Split, Store,
+    Location, MetricRow, NewDataset, NewSweep, NewTrial, PredictionRow, SkippedTrack, Split, Store,
     StoreError, TrialFilter, TrialReason, TrialResult, TrialStatus,
 };
 
 /// Opens a fresh store of each backend under `dir`.
 fn backends(dir: &Path) -> Vec<(&'static str, Store)> {
-    vec![("sqlite", Store::open(&dir.join("results.db")).unwrap())]
+    locations(dir)
+        .into_iter()
+        .map(|(name, at)| (name, Store::open_at(&at).unwrap()))
+        .collect()
+}
+
+/// Where a fresh store of each backend can be opened (by several processes
+/// or threads at once).
+fn locations(dir: &Path) -> Vec<(&'static str, Location)> {
+    let mut out = vec![("sqlite", Location::Sqlite(dir.join("results.db")))];
+    if let Some(url) = mer_store::testing::fresh_postgres() {
+        out.push(("postgres", Location::Postgres(url)));
+    }
+    out
 }
 
 fn new_trial(key: &str) -> NewTrial {
@@ -396,48 +411,57 @@ fn a_database_from_a_newer_mer_is_refused_without_changes() {
     assert!(err.to_string().contains("upgrade mer"), "{err}");
 }
 
+/// Sixteen independent stores (own pools, as sixteen worker processes)
+/// race to claim and complete 160 trials: every trial is claimed exactly
+/// once and completed, nobody fails with "locked".
 #[test]
 fn concurrent_writers_wait_instead_of_failing() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("results.db");
-    let store = Store::open(&path).unwrap();
-    let keys: Vec<String> = (0..40).map(|i| format!("k{i:02}")).collect();
-    let key_refs: Vec<&str> = keys.iter().map(|s| s.as_str()).collect();
-    let (_, _, rows) = setup(&store, &key_refs);
-    drop(store);
-    // Four independent stores (own pools) race to claim and complete.
-    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let won: Vec<usize> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..4)
-            .map(|w| {
-                let path = path.clone();
-                let ids = ids.clone();
-                s.spawn(move || {
-                    let store = Store::open(&path).unwrap();
-                    let me = format!("w{w}");
-                    let mut n = 0;
-                    for id in ids {
-                        if store.claim(id, &me).unwrap() {
-                            store.complete_trial(id, &me, &result_with(0.5)).unwrap();
-                            n += 1;
+    for (name, at) in locations(dir.path()) {
+        let store = Store::open_at(&at).unwrap();
+        let keys: Vec<String> = (0..160).map(|i| format!("k{i:03}")).collect();
+        let key_refs: Vec<&str> = keys.iter().map(|s| s.as_str()).collect();
+        let (_, _, rows) = setup(&store, &key_refs);
+        drop(store);
+        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        let won: Vec<Vec<i64>> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..16)
+                .map(|w| {
+                    let at = at.clone();
+                    let ids = ids.clone();
+                    s.spawn(move || {
+                        let store = Store::open_at(&at).unwrap();
+                        let me = format!("w{w}");
+                        let mut mine = Vec::new();
+                        for id in ids {
+                            if store.claim(id, &me).unwrap() {
+                                store.complete_trial(id, &me, &result_with(0.5)).unwrap();
+                                mine.push(id);
+                            }
                         }
-                    }
-                    n
+                        mine
+                    })
                 })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let mut all: Vec<i64> = won.concat();
+        all.sort();
+        assert_eq!(all, ids, "{name}: each trial claimed exactly once");
+        let store = Store::open_at(&at).unwrap();
+        let done = store
+            .trials(&TrialFilter {
+                status: Some(TrialStatus::Completed),
+                ..TrialFilter::default()
             })
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap()).collect()
-    });
-    assert_eq!(won.iter().sum::<usize>(), 40, "{won:?}");
-    let store = Store::open(&path).unwrap();
-    let done = store
-        .trials(&TrialFilter {
-            status: Some(TrialStatus::Completed),
-            ..TrialFilter::default()
-        })
-        .unwrap();
-    assert_eq!(done.len(), 40);
-    assert_eq!(store.integrity_check().unwrap(), "ok");
+            .unwrap();
+        assert_eq!(done.len(), 160, "{name}");
+        for t in &done {
+            assert_eq!(t.attempts, 1, "{name}: trial {} claimed once", t.id);
+            assert_eq!(store.attempts(t.id).unwrap().len(), 1, "{name}");
+        }
+        assert_eq!(store.integrity_check().unwrap(), "ok", "{name}");
+    }
 }
 
 /// A trial whose workers keep stopping runs again up to `max_attempts`

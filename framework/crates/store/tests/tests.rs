@@ -2,6 +2,7 @@
 //! module is one file beside this one).
 
 mod contract;
+mod copy;
 mod export;
 mod read_only;
 mod upgrade;
