@@ -5,4 +5,5 @@ mod contract;
 mod copy;
 mod export;
 mod read_only;
+mod tls;
 mod upgrade;
