@@ -24,15 +24,7 @@ for backend in sqlite postgres; do
       db="$work/bench-$n.db"
     else
       name="mer_bench_$$_$n"
-      python3 - "$admin" "$name" <<'PY'
-import subprocess, sys, urllib.parse
-admin, name = sys.argv[1], sys.argv[2]
-u = urllib.parse.urlsplit(admin)
-host = urllib.parse.unquote(u.hostname or u.netloc.split('@')[-1])
-user = u.username or 'mer'
-subprocess.run(['psql', '-h', host, '-U', user, '-d', u.path.lstrip('/') or 'postgres',
-                '-qc', f'CREATE DATABASE {name}'], check=True)
-PY
+      psql "$admin" -qc "CREATE DATABASE $name"
       db="${admin%/*}/$name"
     fi
     "$mer" --quiet --db "$db" sweep "$spec" --enqueue >/dev/null

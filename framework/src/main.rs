@@ -500,8 +500,8 @@ enum SubmitCommand {
     /// Writes an sbatch script (one array task per worker, `--array=0-(N-1)%K`),
     /// submits it with `sbatch --parsable` and prints the job id. The
     /// database, the cache (--cache) and the datasets must be reachable from
-    /// every node (SQLite: the nodes must share one local disk, i.e. one
-    /// node; several nodes need the PostgreSQL backend, not built yet).
+    /// every node (SQLite: one node's local disk, so one node; several
+    /// nodes: a PostgreSQL --db and a shared --artifacts directory).
     /// Workers that are cancelled, preempted or time-limited (SIGTERM) mark
     /// their trial interrupted and the others pick it up.
     Slurm {
@@ -531,6 +531,62 @@ enum SubmitCommand {
         #[arg(long, default_value = "slurm-logs")]
         log_dir: PathBuf,
         /// Print the script; queue and submit nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Queue the spec's trials in the (PostgreSQL) database and write a
+    /// Kubernetes Indexed Job of `mer worker` pods, for `kubectl apply -f`.
+    ///
+    /// The pods read the database URL from a Secret (`--secret`, key
+    /// `--secret-key`), never from the manifest; create it once with
+    /// `kubectl create secret generic mer-db --from-literal=url=postgres://...`.
+    /// A shared volume (`--pvc`, ReadWriteMany) mounted at `--mount` holds
+    /// the artifacts, the cache and the datasets (paths in the spec as the
+    /// pods see them). Pods that are deleted or preempted get SIGTERM and
+    /// hand their trial back.
+    K8s {
+        /// The experiment spec (TOML).
+        spec: PathBuf,
+        /// Worker pods in all (the Job's completions).
+        #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..))]
+        workers: u32,
+        /// At most this many pods at once (the Job's parallelism).
+        #[arg(long)]
+        max_running: Option<u32>,
+        /// Container image with `mer` on its PATH.
+        #[arg(long)]
+        image: String,
+        /// Secret holding the database URL.
+        #[arg(long, default_value = "mer-db")]
+        secret: String,
+        /// Key of the URL in the Secret.
+        #[arg(long, default_value = "url")]
+        secret_key: String,
+        /// PersistentVolumeClaim shared by the pods (ReadWriteMany).
+        #[arg(long)]
+        pvc: Option<String>,
+        /// Where the shared volume is mounted (artifacts in DIR/artifacts,
+        /// cache in DIR/cache; the pods' working directory).
+        #[arg(long, default_value = "/shared")]
+        mount: String,
+        #[arg(long)]
+        namespace: Option<String>,
+        /// CPUs per pod (its --jobs, request and limit).
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+        cpus_per_task: u32,
+        /// Memory per pod (request and limit), e.g. `8Gi`.
+        #[arg(long)]
+        memory: Option<String>,
+        /// GPUs per pod (`nvidia.com/gpu`).
+        #[arg(long)]
+        gpus: Option<u32>,
+        /// Seconds a worker waits for more trials before it exits.
+        #[arg(long, default_value_t = 30)]
+        idle_exit: u64,
+        /// Where to write the manifest (default `mer-EXPERIMENT.job.json`).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Print the manifest; queue and write nothing.
         #[arg(long)]
         dry_run: bool,
     },
@@ -837,6 +893,42 @@ fn dispatch(mut cli: Cli) -> Result<u8> {
                 idle_exit: std::time::Duration::from_secs(*idle_exit),
             };
             worker(g, &opts, &w)
+        }
+        Command::Submit(SubmitCommand::K8s {
+            spec,
+            workers,
+            max_running,
+            image,
+            secret,
+            secret_key,
+            pvc,
+            mount,
+            namespace,
+            cpus_per_task,
+            memory,
+            gpus,
+            idle_exit,
+            out,
+            dry_run,
+        }) => {
+            let plan = spec::load_plan(spec)?;
+            let job = mer::submit::K8sJob {
+                experiment: plan.experiment.name.clone(),
+                workers: *workers as usize,
+                max_running: max_running.map(|k| k as usize),
+                image: image.clone(),
+                secret: secret.clone(),
+                secret_key: secret_key.clone(),
+                volume_claim: pvc.clone(),
+                mount: mount.clone(),
+                namespace: namespace.clone(),
+                cpus_per_task: *cpus_per_task as usize,
+                memory: memory.clone(),
+                gpus: gpus.map(|g| g as usize),
+                idle_exit: *idle_exit,
+                grace_s: 60,
+            };
+            submit_k8s(g, &plan, &job, out.as_deref(), *dry_run)
         }
         Command::Submit(SubmitCommand::Slurm {
             spec,
@@ -1174,6 +1266,67 @@ fn submit_slurm(
         path.display(),
         job.log_dir.display(),
         plan.experiment.name
+    );
+    Ok(exit::OK)
+}
+
+fn submit_k8s(
+    g: &Global,
+    plan: &spec::Plan,
+    job: &mer::submit::K8sJob,
+    out: Option<&Path>,
+    dry_run: bool,
+) -> Result<u8> {
+    let manifest = serde_json::to_string_pretty(&mer::submit::k8s_manifest(job))?;
+    if dry_run {
+        println!("{manifest}");
+        return Ok(exit::OK);
+    }
+    anyhow::ensure!(
+        matches!(g.at, Location::Postgres(_)),
+        "--db {}: pods on a Kubernetes cluster share the queue through PostgreSQL; pass \
+         --db postgres://... (the same database the Secret `{}` names)",
+        g.at,
+        job.secret
+    );
+    // Only queued here: the artifacts are written by the pods, under the
+    // shared volume.
+    let store = Store::open_at(&g.at)?;
+    let mut opts = SweepOptions::new(g.cache.clone());
+    opts.enqueue = true;
+    opts.progress = !g.quiet;
+    let queued = run::sweep(plan, &store, &opts)?;
+    println!("{queued}");
+    let path = out.map_or_else(
+        || {
+            PathBuf::from(format!(
+                "mer-{}.job.json",
+                plan.experiment.name.replace('/', "_")
+            ))
+        },
+        Path::to_path_buf,
+    );
+    std::fs::write(&path, format!("{manifest}\n"))
+        .with_context(|| format!("writing {}", path.display()))?;
+    let (url, _) = match &g.at {
+        Location::Postgres(url) => mer_store::split_password(url),
+        Location::Sqlite(_) => unreachable!("checked above"),
+    };
+    println!(
+        "wrote {}: an Indexed Job of {} worker pod(s) running {} (image {})\n\
+         next:  kubectl create secret generic {} --from-literal={}='{url}'  \
+         (once; add the password to the URL there, or give the pods PGPASSWORD)\n       \
+         kubectl apply -f {}\n\
+         watch: mer status {} (or kubectl get pods -l mer.experiment={})",
+        path.display(),
+        job.workers,
+        plan.experiment.name,
+        job.image,
+        job.secret,
+        job.secret_key,
+        path.display(),
+        plan.experiment.name,
+        plan.experiment.name,
     );
     Ok(exit::OK)
 }

@@ -1,8 +1,9 @@
-//! `mer submit slurm`: a sweep's trials queued in the database and a Slurm
-//! job array of `mer worker`s to run them. The scheduler starts, cancels,
-//! preempts and time-limits the workers; the database's claims keep every
-//! trial to one run (a worker sent SIGTERM marks its trial interrupted, and
-//! another worker picks it up).
+//! `mer submit slurm` and `mer submit k8s`: a sweep's trials queued in the
+//! database, and a Slurm job array (or a Kubernetes Indexed Job) of
+//! `mer worker`s to run them. The scheduler starts, cancels, preempts and
+//! time-limits the workers; the database's claims keep every trial to one
+//! run (a worker sent SIGTERM marks its trial interrupted, and another
+//! worker picks it up).
 
 use std::path::{Path, PathBuf};
 
@@ -108,6 +109,133 @@ pub fn sbatch(script: &Path, password: Option<&str>) -> Result<String, String> {
     let id = String::from_utf8_lossy(&out.stdout).trim().to_string();
     // `--parsable` prints `id` or `id;cluster`.
     Ok(id.split(';').next().unwrap_or_default().to_string())
+}
+
+/// What to ask Kubernetes for: an Indexed Job whose pods each run one
+/// `mer worker` against the database whose URL is in a Secret.
+#[derive(Debug, Clone)]
+pub struct K8sJob {
+    pub experiment: String,
+    /// Pods in all (`completions`): one worker each.
+    pub workers: usize,
+    /// Pods at once (`parallelism`); default: all.
+    pub max_running: Option<usize>,
+    /// The container image with `mer` on its PATH.
+    pub image: String,
+    /// The Secret holding the database URL, and its key.
+    pub secret: String,
+    pub secret_key: String,
+    /// A PersistentVolumeClaim (ReadWriteMany) mounted at `mount`: the
+    /// artifacts directory, the cache and the datasets live on it.
+    pub volume_claim: Option<String>,
+    pub mount: String,
+    pub namespace: Option<String>,
+    pub cpus_per_task: usize,
+    /// Memory request and limit, e.g. `8Gi`.
+    pub memory: Option<String>,
+    /// GPUs per pod (`nvidia.com/gpu`).
+    pub gpus: Option<usize>,
+    pub idle_exit: u64,
+    /// Seconds a pod has after SIGTERM before it is killed.
+    pub grace_s: u64,
+}
+
+/// The Job manifest (JSON, which `kubectl apply -f` reads as it reads YAML).
+/// The database URL is never inline: `MER_DB` comes from the Secret.
+pub fn k8s_manifest(j: &K8sJob) -> serde_json::Value {
+    use serde_json::json;
+    let name = k8s_name(&format!("mer-{}", j.experiment));
+    let labels = json!({
+        "app.kubernetes.io/name": "mer",
+        "app.kubernetes.io/component": "worker",
+        "mer.experiment": k8s_label(&j.experiment),
+    });
+    let env = [
+        json!({"name": "MER_DB", "valueFrom": {"secretKeyRef": {"name": j.secret, "key": j.secret_key}}}),
+        json!({"name": "MER_ARTIFACTS", "value": format!("{}/artifacts", j.mount)}),
+        json!({"name": "MER_CACHE", "value": format!("{}/cache", j.mount)}),
+    ];
+    let mut resources = json!({
+        "requests": {"cpu": j.cpus_per_task.to_string()},
+        "limits": {"cpu": j.cpus_per_task.to_string()},
+    });
+    if let Some(m) = &j.memory {
+        resources["requests"]["memory"] = json!(m);
+        resources["limits"]["memory"] = json!(m);
+    }
+    if let Some(g) = j.gpus {
+        resources["limits"]["nvidia.com/gpu"] = json!(g.to_string());
+    }
+    let mut container = json!({
+        "name": "worker",
+        "image": j.image,
+        "command": ["mer"],
+        "args": [
+            "--quiet", "worker",
+            "--experiment", j.experiment,
+            "--jobs", j.cpus_per_task.to_string(),
+            "--idle-exit", j.idle_exit.to_string(),
+        ],
+        "workingDir": j.mount,
+        "env": env,
+        "resources": resources,
+    });
+    let mut pod = json!({
+        "restartPolicy": "Never",
+        "terminationGracePeriodSeconds": j.grace_s,
+        "containers": [],
+    });
+    if let Some(claim) = &j.volume_claim {
+        container["volumeMounts"] = json!([{"name": "shared", "mountPath": j.mount}]);
+        pod["volumes"] = json!([{"name": "shared", "persistentVolumeClaim": {"claimName": claim}}]);
+    }
+    pod["containers"] = json!([container]);
+    let mut metadata = json!({"name": name, "labels": labels});
+    if let Some(ns) = &j.namespace {
+        metadata["namespace"] = json!(ns);
+    }
+    json!({
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": metadata,
+        "spec": {
+            "completionMode": "Indexed",
+            "completions": j.workers,
+            "parallelism": j.max_running.unwrap_or(j.workers).min(j.workers),
+            // A pod that fails (OOM, node lost) is replaced, up to a few
+            // times per index; the trial it held is reaped by the others.
+            "backoffLimitPerIndex": 3,
+            "template": {"metadata": {"labels": labels}, "spec": pod},
+        },
+    })
+}
+
+/// A DNS-1123 name: lower-case alphanumerics and `-`, at most 63 characters.
+fn k8s_name(s: &str) -> String {
+    let mut out: String = s
+        .to_ascii_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    out.truncate(63);
+    out.trim_matches('-').to_string()
+}
+
+/// A label value: alphanumerics, `-`, `_`, `.`, at most 63, alphanumeric ends.
+fn k8s_label(s: &str) -> String {
+    let mut out: String = s
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    out.truncate(63);
+    out.trim_matches(|c: char| !c.is_ascii_alphanumeric())
+        .to_string()
 }
 
 /// A path as one single-quoted shell word.

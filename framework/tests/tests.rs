@@ -5,6 +5,7 @@ mod bad_input;
 mod bundle;
 mod cli;
 mod common;
+mod k8s;
 mod neural_fusion;
 mod postgres;
 mod reproduce;
