@@ -411,6 +411,32 @@ fn a_database_from_a_newer_mer_is_refused_without_changes() {
     assert!(err.to_string().contains("upgrade mer"), "{err}");
 }
 
+/// Workers that start together on a new store all open it: the schema is
+/// created once (SQLite: under a file lock; PostgreSQL: under an advisory
+/// lock), and each of them then works on it.
+#[test]
+fn many_workers_opening_a_new_store_at_once_create_its_schema_once() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, at) in locations(dir.path()) {
+        let versions: Vec<i64> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..12)
+                .map(|w| {
+                    let at = at.clone();
+                    s.spawn(move || {
+                        let store = Store::open_at(&at).unwrap();
+                        store.ensure_experiment(&format!("e{w}"), "").unwrap();
+                        Store::schema_version()
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert!(versions.iter().all(|&v| v == Store::schema_version()));
+        let store = Store::open_read_only_at(&at).unwrap();
+        assert_eq!(store.experiments().unwrap().len(), 12, "{name}");
+    }
+}
+
 /// Sixteen independent stores (own pools, as sixteen worker processes)
 /// race to claim and complete 160 trials: every trial is claimed exactly
 /// once and completed, nobody fails with "locked".
