@@ -7,6 +7,9 @@ use mer_store::Store;
 
 pub const MER: &str = env!("CARGO_BIN_EXE_mer");
 
+/// The password in the URL of a [`Scratch::with_postgres`] database.
+pub const SCRATCH_PASSWORD: &str = "scratch-pw-9f3";
+
 /// A scratch directory with its own database and cache.
 pub struct Scratch {
     dir: tempfile::TempDir,
@@ -25,10 +28,19 @@ impl Scratch {
     /// A scratch whose commands use a fresh database on the PostgreSQL test
     /// server (with a shared artifacts directory) when one is configured
     /// (`MER_TEST_POSTGRES_URL`), else `results.db`.
+    /// The URL carries a password (the test server's trust authentication
+    /// never asks for it) that must appear in no output, script or log:
+    /// [`SCRATCH_PASSWORD`].
     pub fn with_postgres() -> Scratch {
         Scratch {
             dir: tempfile::tempdir().unwrap(),
-            postgres: mer_store::testing::fresh_postgres(),
+            postgres: mer_store::testing::fresh_postgres().map(|url| {
+                url.replacen(
+                    "postgres://mer@",
+                    &format!("postgres://mer:{SCRATCH_PASSWORD}@"),
+                    1,
+                )
+            }),
         }
     }
 

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use mer_store::{TrialFilter, TrialStatus};
 
-use super::common::{Scratch, completed_by_worker, text};
+use super::common::{SCRATCH_PASSWORD, Scratch, completed_by_worker, text};
 
 /// A throwaway Slurm cluster of this host.
 struct Cluster {
@@ -146,6 +146,7 @@ fn submit(s: &Scratch, c: &Cluster, spec: &Path, extra: &[&str]) -> String {
     args.extend_from_slice(extra);
     let o = s.cmd(&args).env("SLURM_CONF", c.conf()).output().unwrap();
     assert!(o.status.success(), "{}", text(&o));
+    assert!(!text(&o).contains(SCRATCH_PASSWORD), "{}", text(&o));
     let out = String::from_utf8_lossy(&o.stdout).to_string();
     out.split("submitted Slurm job ")
         .nth(1)
@@ -213,7 +214,13 @@ fn slurm_an_array_of_two_workers_runs_every_trial_once() {
         let log = s.path().join(format!("slurm-logs/slurm-{id}_{task}.out"));
         let log =
             std::fs::read_to_string(&log).unwrap_or_else(|e| panic!("{}: {e}", log.display()));
+        assert!(!log.contains(SCRATCH_PASSWORD), "{log}");
         done += completed_by_worker(&log);
+    }
+    // The database password is in no generated script.
+    for e in std::fs::read_dir(s.path().join("slurm-logs")).unwrap() {
+        let text = std::fs::read_to_string(e.unwrap().path()).unwrap();
+        assert!(!text.contains(SCRATCH_PASSWORD), "{text}");
     }
     assert_eq!(done, 12, "each trial ran exactly once across the array");
     // `mer status` sees the finished experiment.

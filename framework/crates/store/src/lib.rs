@@ -968,6 +968,18 @@ impl Store {
             options = options.options([("default_transaction_read_only", "on")]);
         }
         let rt = runtime()?;
+        // One plain connection first: a server that is down, a wrong
+        // password or a TLS mismatch is reported at once with its cause
+        // (the pool would retry until its timeout and say only that).
+        rt.block_on(async {
+            use sqlx::Connection as _;
+            let first =
+                tokio::time::timeout(BUSY_TIMEOUT, sqlx::PgConnection::connect_with(&options))
+                    .await
+                    .map_err(|_| sqlx::Error::PoolTimedOut)??;
+            first.close().await
+        })
+        .map_err(open_err)?;
         let pool = rt
             .block_on(
                 PgPoolOptions::new()

@@ -46,3 +46,22 @@ fn tls_options_in_the_url_are_honoured_and_errors_hide_the_password() {
     );
     assert!(!err.contains("pw-secret"), "{err}");
 }
+
+/// A server that is not there: an error at once, with the cause and the
+/// URL's password hidden (no server needed).
+#[test]
+fn an_unreachable_server_is_an_immediate_error_naming_the_cause() {
+    let started = std::time::Instant::now();
+    let err = Store::open_at(&Location::Postgres(
+        "postgres://mer:pw-secret@127.0.0.1:1/results".into(),
+    ))
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("Connection refused"), "{err}");
+    assert!(
+        err.starts_with("postgres://mer:***@127.0.0.1:1/results"),
+        "{err}"
+    );
+    assert!(!err.contains("pw-secret"), "{err}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+}
