@@ -19,6 +19,20 @@ use std::collections::HashMap;
 use crate::{BackendPool, Pool, Store, StoreError, TrialFilter, TrialRow};
 use sqlx::Row;
 
+/// `Some($id)` when no row of the table (named in `$exists`, a
+/// `SELECT EXISTS (...)` of it) has that id yet, so a copied row can keep it.
+macro_rules! id_if_free {
+    ($tx:expr, $exists:literal, $id:expr) => {
+        async {
+            let taken: bool = sqlx::query_scalar($exists)
+                .bind($id)
+                .fetch_one(&mut *$tx)
+                .await?;
+            Ok::<Option<i64>, sqlx::Error>((!taken).then_some($id))
+        }
+    };
+}
+
 /// What a copy did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CopySummary {
@@ -193,11 +207,11 @@ impl Store {
             let id = match found {
                 Some(id) => id,
                 None => {
-                    let taken: bool = sqlx::query_scalar(
+                    let free = id_if_free!(
+                        tx,
                         "SELECT EXISTS (SELECT 1 FROM experiments WHERE id = $1)",
+                        wanted_id
                     )
-                    .bind(wanted_id)
-                    .fetch_one(&mut *tx)
                     .await
                     .map_err(self.q(what))?;
                     let row = sqlx::query(
@@ -205,7 +219,7 @@ impl Store {
                          VALUES (COALESCE($1, (SELECT COALESCE(MAX(id), 0) + 1 FROM experiments)), $2, $3, $4)
                          RETURNING id",
                     )
-                    .bind((!taken).then_some(wanted_id))
+                    .bind(free)
                     .bind(name)
                     .bind(description)
                     .bind(created_at)
@@ -236,12 +250,13 @@ impl Store {
             let id = match found {
                 Some(id) => id,
                 None => {
-                    let taken: bool =
-                        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM sweeps WHERE id = $1)")
-                            .bind(s.id)
-                            .fetch_one(&mut *tx)
-                            .await
-                            .map_err(self.q(what))?;
+                    let free = id_if_free!(
+                        tx,
+                        "SELECT EXISTS (SELECT 1 FROM sweeps WHERE id = $1)",
+                        s.id
+                    )
+                    .await
+                    .map_err(self.q(what))?;
                     let row = sqlx::query(
                         "INSERT INTO sweeps (id, experiment_id, spec_path, spec_text, spec_hash, planned,
                             worker, started_at, finished_at, status)
@@ -249,7 +264,7 @@ impl Store {
                                  $2, $3, $4, $5, $6, $7, $8, $9, $10)
                          RETURNING id",
                     )
-                    .bind((!taken).then_some(s.id))
+                    .bind(free)
                     .bind(experiment_id)
                     .bind(&s.spec_path)
                     .bind(&s.spec_text)
@@ -271,26 +286,15 @@ impl Store {
     }
 
     fn copy_dataset_row(&self, d: &DatasetRecord) -> Result<i64, StoreError> {
-        with_pool!(self, pool, async {
-            let what = "copy dataset";
-            let row = sqlx::query(
-                "INSERT INTO datasets (fingerprint, name, kind, n_tracks, config_json, summary_json, created_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)
-                 ON CONFLICT(fingerprint) DO UPDATE SET fingerprint = excluded.fingerprint
-                 RETURNING id",
-            )
-            .bind(&d.fingerprint)
-            .bind(&d.name)
-            .bind(&d.kind)
-            .bind(d.n_tracks)
-            .bind(&d.config_json)
-            .bind(&d.summary_json)
-            .bind(&d.created_at)
-            .fetch_one(pool)
-            .await
-            .map_err(self.q(what))?;
-            row.try_get::<i64, _>(0).map_err(self.q(what))
-        })
+        let new = crate::NewDataset {
+            fingerprint: d.fingerprint.clone(),
+            name: d.name.clone(),
+            kind: d.kind.clone(),
+            n_tracks: d.n_tracks,
+            config_json: d.config_json.clone(),
+            summary_json: d.summary_json.clone(),
+        };
+        self.ensure_dataset_created(&new, &d.created_at)
     }
 
     /// The id of this store's copy of `t` (same key, reason and creation time).
@@ -347,12 +351,13 @@ impl Store {
                 .await
                 .map_err(self.q(what))?;
             }
-            let taken: bool =
-                sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM trials WHERE id = $1)")
-                    .bind(t.id)
-                    .fetch_one(&mut *tx)
-                    .await
-                    .map_err(self.q(what))?;
+            let free = id_if_free!(
+                tx,
+                "SELECT EXISTS (SELECT 1 FROM trials WHERE id = $1)",
+                t.id
+            )
+            .await
+            .map_err(self.q(what))?;
             let row = sqlx::query(
                 "INSERT INTO trials (id, key, experiment_id, sweep_id, dataset_id, origin_trial_id,
                     reason, modality, architecture, labels, task, seed, params_json, config_json,
@@ -363,7 +368,7 @@ impl Store {
                     $16, $17, $18, $19, $20, $21, $22, $23, $24)
                  RETURNING id",
             )
-            .bind((!taken).then_some(t.id))
+            .bind(free)
             .bind(&t.key)
             .bind(ids.experiment)
             .bind(ids.sweep)

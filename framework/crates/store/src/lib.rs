@@ -1310,6 +1310,11 @@ impl Store {
 
     /// Returns the id of the dataset with this fingerprint, recording it if new.
     pub fn ensure_dataset(&self, d: &NewDataset) -> Result<i64, StoreError> {
+        self.ensure_dataset_created(d, &now_rfc3339())
+    }
+
+    /// [`Store::ensure_dataset`] with the creation time of a copied row.
+    fn ensure_dataset_created(&self, d: &NewDataset, created_at: &str) -> Result<i64, StoreError> {
         with_pool!(self, pool, async {
             let what = "register dataset";
             let row = sqlx::query(
@@ -1324,7 +1329,7 @@ impl Store {
             .bind(d.n_tracks)
             .bind(&d.config_json)
             .bind(&d.summary_json)
-            .bind(now_rfc3339())
+            .bind(created_at)
             .fetch_one(pool)
             .await
             .map_err(self.q(what))?;

@@ -279,10 +279,12 @@ fn stale_and_dead_workers_are_interrupted_and_their_partial_rows_dropped() {
             .recover_stale(Duration::from_secs(3600), &|w| w == "dead", 3)
             .unwrap();
         assert_eq!(marked, vec![rows[0].id], "{name}");
-        std::thread::sleep(Duration::from_millis(20));
+        // "quiet" last beat over 400 ms ago, "alive" just now: with a
+        // 200 ms limit only "quiet" is stale (a margin for a slow server).
+        std::thread::sleep(Duration::from_millis(400));
         store.heartbeat("alive").unwrap();
         let marked = store
-            .recover_stale(Duration::from_millis(10), &|_| false, 3)
+            .recover_stale(Duration::from_millis(200), &|_| false, 3)
             .unwrap();
         assert_eq!(
             marked,
