@@ -28,7 +28,7 @@ mod exit {
     name = "mer",
     version,
     about = "Music emotion recognition experiments: typed sweeps over audio, lyrics and \
-             fusion models, recorded in SQLite, rendered as paper-ready reports.",
+             fusion models, recorded in SQLite or PostgreSQL, rendered as paper-ready reports.",
     after_help = "Typical use:\n  mer sweep experiments/quickstart.toml --report   run a sweep, then write its report\n  mer runs --experiment quickstart                 list its trials\n  mer show 12                                      one trial in detail\n  mer rerun 12                                     re-run it and compare\n\nExit status: 0 success; 1 error; 2 invalid spec or arguments; 3 some trials failed;\n4 a rerun did not reproduce its trial; 130 interrupted."
 )]
 struct Cli {
