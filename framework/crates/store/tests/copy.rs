@@ -5,6 +5,19 @@ use std::path::Path;
 
 use mer_store::{Location, NewTrial, Store, TrialFilter, TrialRow};
 
+fn new_trial(key: &str) -> NewTrial {
+    NewTrial {
+        key: key.into(),
+        modality: "audio".into(),
+        architecture: "svm".into(),
+        labels: "quadrants".into(),
+        task: "classification".into(),
+        seed: 1,
+        params_json: "{}".into(),
+        config_json: "{}".into(),
+    }
+}
+
 fn all(s: &Store) -> Vec<TrialRow> {
     s.trials(&TrialFilter {
         include_reruns: true,
@@ -75,16 +88,7 @@ fn an_experiment_goes_to_every_backend_and_back_unchanged_and_a_second_copy_adds
             exp.id,
             all(&src)[0].sweep_id.unwrap(),
             1,
-            &[NewTrial {
-                key: "queued".into(),
-                modality: "audio".into(),
-                architecture: "svm".into(),
-                labels: "quadrants".into(),
-                task: "classification".into(),
-                seed: 1,
-                params_json: "{}".into(),
-                config_json: "{}".into(),
-            }],
+            &[new_trial("queued")],
         )
         .unwrap();
     assert_eq!(queued.len(), 1);
@@ -138,16 +142,7 @@ fn an_experiment_goes_to_every_backend_and_back_unchanged_and_a_second_copy_adds
                 mid.experiment("schema-v2").unwrap().id,
                 all(&mid)[0].sweep_id.unwrap(),
                 1,
-                &[NewTrial {
-                    key: "new-after-copy".into(),
-                    modality: "audio".into(),
-                    architecture: "svm".into(),
-                    labels: "quadrants".into(),
-                    task: "classification".into(),
-                    seed: 1,
-                    params_json: "{}".into(),
-                    config_json: "{}".into(),
-                }],
+                &[new_trial("new-after-copy")],
             )
             .unwrap();
         assert!(row[0].id > copied_max, "{name}");
