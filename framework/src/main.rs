@@ -673,7 +673,8 @@ fn require_artifacts(g: &Global) -> Result<()> {
 }
 
 fn db_upgrade(g: &Global) -> Result<u8> {
-    let store = open_existing(g)?;
+    // Migrating writes no artifacts: no --artifacts needed.
+    let store = Store::open_existing_at(&g.at)?;
     println!(
         "{}: schema version {}",
         store.path().display(),

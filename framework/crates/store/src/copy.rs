@@ -85,6 +85,7 @@ impl Store {
         let mut summary = CopySummary::default();
         let dest_exp =
             dest.copy_experiment_row(&exp.name, &exp.description, &exp.created_at, exp.id)?;
+        dest.advance_sequences()?;
 
         let sweeps: Vec<SweepRecord> = with_pool!(self, pool, async {
             sqlx::query_as(
@@ -100,6 +101,7 @@ impl Store {
         for s in &sweeps {
             sweep_ids.insert(s.id, dest.copy_sweep_row(dest_exp, s)?);
         }
+        dest.advance_sequences()?;
 
         let trials = self.trials(&TrialFilter {
             experiment: Some(exp.name.clone()),
@@ -158,7 +160,11 @@ impl Store {
                 sweep: t.sweep_id.and_then(|s| sweep_ids.get(&s).copied()),
                 origin,
             };
-            match dest.insert_copied_trial(t, &ids, &owned)? {
+            let inserted = dest.insert_copied_trial(t, &ids, &owned)?;
+            // At once, not at the end: a copy that is interrupted must not
+            // leave a sequence behind ids it wrote.
+            dest.advance_sequences()?;
+            match inserted {
                 Some(id) => {
                     if id != t.id {
                         summary.renumbered.push((t.id, id));
@@ -169,7 +175,6 @@ impl Store {
                 None => summary.conflicts.push((t.key.clone(), t.id)),
             }
         }
-        dest.advance_sequences()?;
         Ok(summary)
     }
 
@@ -340,16 +345,9 @@ impl Store {
                 }
             }
             if let Some((hash, manifest)) = &o.split {
-                sqlx::query(
-                    "INSERT INTO splits (hash, manifest_json, created_at) VALUES ($1, $2, $3)
-                     ON CONFLICT(hash) DO NOTHING",
-                )
-                .bind(hash)
-                .bind(manifest)
-                .bind(&t.created_at)
-                .execute(&mut *tx)
-                .await
-                .map_err(self.q(what))?;
+                insert_split!(tx, hash, manifest, &t.created_at)
+                    .await
+                    .map_err(self.q(what))?;
             }
             let free = id_if_free!(
                 tx,
@@ -451,7 +449,8 @@ impl Store {
     }
 
     /// PostgreSQL's identity columns do not see explicit ids: move each
-    /// sequence past the largest id, so later inserts do not collide.
+    /// sequence past the largest id, so later inserts do not collide
+    /// (`setval` is not transactional, so it is run after each copied row).
     fn advance_sequences(&self) -> Result<(), StoreError> {
         let Pool::Postgres(pool) = &self.pool else {
             return Ok(());
@@ -459,8 +458,12 @@ impl Store {
         self.rt.block_on(async {
             for table in ["experiments", "sweeps", "datasets", "trials"] {
                 let sql = format!(
+                    // Never backwards (a concurrent worker may hold a
+                    // value it has not committed yet): nextval is a floor.
                     "SELECT setval(pg_get_serial_sequence('{table}', 'id'),
-                                   GREATEST((SELECT MAX(id) FROM {table}), 1))"
+                                   GREATEST((SELECT COALESCE(MAX(id), 0) + 1 FROM {table}),
+                                            nextval(pg_get_serial_sequence('{table}', 'id'))),
+                                   false)"
                 );
                 sqlx::query(sqlx::AssertSqlSafe(sql))
                     .execute(pool)

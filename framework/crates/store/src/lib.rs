@@ -751,6 +751,25 @@ macro_rules! insert_prediction {
     };
 }
 
+/// Records a split manifest (shared by trials; kept if already there)
+/// inside a write transaction `$tx`.
+macro_rules! insert_split {
+    ($tx:expr, $hash:expr, $manifest:expr, $created_at:expr) => {
+        async {
+            sqlx::query(
+                "INSERT INTO splits (hash, manifest_json, created_at) VALUES ($1, $2, $3)
+                 ON CONFLICT(hash) DO NOTHING",
+            )
+            .bind($hash)
+            .bind($manifest)
+            .bind($created_at)
+            .execute(&mut *$tx)
+            .await?;
+            Ok::<(), sqlx::Error>(())
+        }
+    };
+}
+
 /// Inserts one skipped-track row inside a write transaction `$tx`.
 macro_rules! insert_skipped {
     ($tx:expr, $trial_id:expr, $s:expr) => {
@@ -1948,16 +1967,9 @@ impl Store {
                 });
             }
             if let Some((hash, manifest)) = &result.split {
-                sqlx::query(
-                    "INSERT INTO splits (hash, manifest_json, created_at) VALUES ($1, $2, $3)
-                     ON CONFLICT(hash) DO NOTHING",
-                )
-                .bind(hash)
-                .bind(manifest)
-                .bind(now_rfc3339())
-                .execute(&mut *tx)
-                .await
-                .map_err(self.q(what))?;
+                insert_split!(tx, hash, manifest, now_rfc3339())
+                    .await
+                    .map_err(self.q(what))?;
             }
             insert_metrics!(tx, trial_id, &result.metrics)
                 .await
